@@ -1,0 +1,27 @@
+import Koa from 'koa';
+import Router from '@koa/router';
+import type { ApiDeps } from './deps';
+import { requestContext } from './middleware/request-context';
+import { errorHandler } from './middleware/errors';
+import { createAuthenticator, type Authenticator } from './middleware/authenticate';
+import { registerRoutes } from './openapi/register';
+import { buildOpenApi } from './openapi/document';
+import { allRoutes } from './routes';
+import { metricsMiddleware } from './middleware/metrics';
+
+/** The Koa app, without listen(): bin/api.ts serves it, tests drive it on an ephemeral port. */
+export function createApp(deps: ApiDeps): Koa & { auth: Authenticator } {
+  const app = new Koa({ proxy: false });
+  const router = new Router();
+  const auth = createAuthenticator(deps.db, deps.config.ADMIN_TOKEN);
+  const routes = allRoutes(deps, auth);
+  const openapi = buildOpenApi(routes, { title: 'Tollbooth billing and metering API', version: '0.1.0' });
+  router.get('/openapi.json', (ctx) => { ctx.body = openapi; });
+  registerRoutes(router, routes, { auth, maxBodyBytes: deps.config.MAX_BODY_BYTES });
+  app.use(requestContext(deps.logger));
+  app.use(errorHandler());
+  app.use(metricsMiddleware());
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return Object.assign(app, { auth });
+}

@@ -1,0 +1,67 @@
+import { timingSafeEqual } from 'node:crypto';
+import { jwtVerify } from 'jose';
+import type { Db } from '../../platform/pg';
+import { AppError } from '../../platform/errors';
+import { findActiveKey } from '../../db/keys';
+import { getAppJwtSecret } from '../../db/apps';
+import type { Principal } from './principal';
+
+// Key lookups sit on the ingestion hot path; a short TTL bounds how long another process may
+// still accept a key after it was revoked (this process forgets it at once, see `forget`).
+const KEY_CACHE_MS = 5_000;
+
+const sameSecret = (a: string, b: string) => {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+};
+
+const invalid = (why: string) => new AppError('unauthorized', why);
+
+export function createAuthenticator(db: Db, adminToken: string | undefined) {
+  const cache = new Map<string, { principal: Principal; until: number }>();
+
+  async function fromKey(key: string): Promise<Principal> {
+    const hit = cache.get(key);
+    if (hit && hit.until > Date.now()) return hit.principal;
+    const row = await findActiveKey(db, key);
+    if (!row) throw invalid('Unknown or revoked API key');
+    const principal: Principal =
+      row.kind === 'account' ? { kind: 'account', accountId: row.account_id!, keyId: row.id }
+        : row.kind === 'app_secret' ? { kind: 'app', appId: row.app_id!, accountId: row.account_id!, keyId: row.id }
+          : { kind: 'service', keyId: row.id, scopes: row.scopes };
+    cache.set(key, { principal, until: Date.now() + KEY_CACHE_MS });
+    return principal;
+  }
+
+  /** End-user tokens are only meaningful for the app named in the path: its secret verifies them. */
+  async function fromJwt(token: string, appId: string | undefined): Promise<Principal> {
+    if (!appId) throw invalid('End-user tokens are accepted only on /v1/{app_id}/billing routes');
+    const app = await getAppJwtSecret(db, appId);
+    if (!app) throw new AppError('not_found', 'App not found');
+    try {
+      const { payload } = await jwtVerify(token, new TextEncoder().encode(app.jwtSecret), { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] });
+      return { kind: 'end_user', appId, accountId: app.accountId, customerId: String(payload.sub) };
+    } catch (err) {
+      throw invalid(`Invalid end-user token: ${(err as Error).message}`);
+    }
+  }
+
+  return {
+    async authenticate(authorization: string | undefined, appId: string | undefined): Promise<Principal> {
+      if (!authorization) return { kind: 'anonymous' };
+      const match = /^Bearer\s+(\S+)$/i.exec(authorization);
+      if (!match) throw invalid('Authorization must be "Bearer <token>"');
+      const token = match[1]!;
+      if (adminToken && sameSecret(token, adminToken)) return { kind: 'admin' };
+      if (token.startsWith('tb_')) return fromKey(token);
+      if (token.split('.').length === 3) return fromJwt(token, appId);
+      throw invalid('Unrecognised credential');
+    },
+    forget(): void {
+      cache.clear();
+    },
+  };
+}
+
+export type Authenticator = ReturnType<typeof createAuthenticator>;

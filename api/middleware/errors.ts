@@ -1,0 +1,40 @@
+import type { Middleware } from 'koa';
+import { ZodError } from 'zod';
+import { AppError } from '../../platform/errors';
+import { StoreUnavailableError } from '../../platform/clickhouse/store';
+
+/** zod issues become details with their paths, so a client can point at the field. */
+export const fromZod = (err: ZodError, where: string): AppError =>
+  new AppError(
+    'validation_failed',
+    `Invalid ${where}: ${err.issues.map((i) => `${[where, ...i.path].join('.')}: ${i.message}`).join('; ')}`,
+    err.issues.map((i) => ({ path: [where, ...i.path.map((p) => (typeof p === 'symbol' ? String(p) : p))], message: i.message, code: i.code })),
+  );
+
+/** Turns every failure into the one error body of DESIGN.md; bad input never becomes a 5xx. */
+export function errorHandler(): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) throw new AppError('not_found', `No route for ${ctx.method} ${ctx.path}`);
+    } catch (err) {
+      let appError: AppError;
+      if (err instanceof AppError) appError = err;
+      else if (err instanceof ZodError) appError = fromZod(err, 'body');
+      else if (err instanceof StoreUnavailableError) appError = new AppError('unavailable', 'Usage store (ClickHouse) is unavailable; retry later');
+      else if (isUnavailable(err)) appError = new AppError('unavailable', `A dependency is unavailable: ${(err as Error).message}`);
+      else {
+        ctx.state.log?.error({ err }, 'unhandled error');
+        appError = new AppError('internal', 'Internal error');
+      }
+      ctx.status = appError.status;
+      ctx.body = { error: { code: appError.code, message: appError.message, details: appError.details } };
+      if (appError.code === 'unavailable') ctx.set('Retry-After', '5');
+    }
+  };
+}
+
+function isUnavailable(err: unknown): boolean {
+  const code = (err as { code?: string }).code ?? '';
+  return ['ECONNREFUSED', 'ECONNRESET', '57P01', '57P03', 'ETIMEDOUT'].includes(code);
+}

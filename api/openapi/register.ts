@@ -1,0 +1,39 @@
+import type Router from '@koa/router';
+import type { z } from 'zod';
+import { AppError } from '../../platform/errors';
+import { readBody, parseJson } from '../middleware/body';
+import { fromZod } from '../middleware/errors';
+import type { Authenticator } from '../middleware/authenticate';
+import type { RouteDef } from './route';
+
+const parse = <T>(schema: z.ZodType<T> | undefined, value: unknown, where: string): T => {
+  if (!schema) return undefined as T;
+  const result = schema.safeParse(value);
+  if (!result.success) throw fromZod(result.error, where);
+  return result.data;
+};
+
+/**
+ * Mounts RouteDefs on the router: authenticate, authorise by principal kind (401 without a
+ * credential, 403 with the wrong kind), read the body under the size limit, validate, run.
+ */
+export function registerRoutes(router: Router, routes: RouteDef[], deps: { auth: Authenticator; maxBodyBytes: number }) {
+  for (const def of routes) {
+    const koaPath = def.path.replace(/\{([^}]+)\}/g, ':$1');
+    router[def.method](koaPath, async (ctx) => {
+      const principal = await deps.auth.authenticate(ctx.get('authorization') || undefined, ctx.params.app_id);
+      if (def.auth.length > 0 && !def.auth.includes(principal.kind as never)) {
+        if (principal.kind === 'anonymous') throw new AppError('unauthorized', 'Missing credentials');
+        throw new AppError('forbidden', `A ${principal.kind} credential cannot call ${def.method.toUpperCase()} ${def.path}`);
+      }
+      const raw = ['post', 'put'].includes(def.method) ? await readBody(ctx, deps.maxBodyBytes) : Buffer.alloc(0);
+      const params = parse(def.params, ctx.params, 'path');
+      const query = parse(def.query, ctx.query, 'query');
+      const body = def.rawBody ? raw : parse(def.body, def.body ? parseJson(raw) ?? {} : undefined, 'body');
+      const result = await def.handler({ params, query, body, principal, ctx });
+      ctx.status = result.status;
+      for (const [k, v] of Object.entries(result.headers ?? {})) ctx.set(k, v);
+      if (result.body !== undefined) ctx.body = result.body;
+    });
+  }
+}

@@ -1,0 +1,43 @@
+import type { Context } from 'koa';
+import { z } from 'zod';
+import type { Principal, PrincipalKind } from '../middleware/principal';
+
+/**
+ * Every route is declared once as a RouteDef: the same zod schemas validate the request and
+ * produce /openapi.json, so the spec cannot drift from the code.
+ */
+export interface RouteInput<P, Q, B> {
+  params: P;
+  query: Q;
+  body: B;
+  principal: Principal;
+  ctx: Context;
+}
+
+export interface RouteResult {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface RouteDef<P = any, Q = any, B = any> {
+  method: 'get' | 'post' | 'put' | 'delete';
+  /** OpenAPI style: /v1/{app_id}/billing/plans */
+  path: string;
+  summary: string;
+  tag: string;
+  /** Who may call it; empty means public. */
+  auth: PrincipalKind[];
+  params?: z.ZodType<P>;
+  query?: z.ZodType<Q>;
+  body?: z.ZodType<B>;
+  /** Webhooks verify signatures on the exact bytes: they get the raw body as a Buffer. */
+  rawBody?: boolean;
+  responses: Record<number, { description: string; schema?: z.ZodType }>;
+  handler: (input: RouteInput<P, Q, B>) => Promise<RouteResult>;
+}
+
+export const defineRoute = <P, Q, B>(def: RouteDef<P, Q, B>): RouteDef<P, Q, B> => def;
+
+/** Strict write bodies: an unknown field is a 400 naming it, not silently dropped. */
+export const strictBody = <T extends z.ZodRawShape>(shape: T) => z.strictObject(shape);

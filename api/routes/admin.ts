@@ -1,0 +1,93 @@
+import { z } from 'zod';
+import type { ApiDeps } from '../deps';
+import { defineRoute, type RouteDef } from '../openapi/route';
+import type { Authenticator } from '../middleware/authenticate';
+import { AppError, notFound } from '../../platform/errors';
+import { createAccount, getAccount, setAccountPlan } from '../../db/accounts';
+import { createApp } from '../../db/apps';
+import { createKey, revokeKey } from '../../db/keys';
+import { getPlan, listPlans, upsertPlan } from '../../db/plans';
+import { startAccountProvisioning } from '../workflow-starts';
+import * as s from './admin.schemas';
+
+const tag = 'admin';
+
+export function adminRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] {
+  const account = async (id: string) => (await getAccount(deps.db, id)) ?? Promise.reject(notFound('Account'));
+  return [
+    defineRoute({
+      method: 'post', path: '/admin/accounts', summary: 'Create an account; its API key is shown once', tag, auth: ['admin'],
+      body: s.createAccountBody,
+      responses: { 201: { description: 'created', schema: z.object({ account: s.accountSchema, apiKey: z.string() }) } },
+      handler: async ({ body }) => {
+        const created = await createAccount(deps.db, body);
+        try {
+          await startAccountProvisioning(deps, created.account.id);
+        } catch (err) {
+          // Without its workflow the account would never be provisioned: undo, let the caller retry.
+          await deps.db.query('DELETE FROM api_keys WHERE account_id = $1', [created.account.id]);
+          await deps.db.query('DELETE FROM accounts WHERE id = $1', [created.account.id]);
+          throw new AppError('unavailable', `Temporal is unavailable; the account was not created: ${(err as Error).message}`);
+        }
+        return { status: 201, body: { account: created.account, apiKey: created.apiKey.key } };
+      },
+    }),
+    defineRoute({
+      method: 'get', path: '/admin/accounts/{accountId}', summary: 'Read an account', tag, auth: ['admin'], params: s.accountParams,
+      responses: { 200: { description: 'the account', schema: z.object({ account: s.accountSchema }) } },
+      handler: async ({ params }) => ({ status: 200, body: { account: await account(params.accountId) } }),
+    }),
+    defineRoute({
+      method: 'post', path: '/admin/accounts/{accountId}/keys', summary: 'Issue another API key for an account (rotation)', tag, auth: ['admin'], params: s.accountParams,
+      responses: { 201: { description: 'created', schema: z.object({ id: z.string(), key: z.string() }) } },
+      handler: async ({ params }) => {
+        await account(params.accountId);
+        return { status: 201, body: await createKey(deps.db, { kind: 'account', accountId: params.accountId, name: 'rotated' }) };
+      },
+    }),
+    defineRoute({
+      method: 'put', path: '/admin/accounts/{accountId}/plan', summary: "Set an account's platform plan", tag, auth: ['admin'], params: s.accountParams, body: s.setPlanBody,
+      responses: { 200: { description: 'updated', schema: z.object({ account: s.accountSchema }) } },
+      handler: async ({ params, body }) => {
+        await account(params.accountId);
+        if (!(await getPlan(deps.db, body.planId))) throw new AppError('validation_failed', `Unknown plan ${body.planId}`, [{ path: ['body', 'planId'], message: 'unknown plan' }]);
+        await setAccountPlan(deps.db, params.accountId, body.planId);
+        return { status: 200, body: { account: await account(params.accountId) } };
+      },
+    }),
+    defineRoute({
+      method: 'post', path: '/admin/accounts/{accountId}/apps', summary: 'Create an app; its secret key and JWT secret are shown once', tag, auth: ['admin'],
+      params: s.accountParams, body: s.createAppBody,
+      responses: { 201: { description: 'created', schema: z.object({ app: s.appSchema, secretKey: z.string(), jwtSecret: z.string() }) } },
+      handler: async ({ params, body }) => {
+        await account(params.accountId);
+        return { status: 201, body: await createApp(deps.db, { accountId: params.accountId, name: body.name }) };
+      },
+    }),
+    defineRoute({
+      method: 'post', path: '/admin/service-keys', summary: "Create a key for the platform's own services", tag, auth: ['admin'], body: s.createServiceKeyBody,
+      responses: { 201: { description: 'created', schema: z.object({ id: z.string(), key: z.string() }) } },
+      handler: async ({ body }) => ({ status: 201, body: await createKey(deps.db, { kind: 'service', name: body.name, scopes: body.scopes }) }),
+    }),
+    defineRoute({
+      method: 'delete', path: '/admin/keys/{keyId}', summary: 'Revoke any key', tag, auth: ['admin'], params: s.keyParams,
+      responses: { 204: { description: 'revoked' } },
+      handler: async ({ params }) => {
+        if (!(await revokeKey(deps.db, params.keyId))) throw notFound('Key');
+        auth.forget();
+        return { status: 204 };
+      },
+    }),
+    defineRoute({
+      method: 'get', path: '/admin/plans', summary: 'The platform plan catalogue', tag, auth: ['admin'],
+      responses: { 200: { description: 'plans' } },
+      handler: async () => ({ status: 200, body: { plans: await listPlans(deps.db) } }),
+    }),
+    defineRoute({
+      method: 'put', path: '/admin/plans/{planId}', summary: 'Create or replace a platform plan and its limits', tag, auth: ['admin'],
+      params: s.planParams, body: s.upsertPlanBody,
+      responses: { 200: { description: 'the plan' } },
+      handler: async ({ params, body }) => ({ status: 200, body: { plan: await upsertPlan(deps.db, { id: params.planId, ...body }) } }),
+    }),
+  ];
+}

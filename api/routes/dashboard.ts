@@ -1,0 +1,62 @@
+import type { ApiDeps } from '../deps';
+import { defineRoute, type RouteDef } from '../openapi/route';
+import { AppError, notFound } from '../../platform/errors';
+import { getAccount } from '../../db/accounts';
+import { getApp } from '../../db/apps';
+import { getPlan } from '../../db/plans';
+import { dailyUsage } from '../../metering/daily-usage';
+import { periodUsage, usageStatus } from '../../metering/period-usage';
+import { openAlerts } from '../../metering/alerts';
+import { METERS } from '../../metering/meters';
+import { addDays, localDate } from '../../metering/timezone';
+import { requireAccount } from '../tenancy';
+import * as s from './dashboard.schemas';
+
+const tag = 'dashboard';
+
+export function dashboardRoutes(deps: ApiDeps): RouteDef[] {
+  const usageOf = dailyUsage(deps.store);
+  const periodOf = periodUsage(deps.store);
+  return [
+    defineRoute({
+      method: 'get', path: '/dashboard/usage', summary: 'Daily usage history (every day zero-filled)', tag, auth: ['account'],
+      query: s.usageQuery,
+      responses: { 200: { description: 'daily usage', schema: s.usageResponse } },
+      handler: async ({ query, principal }) => {
+        const accountId = requireAccount(principal);
+        if (query.appId && (await getApp(deps.db, query.appId))?.accountId !== accountId) throw notFound('App');
+        const endDate = query.endDate ?? localDate(Date.now(), query.timezone);
+        const startDate = query.startDate ?? (query.endDate ? query.endDate : addDays(endDate, -29));
+        if (endDate < startDate) throw new AppError('validation_failed', 'endDate must not be before startDate', [{ path: ['query', 'endDate'], message: 'must not be before startDate' }]);
+        const usage = await usageOf({ accountId, startDate, endDate, timezone: query.timezone, meter: query.meterType, appId: query.appId });
+        return { status: 200, body: { startDate, endDate, timezone: query.timezone, usage } };
+      },
+    }),
+    defineRoute({
+      method: 'get', path: '/dashboard/billing', summary: 'Current plan, usage and limits', tag, auth: ['account'],
+      responses: { 200: { description: 'billing overview', schema: s.billingResponse } },
+      handler: async ({ principal }) => {
+        const account = await getAccount(deps.db, requireAccount(principal));
+        if (!account) throw notFound('Account');
+        const plan = (await getPlan(deps.db, account.planId))!;
+        const start = new Date(account.periodStart);
+        const [used, alerts] = await Promise.all([periodOf(account.id, start, new Date(account.periodEnd)), openAlerts(deps.db, account.id, start)]);
+        const usage = Object.fromEntries(METERS.map((m) => {
+          const limit = plan.limits[m] ?? null;
+          return [m, { used: used[m], limit: limit?.limit ?? null, mode: limit?.mode ?? null, ...usageStatus(used[m], limit?.limit ?? null) }];
+        }));
+        return {
+          status: 200,
+          body: {
+            plan: { id: plan.id, name: plan.name, limits: plan.limits },
+            period: { start: account.periodStart, end: account.periodEnd },
+            usage,
+            // Filled by platform billing (Stripe subscriptions) once it lands.
+            subscription: null,
+            alerts,
+          },
+        };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import type { ApiDeps } from '../deps';
+import { defineRoute, type RouteDef } from '../openapi/route';
+import { renderMetrics } from '../middleware/metrics';
+
+const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T | false> =>
+  Promise.race([p, new Promise<false>((resolve) => setTimeout(() => resolve(false), ms).unref())]);
+
+const probe = async (fn: () => Promise<unknown>) => {
+  try {
+    return (await withTimeout(fn(), 2_000)) !== false;
+  } catch {
+    return false;
+  }
+};
+
+const DOCS_HTML = `<!doctype html><html><head><meta charset="utf-8"><title>Tollbooth API</title>
+<style>body{font:15px system-ui;margin:2rem;max-width:60rem}code{background:#eee;padding:0 .3em}li{margin:.3em 0}</style></head>
+<body><h1>Tollbooth API</h1><p>The machine-readable spec is at <a href="/openapi.json"><code>/openapi.json</code></a> (OpenAPI 3.1).</p>
+<ul id="routes"></ul><script>fetch('/openapi.json').then(r=>r.json()).then(s=>{const ul=document.getElementById('routes');
+for(const [p,ops] of Object.entries(s.paths))for(const [m,op] of Object.entries(ops)){const li=document.createElement('li');
+li.innerHTML='<code>'+m.toUpperCase()+' '+p+'</code> '+op.summary;ul.appendChild(li);}});</script></body></html>`;
+
+export function healthRoutes(deps: ApiDeps): RouteDef[] {
+  return [
+    defineRoute({
+      method: 'get', path: '/healthz', summary: 'Liveness: the process answers', tag: 'operations', auth: [],
+      responses: { 200: { description: 'alive', schema: z.object({ status: z.literal('ok') }) } },
+      handler: async () => ({ status: 200, body: { status: 'ok' } }),
+    }),
+    defineRoute({
+      method: 'get', path: '/readyz', summary: 'Readiness: Postgres, ClickHouse and Temporal answer', tag: 'operations', auth: [],
+      responses: { 200: { description: 'ready' }, 503: { description: 'a dependency is down' } },
+      handler: async () => {
+        const [postgres, clickhouse, temporal] = await Promise.all([
+          probe(() => deps.db.query('SELECT 1')),
+          probe(async () => { if (!(await deps.store.ping())) throw new Error('ping failed'); }),
+          probe(async () => { if (!(await deps.temporalHealthy())) throw new Error('down'); }),
+        ]);
+        const checks = { postgres, clickhouse, temporal };
+        const down = Object.entries(checks).filter(([, ok]) => !ok).map(([name]) => name);
+        if (down.length === 0) return { status: 200, body: { status: 'ready', checks } };
+        return { status: 503, body: { error: { code: 'unavailable', message: `Not ready: ${down.join(', ')} unavailable`, details: down.map((d) => ({ path: [d], message: 'unavailable' })) }, checks } };
+      },
+    }),
+    defineRoute({
+      method: 'get', path: '/metrics', summary: 'Prometheus metrics', tag: 'operations', auth: [],
+      responses: { 200: { description: 'text/plain; version=0.0.4' } },
+      handler: async ({ ctx }) => { ctx.type = 'text/plain; version=0.0.4'; return { status: 200, body: renderMetrics() }; },
+    }),
+    defineRoute({
+      method: 'get', path: '/docs', summary: 'Human-readable API index', tag: 'operations', auth: [],
+      responses: { 200: { description: 'HTML' } },
+      handler: async ({ ctx }) => { ctx.type = 'text/html'; return { status: 200, body: DOCS_HTML }; },
+    }),
+  ];
+}

@@ -1,0 +1,17 @@
+import type { ApiDeps } from '../deps';
+import type { Authenticator } from '../middleware/authenticate';
+import type { RouteDef } from '../openapi/route';
+import { adminRoutes } from './admin';
+import { dashboardRoutes } from './dashboard';
+import { healthRoutes } from './health';
+import { pendingRoutes } from './pending';
+import { usageRoutes } from './usage';
+
+/** Every route of the API, in the order /openapi.json lists them. */
+export const allRoutes = (deps: ApiDeps, auth: Authenticator): RouteDef[] => [
+  ...healthRoutes(deps),
+  ...adminRoutes(deps, auth),
+  ...usageRoutes(deps),
+  ...dashboardRoutes(deps),
+  ...pendingRoutes(),
+];

@@ -1,0 +1,82 @@
+import type { Server } from 'node:http';
+import { NativeConnection, Worker, Runtime, DefaultLogger } from '@temporalio/worker';
+import type { Config } from '../platform/config';
+import { createDb } from '../platform/pg';
+import { createLogger, type Logger } from '../platform/logger';
+import { createMeteringStore } from '../platform/clickhouse';
+import { createStripe } from '../platform/stripe';
+import { connectTemporal } from '../platform/temporal';
+import { migratePostgres } from '../db/migrate';
+import { migrateClickHouse } from '../metering/migrate';
+import { createIngestor } from '../metering/ingest';
+import { createLimitChecker } from '../metering/limits';
+import { createActivities } from '../activities';
+import { createApp } from '../api/app';
+import type { ApiDeps } from '../api/deps';
+import { loadWorkflowBundle } from './workflow-bundle';
+
+export interface Stack {
+  deps: ApiDeps;
+  apiUrl?: string;
+  worker?: Worker;
+  close(): Promise<void>;
+}
+
+let runtimeInstalled = false;
+
+/**
+ * Wires one process: clients, migrations, then the API and/or the worker. bin/start.ts, bin/api.ts,
+ * bin/worker.ts and the tests all build the service through this one function.
+ */
+export async function composeStack(config: Config, opts: { api?: boolean; worker?: boolean; logger?: Logger; migrate?: boolean } = {}): Promise<Stack> {
+  const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
+  if (!config.DATABASE_URL || !config.TEMPORAL_ADDRESS) throw new Error('composeStack needs DATABASE_URL and TEMPORAL_ADDRESS (bin/start.ts provides embedded ones)');
+  const db = createDb(config.DATABASE_URL);
+  const store = createMeteringStore({ url: config.CLICKHOUSE_URL, dataDir: config.DATA_DIR, database: config.CLICKHOUSE_DATABASE });
+  if (opts.migrate !== false) {
+    await migratePostgres(db);
+    await migrateClickHouse(store);
+  }
+  const temporal = await connectTemporal(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE);
+  const stripe = createStripe({ secretKey: config.STRIPE_SECRET_KEY, apiBase: config.STRIPE_API_BASE });
+  const deps: ApiDeps = {
+    config, db, store, logger, temporal: temporal.client, temporalHealthy: temporal.healthy,
+    ingestor: createIngestor({ db, store }), limits: createLimitChecker({ db, store }),
+  };
+  const closers: (() => Promise<unknown>)[] = [];
+
+  let worker: Worker | undefined;
+  if (opts.worker !== false) {
+    if (!runtimeInstalled) {
+      // We own shutdown (bin/start.ts stops the worker before the services it talks to).
+      Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+      runtimeInstalled = true;
+    }
+    const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+    worker = await Worker.create({
+      connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE,
+      workflowBundle: await loadWorkflowBundle(), activities: createActivities({ db, store, stripe }),
+    });
+    const running = worker.run();
+    closers.push(async () => { if (worker!.getState() === 'RUNNING') worker!.shutdown(); await running; await connection.close(); });
+  }
+
+  let apiUrl: string | undefined;
+  if (opts.api !== false) {
+    const app = createApp(deps);
+    const server: Server = await new Promise((resolve) => { const s = app.listen(config.PORT, config.HOST, () => resolve(s)); });
+    const address = server.address();
+    apiUrl = `http://${config.HOST}:${typeof address === 'object' && address ? address.port : config.PORT}`;
+    closers.push(() => new Promise((resolve) => { server.close(resolve); server.closeAllConnections(); }));
+  }
+
+  return {
+    deps, apiUrl, worker,
+    async close() {
+      for (const close of closers.reverse()) await close().catch((err) => logger.warn({ err }, 'close failed'));
+      await temporal.close().catch(() => undefined);
+      await db.end().catch(() => undefined);
+      await store.close().catch(() => undefined);
+    },
+  };
+}

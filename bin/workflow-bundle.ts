@@ -1,0 +1,37 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { cacheDir } from '../platform/services/cache';
+
+const WORKFLOWS_DIR = join(__dirname, '..', 'workflows');
+
+/** The bundle depends on our workflow sources and the SDK version, nothing else. */
+function sourceHash(): string {
+  const hash = createHash('sha256');
+  for (const f of readdirSync(WORKFLOWS_DIR).sort()) hash.update(f).update(readFileSync(join(WORKFLOWS_DIR, f)));
+  hash.update(require('@temporalio/workflow/package.json').version as string);
+  return hash.digest('hex').slice(0, 16);
+}
+
+/**
+ * Prebuilt workflow bundle, made once per source version and cached outside the clone: the
+ * worker, `npm start` and every test file reuse it instead of running webpack each time.
+ */
+export async function loadWorkflowBundle(): Promise<{ code: string }> {
+  const dir = join(cacheDir(), 'workflow-bundles');
+  const file = join(dir, `workflows-${sourceHash()}.js`);
+  if (existsSync(file)) return { code: readFileSync(file, 'utf8') };
+  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietLogger });
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(`${file}.tmp${process.pid}`, code);
+  require('node:fs').renameSync(`${file}.tmp${process.pid}`, file);
+  return { code };
+}
+
+const noop = () => undefined;
+const quietLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: (m: string) => process.stderr.write(`${m}\n`) };
+
+if (require.main === module) {
+  loadWorkflowBundle().then(() => process.stdout.write('workflow bundle ready\n'));
+}

@@ -1,0 +1,35 @@
+import { randomBytes } from 'node:crypto';
+import type { Db } from '../platform/pg';
+import { inTransaction } from '../platform/pg';
+import { newId } from '../platform/ids';
+import { createKey } from './keys';
+
+export interface App { id: string; accountId: string; name: string; stripeAccountId: string | null; createdAt: string }
+
+interface AppRow { id: string; account_id: string; name: string; stripe_account_id: string | null; created_at: Date; jwt_secret: string }
+
+const toApp = (r: AppRow): App => ({ id: r.id, accountId: r.account_id, name: r.name, stripeAccountId: r.stripe_account_id, createdAt: r.created_at.toISOString() });
+
+export async function createApp(db: Db, input: { accountId: string; name: string }) {
+  return inTransaction(db, async (tx) => {
+    const id = newId('app');
+    const jwtSecret = randomBytes(32).toString('base64url');
+    const { rows } = await tx.query<AppRow>(
+      'INSERT INTO apps (id, account_id, name, jwt_secret) VALUES ($1, $2, $3, $4) RETURNING *',
+      [id, input.accountId, input.name, jwtSecret],
+    );
+    const secret = await createKey(tx, { kind: 'app_secret', accountId: input.accountId, appId: id, name: 'default' });
+    return { app: toApp(rows[0]!), secretKey: secret.key, jwtSecret };
+  });
+}
+
+export async function getApp(db: Db, id: string): Promise<App | undefined> {
+  const { rows } = await db.query<AppRow>('SELECT * FROM apps WHERE id = $1', [id]);
+  return rows[0] && toApp(rows[0]);
+}
+
+/** For verifying end-user tokens only; never returned by the API after creation. */
+export async function getAppJwtSecret(db: Db, id: string): Promise<{ accountId: string; jwtSecret: string } | undefined> {
+  const { rows } = await db.query<AppRow>('SELECT account_id, jwt_secret FROM apps WHERE id = $1', [id]);
+  return rows[0] && { accountId: rows[0].account_id, jwtSecret: rows[0].jwt_secret };
+}

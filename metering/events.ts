@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { METERS } from './meters';
+import { MAX_FRACTION_DIGITS, fractionDigits, numberText } from './decimal';
+
+export const MAX_BATCH = 10_000;
+export const DEDUPE_WINDOW_DAYS = 35;
+export const MAX_AGE_MS = DEDUPE_WINDOW_DAYS * 86_400_000;
+export const MAX_AHEAD_MS = 5 * 60_000;
+
+export const usageEventSchema = z.strictObject({
+  id: z.string().min(1).max(200),
+  accountId: z.string().min(1).max(64),
+  appId: z.string().min(1).max(64).optional(),
+  meter: z.enum(METERS),
+  value: z.number().finite().nonnegative().refine((v) => fractionDigits(v) <= MAX_FRACTION_DIGITS, `at most ${MAX_FRACTION_DIGITS} decimal places`),
+  timestamp: z.iso.datetime({ offset: true }),
+});
+export type UsageEvent = z.infer<typeof usageEventSchema>;
+
+/** Events are checked one by one: one bad event is rejected with its index, the rest go in. */
+export const usageBatchSchema = z.strictObject({
+  events: z.array(z.unknown()).min(1).max(MAX_BATCH),
+});
+
+/** A validated event as stored in ClickHouse (timestamps in whole UTC seconds). */
+export interface EventRow {
+  account_id: string;
+  event_id: string;
+  app_id: string;
+  meter: string;
+  value: string;
+  timestamp: number;
+  received_at: number;
+}
+
+export interface Rejection { index: number; code: string; message: string }
+
+export type Checked = { ok: true; row: EventRow } | { ok: false; rejection: Rejection };
+
+export function checkEvent(input: unknown, index: number, now: number): Checked {
+  const parsed = usageEventSchema.safeParse(input);
+  if (!parsed.success) {
+    const message = parsed.error.issues.map((i) => `${i.path.join('.') || 'event'}: ${i.message}`).join('; ');
+    return { ok: false, rejection: { index, code: 'invalid', message } };
+  }
+  const e = parsed.data;
+  const ts = Date.parse(e.timestamp);
+  if (ts < now - MAX_AGE_MS) {
+    return { ok: false, rejection: { index, code: 'too_old', message: `timestamp is more than ${DEDUPE_WINDOW_DAYS} days old` } };
+  }
+  if (ts > now + MAX_AHEAD_MS) {
+    return { ok: false, rejection: { index, code: 'in_future', message: 'timestamp is more than 5 minutes ahead' } };
+  }
+  return {
+    ok: true,
+    row: {
+      account_id: e.accountId, event_id: e.id, app_id: e.appId ?? '', meter: e.meter,
+      value: numberText(e.value), timestamp: Math.floor(ts / 1000), received_at: Math.floor(now / 1000),
+    },
+  };
+}

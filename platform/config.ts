@@ -1,0 +1,59 @@
+import { z } from 'zod';
+
+/**
+ * The only reader of process.env. Every setting of the service is declared here, parsed once,
+ * and a bad value stops start-up with a message naming the variable.
+ */
+const optionalUrl = z.string().url().optional();
+const secret = (min: number) => z.string().min(min).optional();
+
+export const configSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATA_DIR: z.string().min(1).default('.data'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Unset: `npm start` serves an embedded PGlite from DATA_DIR. */
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  /** Unset: chDB in-process, stored in DATA_DIR. */
+  CLICKHOUSE_URL: optionalUrl,
+  CLICKHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier').default('tollbooth'),
+  /** Unset: `npm start` runs the Temporal CLI dev server with its data in DATA_DIR. */
+  TEMPORAL_ADDRESS: z.string().regex(/^[^:\s]+:\d+$/, 'must be host:port').optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('tollbooth'),
+  /** Unset: `npm start` generates one and keeps it in DATA_DIR/admin-token. */
+  ADMIN_TOKEN: secret(16),
+  STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_/, 'must start with sk_test_, sk_live_ or rk_').optional(),
+  /** For stripe-mock in tests: http://127.0.0.1:12111 */
+  STRIPE_API_BASE: optionalUrl,
+  STRIPE_WEBHOOK_SECRET: z.string().startsWith('whsec_', 'must start with whsec_').optional(),
+  STRIPE_CONNECT_WEBHOOK_SECRET: z.string().startsWith('whsec_', 'must start with whsec_').optional(),
+  /** The platform's cut of every Connect payment, in basis points (100 = 1%). */
+  PLATFORM_FEE_BPS: z.coerce.number().int().min(0).max(10_000).default(500),
+  /** Request bodies above this many bytes answer 413. 10,000 usage events fit in ~2 MB. */
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(4 * 1024 * 1024),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses an environment (process.env by default); throws ConfigError naming each bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Empty strings count as unset: `FOO= npm start` should mean "no FOO", not "bad FOO".
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = configSchema.safeParse(cleaned);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
+}
+
+/** Variables the test harness and bin/start pass to child processes (never secrets of users). */
+export function envOf(config: Partial<Config>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(config).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]),
+  );
+}

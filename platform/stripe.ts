@@ -1,0 +1,19 @@
+import Stripe from 'stripe';
+
+/**
+ * The Stripe client, or undefined when STRIPE_SECRET_KEY is unset (Stripe-backed endpoints then
+ * answer 503 and everything else works). STRIPE_API_BASE points it at stripe-mock in tests.
+ */
+export function createStripe(opts: { secretKey?: string; apiBase?: string }): Stripe | undefined {
+  if (!opts.secretKey) return undefined;
+  const base = opts.apiBase ? new URL(opts.apiBase) : undefined;
+  return new Stripe(opts.secretKey, {
+    maxNetworkRetries: 2,
+    timeout: 20_000,
+    ...(base && {
+      host: base.hostname,
+      port: Number(base.port || (base.protocol === 'https:' ? 443 : 80)),
+      protocol: base.protocol.replace(':', '') as 'http' | 'https',
+    }),
+  });
+}

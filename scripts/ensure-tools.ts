@@ -1,0 +1,15 @@
+// Build (or find) the pinned Go dev tools before jest starts, so a cold build
+// is visible as its own step instead of a silent globalSetup timeout.
+import { ensureStripeMock, ensureTemporalCli } from '../platform/services/go-tools';
+
+async function main(): Promise<void> {
+  // Sequential on purpose: two concurrent cold `go install`s thrash a 2-core box.
+  const temporal = await ensureTemporalCli();
+  const stripeMock = await ensureStripeMock();
+  process.stderr.write(`temporal: ${temporal}\nstripe-mock: ${stripeMock}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`ensure-tools failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
