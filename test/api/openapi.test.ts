@@ -1,0 +1,51 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startTestStack, type TestStack } from '../helpers/stack';
+import { call } from '../helpers/http';
+
+/** The user's own API table, copied verbatim from shared/seed: every path and parameter must exist. */
+const seed = readFileSync(join(__dirname, '..', 'fixtures', 'seed-api.txt'), 'utf8');
+const seedRoutes = [...seed.matchAll(/^\|\s*(GET|POST|PUT|DELETE)\s*\|\s*(\S+)\s*\|/gm)].map((m) => ({ method: m[1]!.toLowerCase(), path: m[2]! }));
+const seedWebhooks = [...seed.matchAll(/^(POST)\s+(\/webhooks\/\S+)/gm)].map((m) => ({ method: 'post', path: m[2]! }));
+
+let stack: TestStack;
+let spec: any;
+beforeAll(async () => {
+  stack = await startTestStack();
+  spec = (await call(stack.url, 'GET', '/openapi.json')).body;
+});
+afterAll(() => stack.close());
+
+describe('GET /openapi.json', () => {
+  it('is OpenAPI 3.1', () => {
+    expect(spec.openapi).toBe('3.1.0');
+  });
+
+  it('lists every route of the seed with its exact path', () => {
+    expect(seedRoutes.length).toBe(18);
+    for (const r of [...seedRoutes, ...seedWebhooks]) {
+      expect({ route: `${r.method} ${r.path}`, present: Boolean(spec.paths[r.path]?.[r.method]) }).toEqual({ route: `${r.method} ${r.path}`, present: true });
+    }
+  });
+
+  it('declares each path parameter of the seed paths', () => {
+    for (const r of seedRoutes) {
+      const names = [...r.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
+      const declared = spec.paths[r.path][r.method].parameters.filter((p: any) => p.in === 'path').map((p: any) => p.name);
+      expect(declared.sort()).toEqual(names.sort());
+    }
+  });
+
+  it('declares the seed query parameters of /dashboard/usage, meterType with the four meters', () => {
+    const params = spec.paths['/dashboard/usage'].get.parameters.filter((p: any) => p.in === 'query');
+    const byName = Object.fromEntries(params.map((p: any) => [p.name, p]));
+    expect(Object.keys(byName)).toEqual(expect.arrayContaining(['startDate', 'endDate', 'meterType', 'timezone', 'appId']));
+    expect(byName.meterType.schema.enum.sort()).toEqual(['ai_tokens', 'bandwidth_bytes', 'lambda_invocations', 'storage_bytes']);
+  });
+
+  it('has a docs page', async () => {
+    const docs = await call(stack.url, 'GET', '/docs');
+    expect(docs.status).toBe(200);
+    expect(docs.headers.get('content-type')).toMatch(/text\/html/);
+  });
+});

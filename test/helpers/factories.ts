@@ -1,0 +1,40 @@
+import { SignJWT } from 'jose';
+import { call } from './http';
+import type { TestStack } from './stack';
+
+const ok = <T>(reply: { status: number; body: T }, status: number): T => {
+  if (reply.status !== status) throw new Error(`expected ${status}, got ${reply.status}: ${JSON.stringify(reply.body)}`);
+  return reply.body;
+};
+
+export async function createAccount(stack: TestStack, name = 'Acme'): Promise<{ accountId: string; apiKey: string }> {
+  const body = ok(await call(stack.url, 'POST', '/admin/accounts', { token: stack.adminToken, body: { name } }), 201);
+  return { accountId: body.account.id, apiKey: body.apiKey };
+}
+
+export async function createApp(stack: TestStack, accountId: string, name = 'App'): Promise<{ appId: string; secretKey: string; jwtSecret: string }> {
+  const body = ok(await call(stack.url, 'POST', `/admin/accounts/${accountId}/apps`, { token: stack.adminToken, body: { name } }), 201);
+  return { appId: body.app.id, secretKey: body.secretKey, jwtSecret: body.jwtSecret };
+}
+
+export async function createServiceKey(stack: TestStack): Promise<{ id: string; key: string }> {
+  return ok(await call(stack.url, 'POST', '/admin/service-keys', { token: stack.adminToken, body: { name: 'svc', scopes: ['usage:write'] } }), 201);
+}
+
+export async function setPlan(stack: TestStack, planId: string, limits: Record<string, { limit: number; mode: 'hard' | 'soft' }>, amountCents = 0) {
+  ok(await call(stack.url, 'PUT', `/admin/plans/${planId}`, { token: stack.adminToken, body: { name: planId, amountCents, limits } }), 200);
+}
+
+export async function assignPlan(stack: TestStack, accountId: string, planId: string) {
+  ok(await call(stack.url, 'PUT', `/admin/accounts/${accountId}/plan`, { token: stack.adminToken, body: { planId } }), 200);
+}
+
+export async function endUserToken(jwtSecret: string, customerId: string, expiresIn = '1h'): Promise<string> {
+  return new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(customerId).setIssuedAt().setExpirationTime(expiresIn)
+    .sign(new TextEncoder().encode(jwtSecret));
+}
+
+/** A usage event with defaults; timestamps default to a minute ago. */
+export const usageEvent = (accountId: string, id: string, over: Partial<{ meter: string; value: number; timestamp: string; appId: string }> = {}) => ({
+  id, accountId, meter: 'ai_tokens', value: 1, timestamp: new Date(Date.now() - 60_000).toISOString(), ...over,
+});
