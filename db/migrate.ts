@@ -30,7 +30,7 @@ export async function migratePostgres(db: Db): Promise<string[]> {
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK');
-        throw new Error(`Postgres migration ${file} failed: ${(err as Error).message}`);
+        throw new Error(`Postgres migration ${file} failed: ${(err as Error).message}`, { cause: err });
       }
       applied.push(file);
     }

@@ -1,8 +1,8 @@
 import type { Db } from '../platform/pg';
 import { inTransaction } from '../platform/pg';
 
-export const METERS = ['storage_bytes', 'ai_tokens', 'lambda_invocations', 'bandwidth_bytes'] as const;
-export type Meter = (typeof METERS)[number];
+import type { Meter } from '../platform/meters';
+
 export type LimitMode = 'hard' | 'soft';
 
 export interface PlanLimit { limit: number; mode: LimitMode }

@@ -1,7 +1,7 @@
 import type { MeteringStore } from '../platform/clickhouse';
 import type { Db } from '../platform/pg';
 import { newId } from '../platform/ids';
-import type { Meter } from './meters';
+import type { Meter } from '../platform/meters';
 import { periodUsage } from './period-usage';
 
 export const ALERT_THRESHOLDS = [80, 100] as const;

@@ -1,7 +1,7 @@
 import type { MeteringStore } from '../platform/clickhouse';
 import { toNano, fromNano } from './decimal';
 import { gaugeDays, type Reading } from './gauge';
-import { METERS, isGauge, type Meter } from './meters';
+import { METERS, isGauge, type Meter } from '../platform/meters';
 import { addDays, datesBetween, startOfLocalDay } from './timezone';
 
 export interface DailyUsageQuery { accountId: string; startDate: string; endDate: string; timezone: string; meter?: Meter; appId?: string }

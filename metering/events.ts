@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { METERS } from './meters';
+import { METERS } from '../platform/meters';
 import { MAX_FRACTION_DIGITS, fractionDigits, numberText } from './decimal';
 
 export const MAX_BATCH = 10_000;

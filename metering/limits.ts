@@ -1,7 +1,7 @@
 import type { MeteringStore } from '../platform/clickhouse';
 import type { Db } from '../platform/pg';
 import { AppError } from '../platform/errors';
-import { isGauge, type Meter } from './meters';
+import { isGauge, type Meter } from '../platform/meters';
 import { periodUsage } from './period-usage';
 
 export interface CheckInput { accountId: string; meter: Meter; amount: number; reserve?: boolean }

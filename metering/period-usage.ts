@@ -1,6 +1,6 @@
 import type { MeteringStore } from '../platform/clickhouse';
 import { fromNano, toNano } from './decimal';
-import { METERS, isGauge, type Meter } from './meters';
+import { METERS, isGauge, type Meter } from '../platform/meters';
 
 /**
  * What counts against a plan's limits: counters summed over the billing period, the gauge at

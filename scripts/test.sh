@@ -39,5 +39,11 @@ else
   npx tsx scripts/ensure-tools.ts
 fi
 
+# Whole-suite runs also hold the code to its types and its import direction (STYLE.md).
+if (($# == 0)); then
+  step "typecheck"; npx tsc -p tsconfig.json --noEmit
+  step "lint"; npx eslint .
+fi
+
 step "jest $*"
 exec npx jest "$@"

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { strictBody } from '../openapi/route';
-import { METERS } from '../../metering/meters';
+import { METERS } from '../../platform/meters';
 
 export const createAccountBody = strictBody({ name: z.string().min(1).max(200), email: z.email().optional() });
 export const createAppBody = strictBody({ name: z.string().min(1).max(200) });

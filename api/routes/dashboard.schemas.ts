@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { METERS } from '../../metering/meters';
+import { METERS } from '../../platform/meters';
 import { isValidTimeZone } from '../../metering/timezone';
 
 export const MAX_RANGE_DAYS = 366;

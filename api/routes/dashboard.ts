@@ -7,7 +7,7 @@ import { getPlan } from '../../db/plans';
 import { dailyUsage } from '../../metering/daily-usage';
 import { periodUsage, usageStatus } from '../../metering/period-usage';
 import { openAlerts } from '../../metering/alerts';
-import { METERS } from '../../metering/meters';
+import { METERS } from '../../platform/meters';
 import { addDays, localDate } from '../../metering/timezone';
 import { requireAccount } from '../tenancy';
 import * as s from './dashboard.schemas';

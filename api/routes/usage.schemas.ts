@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { strictBody } from '../openapi/route';
-import { METERS } from '../../metering/meters';
+import { METERS } from '../../platform/meters';
 import { usageBatchSchema } from '../../metering/events';
 
 export const ingestBody = usageBatchSchema;
