@@ -6,38 +6,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-step() { printf '[test] %s\n' "$*" >&2; }
-
-# npm writes node_modules/.package-lock.json on every install: if the real
-# lockfile is newer, node_modules is stale.
-if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
-  step "npm ci (node_modules missing or older than package-lock.json)"
-  npm ci --no-audit --no-fund
-else
-  step "node_modules up to date"
-fi
-
-missing=()
-compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
-[[ -x /usr/sbin/clickhouse-server || -x /usr/bin/clickhouse-server ]] || missing+=(clickhouse-server)
-command -v clickhouse-client >/dev/null || missing+=(clickhouse-client)
-if ((${#missing[@]} == 0)); then
-  step "Debian packages present (postgresql, clickhouse-server, clickhouse-client)"
-elif [[ $(id -u) == 0 ]]; then
-  step "apt-get install ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get -qq -o DPkg::Lock::Timeout=300 update
-  apt-get -qq -o DPkg::Lock::Timeout=300 install -y --no-install-recommends "${missing[@]}" >/dev/null
-else
-  step "WARNING: missing ${missing[*]} and not root; install them or set DATABASE_URL/CLICKHOUSE_URL"
-fi
-
-if [[ -n "${TEMPORAL_ADDRESS:-}" && -n "${STRIPE_API_BASE:-}" ]]; then
-  step "Go tools not needed (TEMPORAL_ADDRESS and STRIPE_API_BASE set)"
-else
-  step "ensure Go tools: temporal CLI v1.5.1, stripe-mock v0.203.0 (cached in \${TOLLBOOTH_CACHE:-~/.cache/tollbooth})"
-  npx tsx scripts/ensure-tools.ts
-fi
+STEP_TAG=test
+source scripts/ensure.sh
 
 # Whole-suite runs also hold the code to its types and its import direction (STYLE.md).
 if (($# == 0)); then

@@ -1,0 +1,67 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { freePort } from '../platform/services/ports';
+import globalSetup from '../test/helpers/global-setup';
+import globalTeardown from '../test/helpers/global-teardown';
+import { testServices, type TestServices } from '../test/helpers/services';
+import { freshDatabaseUrl } from '../test/helpers/stack';
+
+export const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+export const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+export function latencySummary(samplesMs: number[]) {
+  const s = [...samplesMs].sort((a, b) => a - b);
+  return { n: s.length, p50_ms: round(percentile(s, 50), 3), p90_ms: round(percentile(s, 90), 3), p99_ms: round(percentile(s, 99), 3), max_ms: round(s[s.length - 1]!, 3) };
+}
+
+/** The same real services the tests use (Debian Postgres and ClickHouse, Temporal dev server). */
+export async function withServices<T>(fn: (s: TestServices) => Promise<T>): Promise<T> {
+  await globalSetup();
+  try {
+    return await fn(testServices());
+  } finally {
+    await globalTeardown();
+  }
+}
+
+export interface ApiProcess { url: string; env: Record<string, string>; stop(): Promise<void> }
+
+/** The API as its own process (bin/api.ts), so the load generator does not share its event loop. */
+export async function spawnApi(services: TestServices, opts: { chdb?: boolean; env?: Record<string, string> } = {}): Promise<ApiProcess> {
+  const port = await freePort();
+  const env: Record<string, string> = {
+    PORT: String(port), LOG_LEVEL: 'warn', ADMIN_TOKEN: randomBytes(16).toString('hex'),
+    DATABASE_URL: await freshDatabaseUrl(), CLICKHOUSE_DATABASE: `bench_${randomBytes(4).toString('hex')}`,
+    TEMPORAL_ADDRESS: services.temporalAddress, TEMPORAL_TASK_QUEUE: `bench_${randomBytes(4).toString('hex')}`,
+    DATA_DIR: join(services.logDir, '..', `bench-api-${port}`),
+    ...(opts.chdb ? {} : { CLICKHOUSE_URL: services.clickhouseUrl }),
+    ...opts.env,
+  };
+  const child: ChildProcess = spawn(process.execPath, [require.resolve('tsx/cli'), join(__dirname, '..', 'bin', 'api.ts')], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env }, stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('ready')) resolve(); });
+    child.on('exit', (code) => reject(new Error(`api exited with ${code}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`, env,
+    stop: () => new Promise((resolve) => { child.once('exit', () => resolve()); child.kill('SIGTERM'); }),
+  };
+}
+
+export async function post(url: string, token: string, body: string): Promise<{ status: number; json: any }> {
+  const res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
+  return { status: res.status, json: await res.json() };
+}
+
+/** Runs `task` over `items` with at most `concurrency` in flight. */
+export async function pool<T>(items: T[], concurrency: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < items.length) await task(items[next++]!);
+  }));
+}
+
+export const emit = (result: object) => process.stdout.write(`${JSON.stringify(result)}\n`);
