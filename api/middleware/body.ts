@@ -1,6 +1,10 @@
 import type { Context } from 'koa';
 import { AppError } from '../../platform/errors';
 
+// Past the limit we keep reading (and dropping) this many more bytes, so a client that streams
+// a body without Content-Length gets its 413 instead of a reset connection; beyond it, we hang up.
+const DRAIN_BYTES = 4 * 1024 * 1024;
+
 /**
  * Reads the request body with a hard byte limit (413 past it) and returns the exact bytes.
  * JSON routes parse them; webhook routes verify signatures on them untouched.
@@ -8,17 +12,21 @@ import { AppError } from '../../platform/errors';
 export async function readBody(ctx: Context, limit: number): Promise<Buffer> {
   const declared = Number(ctx.get('content-length') || 0);
   if (declared > limit) throw tooLarge(limit);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      ctx.req.destroy();
-      throw tooLarge(limit);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+  const req = ctx.req;
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const settle = (fn: () => void) => { if (!settled) { settled = true; fn(); } };
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+      else if (size > limit + DRAIN_BYTES) { req.destroy(); settle(() => reject(tooLarge(limit))); }
+    });
+    req.once('end', () => settle(() => (size > limit ? reject(tooLarge(limit)) : resolve(Buffer.concat(chunks)))));
+    req.once('error', (err) => settle(() => reject(err)));
+    req.once('close', () => settle(() => reject(new AppError('bad_request', 'The request body was cut off'))));
+  });
 }
 
 export function parseJson(raw: Buffer): unknown {

@@ -1,15 +1,20 @@
 import type { Middleware } from 'koa';
 import { ZodError } from 'zod';
-import { AppError } from '../../platform/errors';
+import { AppError, type ErrorDetail } from '../../platform/errors';
 import { StoreUnavailableError } from '../../platform/clickhouse/store';
 
-/** zod issues become details with their paths, so a client can point at the field. */
-export const fromZod = (err: ZodError, where: string): AppError =>
-  new AppError(
-    'validation_failed',
-    `Invalid ${where}: ${err.issues.map((i) => `${[where, ...i.path].join('.')}: ${i.message}`).join('; ')}`,
-    err.issues.map((i) => ({ path: [where, ...i.path.map((p) => (typeof p === 'symbol' ? String(p) : p))], message: i.message, code: i.code })),
-  );
+/**
+ * zod issues become details with their paths, so a client can point at the field. An unknown
+ * field is reported on the object that holds it; the detail names the field itself.
+ */
+export const fromZod = (err: ZodError, where: string): AppError => {
+  const details = err.issues.flatMap((i): (ErrorDetail & { path: (string | number)[] })[] => {
+    const path = [where, ...i.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];
+    if (i.code === 'unrecognized_keys') return i.keys.map((key) => ({ path: [...path, key], message: 'unknown field', code: i.code }));
+    return [{ path, message: i.message, code: i.code }];
+  });
+  return new AppError('validation_failed', `Invalid ${where}: ${details.map((d) => `${d.path.join('.')}: ${d.message}`).join('; ')}`, details);
+};
 
 /** Turns every failure into the one error body of DESIGN.md; bad input never becomes a 5xx. */
 export function errorHandler(): Middleware {

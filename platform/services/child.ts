@@ -47,12 +47,13 @@ function installExitHooks(): void {
   process.on('exit', killAll);
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     const onSignal = (): void => {
+      // Someone else handles the signal (bin/start.ts stops the worker before the services it
+      // talks to): leave the children to that orderly shutdown; the 'exit' hook still kills
+      // whatever it left. Otherwise keep the default "die on signal" behaviour.
+      if (process.listenerCount(sig) > 1) return;
       killAll();
-      // Keep the default "die on signal" behaviour unless someone else handles it.
-      if (process.listenerCount(sig) === 1) {
-        process.removeListener(sig, onSignal);
-        process.kill(process.pid, sig);
-      }
+      process.removeListener(sig, onSignal);
+      process.kill(process.pid, sig);
     };
     process.on(sig, onSignal);
   }
