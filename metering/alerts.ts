@@ -2,7 +2,7 @@ import type { MeteringStore } from '../platform/clickhouse';
 import type { Db } from '../platform/pg';
 import { newId } from '../platform/ids';
 import type { Meter } from '../platform/meters';
-import { periodUsage } from './period-usage';
+import { periodUsage, reaches } from './period-usage';
 
 export const ALERT_THRESHOLDS = [80, 100] as const;
 
@@ -27,7 +27,7 @@ export const evaluateAlerts = (db: Db, store: MeteringStore) => async (accountId
     for (const l of limits) {
       const limit = Number(l.limit_value);
       for (const threshold of ALERT_THRESHOLDS) {
-        if (limit > 0 ? usage[l.meter] * 100 < limit * threshold : usage[l.meter] === 0) continue;
+        if (!reaches(usage[l.meter], l.limit_value, threshold)) continue;
         const res = await db.query(
           `INSERT INTO usage_alerts (id, account_id, meter, period_start, threshold, used, limit_value)
            VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (account_id, meter, period_start, threshold) DO NOTHING`,

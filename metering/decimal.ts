@@ -13,7 +13,12 @@ export function toNano(value: string | number): bigint {
   return BigInt(m[1]!) * SCALE + BigInt((m[2] ?? '').padEnd(9, '0'));
 }
 
-export const fromNano = (nano: bigint): number => Number(nano / SCALE) + Number(nano % SCALE) / 1e9;
+/** The double closest to the exact decimal (adding the integer and the fraction as doubles is not: 7 + 0.56 = 7.5600000000000005). */
+export const fromNano = (nano: bigint): number => Number(nanoText(nano));
+
+/** The exact decimal text of nanounits, e.g. 300000000n -> "0.300000000". */
+export const nanoText = (nano: bigint): string =>
+  nano < 0n ? `-${nanoText(-nano)}` : `${nano / SCALE}.${(nano % SCALE).toString().padStart(9, '0')}`;
 
 /** A number's plain decimal form (no exponent), or undefined when it needs more than 9 decimals. */
 export function numberText(value: number): string {

@@ -7,12 +7,21 @@ export const DEDUPE_WINDOW_DAYS = 35;
 export const MAX_AGE_MS = DEDUPE_WINDOW_DAYS * 86_400_000;
 export const MAX_AHEAD_MS = 5 * 60_000;
 
+// A lone UTF-16 surrogate has no UTF-8 form: ClickHouse refuses it in JSON (a whole batch would
+// fail) or stores it differently from the lookup's literal (its retry would count again).
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const text = (max: number) => z.string().min(1).max(max).refine((s) => !LONE_SURROGATE.test(s), 'must be valid Unicode (no lone surrogate)');
+
+/** Above 2^53 a JSON number no longer carries the client's digits (and 18.16 garbles Decimals near 1e28). */
+export const MAX_VALUE = Number.MAX_SAFE_INTEGER;
+
 export const usageEventSchema = z.strictObject({
-  id: z.string().min(1).max(200),
-  accountId: z.string().min(1).max(64),
-  appId: z.string().min(1).max(64).optional(),
+  id: text(200),
+  accountId: text(64),
+  appId: text(64).optional(),
   meter: z.enum(METERS),
-  value: z.number().finite().nonnegative().refine((v) => fractionDigits(v) <= MAX_FRACTION_DIGITS, `at most ${MAX_FRACTION_DIGITS} decimal places`),
+  value: z.number().finite().nonnegative().max(MAX_VALUE)
+    .refine((v) => fractionDigits(v) <= MAX_FRACTION_DIGITS, `at most ${MAX_FRACTION_DIGITS} decimal places`),
   timestamp: z.iso.datetime({ offset: true }),
 });
 export type UsageEvent = z.infer<typeof usageEventSchema>;

@@ -25,13 +25,15 @@ export function gaugeDays(bounds: readonly number[], carry: ReadonlyMap<string, 
     let cursor = start;
     let covered = 0;
     let integral = 0n;
-    let peak = known && start < end ? total : 0n;
+    // The peak is the highest level that held during the day (or was set in it): a level carried
+    // in and replaced exactly at midnight ended with the previous day and is not this day's peak.
+    let peak = 0n;
     while (next < readings.length && readings[next]!.ts < bounds[d + 1]!) {
       const t = readings[next]!.ts;
       // Readings may be up to 5 minutes ahead of `now`: they count for the peak, and time is
       // integrated only up to now.
       const upto = Math.min(t, end);
-      if (known && upto > cursor) { integral += total * BigInt(upto - cursor); covered += upto - cursor; }
+      if (known && upto > cursor) { integral += total * BigInt(upto - cursor); covered += upto - cursor; if (total > peak) peak = total; }
       cursor = Math.max(cursor, upto);
       // Apply every reading of this instant before looking at the level: series that change at
       // the same second must not show a sum that never existed.
@@ -43,7 +45,7 @@ export function gaugeDays(bounds: readonly number[], carry: ReadonlyMap<string, 
       known = true;
       if (total > peak) peak = total;
     }
-    if (known && end > cursor) { integral += total * BigInt(end - cursor); covered += end - cursor; }
+    if (known && end > cursor) { integral += total * BigInt(end - cursor); covered += end - cursor; if (total > peak) peak = total; }
     // A level known only at this very instant has no duration yet: its average is the level.
     const average = covered > 0 ? integral / BigInt(covered) : known && start < end ? total : 0n;
     days.push({ peak: fromNano(peak), average: fromNano(average) });

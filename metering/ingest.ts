@@ -4,6 +4,7 @@ import { inTransaction } from '../platform/pg';
 import { checkEvent, type EventRow, type Rejection } from './events';
 import { findStored, pairKey, splitBatchDuplicates } from './dedupe';
 import { KeyedMutex } from './keyed-mutex';
+import { repairRollups } from './rollup-repair';
 import { createTenantDirectory } from './tenants';
 
 export interface IngestResult { accepted: number; duplicates: number; rejected: Rejection[] }
@@ -19,12 +20,14 @@ const payloadOf = (rows: readonly EventRow[]): string =>
  * advisory lock shared by every API process), ask the raw table which ids it already has, and
  * insert only the others, all before releasing. The check and the insert see the same table, so
  * a retry after any failure, a duplicate in the batch, or the same id sent to two processes at
- * once is counted once. If ClickHouse fails, the batch answers 503 and nothing was acknowledged.
+ * once is counted once. If ClickHouse fails, the batch answers 503 and nothing was acknowledged;
+ * its retry completes any rollup a crash left behind (rollup-repair.ts).
  */
 export function createIngestor(deps: { db: Db; store: MeteringStore; now?: () => number }) {
   const mutex = new KeyedMutex();
   const tenants = createTenantDirectory(deps.db);
   const stored = findStored(deps.store);
+  const repair = repairRollups(deps.store);
   const now = deps.now ?? Date.now;
 
   async function admitTenants(rows: EventRow[], indexes: number[], rejected: Rejection[]): Promise<EventRow[]> {
@@ -61,6 +64,8 @@ export function createIngestor(deps: { db: Db; store: MeteringStore; now?: () =>
           await tx.query('SELECT pg_advisory_xact_lock(h) FROM (SELECT hashtext(a) AS h FROM unnest($1::text[]) a ORDER BY 1) s', [accounts]);
           const already = await stored(unique);
           const fresh = unique.filter((r) => !already.has(pairKey(r.account_id, r.event_id)));
+          // A retry after a crash may find its events stored but not rolled up: complete them.
+          if (already.size > 0) await repair([...already.values()]);
           await deps.store.insert('usage_events', payloadOf(fresh));
           return { accepted: fresh.length, duplicates: inBatch + already.size, rejected };
         });

@@ -29,8 +29,23 @@ export const periodUsage = (store: MeteringStore) => async (accountId: string, p
 export type UsageStatus = 'ok' | 'warning' | 'exceeded';
 export const WARNING_PERCENT = 80;
 
+/**
+ * Has `used` reached `percent`% of `limit`? Exact, in nanounits: as doubles, 9.2 * 100 < 11.5 * 80
+ * although 9.2 is exactly 80% of 11.5. A limit of 0 is reached by any use at all.
+ */
+export function reaches(used: number, limit: number | string, percent: number): boolean {
+  const u = toNano(used);
+  const l = toNano(limit);
+  return l === 0n ? u > 0n : u * 100n >= l * BigInt(percent);
+}
+
+/**
+ * Percent used (floored to hundredths, so it shows 100 only once the limit is reached) and the
+ * status, decided by the same exact comparison as the 80% / 100% alerts.
+ */
 export function usageStatus(used: number, limit: number | null): { percent: number | null; status: UsageStatus } {
   if (limit === null) return { percent: null, status: 'ok' };
-  const percent = limit === 0 ? (used > 0 ? 100 : 0) : Math.round((used / limit) * 10_000) / 100;
-  return { percent, status: percent >= 100 ? 'exceeded' : percent >= WARNING_PERCENT ? 'warning' : 'ok' };
+  const l = toNano(limit);
+  const percent = l === 0n ? (used > 0 ? 100 : 0) : Number((toNano(used) * 10_000n) / l) / 100;
+  return { percent, status: reaches(used, limit, 100) ? 'exceeded' : reaches(used, limit, WARNING_PERCENT) ? 'warning' : 'ok' };
 }

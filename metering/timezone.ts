@@ -31,6 +31,10 @@ export function startOfLocalDay(date: string, tz: string): number {
   // Two passes converge even when the offset differs on either side of a transition.
   let guess = wall - offsetMs(tz, wall);
   guess = wall - offsetMs(tz, guess);
+  // Where clocks jump forward at midnight (America/Santiago, America/Havana), 00:00 does not
+  // exist and the guess lands on 23:00 of the day before: the day begins where the gap ends.
+  // Offsets move in quarter hours, so the first quarter hour of the date is its first instant.
+  while (localDate(guess, tz) < date) guess += 15 * 60_000;
   return guess;
 }
 

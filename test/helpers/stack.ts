@@ -42,24 +42,27 @@ export const chdbDataDir = () => {
 /**
  * The real service wired as in production, isolated for one test file: its own Postgres
  * database, ClickHouse database and Temporal task queue, on the services globalSetup started.
+ * `shareWith`: a second instance of the service on the same databases, task queue and admin
+ * token as an existing stack (like a second API process; its migrations are already applied).
  */
-export async function startTestStack(opts: { backend?: Backend; worker?: boolean; api?: boolean; stripe?: boolean; env?: Record<string, string> } = {}): Promise<TestStack> {
+export async function startTestStack(opts: { backend?: Backend; worker?: boolean; api?: boolean; stripe?: boolean; env?: Record<string, string>; shareWith?: TestStack } = {}): Promise<TestStack> {
   const services = testServices();
-  const adminToken = randomBytes(24).toString('hex');
-  const backend = opts.backend ?? 'clickhouse';
+  const shared = opts.shareWith?.config;
+  const adminToken = opts.shareWith?.adminToken ?? randomBytes(24).toString('hex');
+  const backend = opts.backend ?? (shared ? (shared.CLICKHOUSE_URL ? 'clickhouse' : 'chdb') : 'clickhouse');
   const config = loadConfig({
     PORT: '0',
-    DATA_DIR: chdbDataDir(),
-    DATABASE_URL: await freshDatabaseUrl(),
-    CLICKHOUSE_URL: backend === 'clickhouse' ? services.clickhouseUrl : undefined,
-    CLICKHOUSE_DATABASE: uniqueName('tb'),
+    DATA_DIR: shared?.DATA_DIR ?? chdbDataDir(),
+    DATABASE_URL: shared?.DATABASE_URL ?? await freshDatabaseUrl(),
+    CLICKHOUSE_URL: shared ? shared.CLICKHOUSE_URL : backend === 'clickhouse' ? services.clickhouseUrl : undefined,
+    CLICKHOUSE_DATABASE: shared?.CLICKHOUSE_DATABASE ?? uniqueName('tb'),
     TEMPORAL_ADDRESS: services.temporalAddress,
-    TEMPORAL_TASK_QUEUE: uniqueName('tq'),
+    TEMPORAL_TASK_QUEUE: shared?.TEMPORAL_TASK_QUEUE ?? uniqueName('tq'),
     ADMIN_TOKEN: adminToken,
     ...(opts.stripe !== false && { STRIPE_SECRET_KEY: 'sk_test_123', STRIPE_API_BASE: services.stripeApiBase }),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...opts.env,
   });
-  const stack = await composeStack(config, { logger: createLogger(config.LOG_LEVEL), worker: opts.worker ?? false, api: opts.api });
+  const stack = await composeStack(config, { logger: createLogger(config.LOG_LEVEL), worker: opts.worker ?? false, api: opts.api, migrate: !shared });
   return { ...stack, url: stack.apiUrl ?? '', config, adminToken };
 }

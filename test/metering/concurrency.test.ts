@@ -1,0 +1,112 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { envOf } from '../../platform/config';
+import { freePort } from '../../platform/services/ports';
+import { BACKENDS, startTestStack, type Backend, type TestStack } from '../helpers/stack';
+import { usageEvent } from '../helpers/factories';
+import { DAY_MS, daily, isoDate, newTenant, postEvents, type Tenant } from '../helpers/metering';
+import { nanoNumber, toNanoExact } from './oracle';
+
+/**
+ * "An acknowledged event is never counted twice, not on the same id sent concurrently to two API
+ * processes." clickhouse: two real `bin/api.ts` processes on one Postgres and ClickHouse database.
+ * chdb is one engine per process, so there: two API instances in this process on the same
+ * databases (each with its own in-process lock: only the Postgres advisory lock is shared).
+ */
+const ROOT = join(__dirname, '..', '..');
+
+async function spawnApi(base: TestStack, children: ChildProcess[]): Promise<string> {
+  const port = await freePort();
+  // Its own process group, so stopping it (by its id) also stops what npx started.
+  const child = spawn('npx', ['tsx', 'bin/api.ts'], {
+    cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...envOf(base.config), PORT: String(port), LOG_LEVEL: 'error' },
+  });
+  children.push(child);
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`bin/api.ts not ready after 60 s:\n${output}`)), 60_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const ready = /ready api=(\S+)/.exec(output);
+      if (ready) { clearTimeout(timer); resolve(ready[1]!); }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`bin/api.ts exited with ${code}:\n${output}`)); });
+  });
+}
+
+// A value per id (the same whichever process gets it), with up to two decimals.
+const valueOf = (id: string) => `${[...id].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 100_003, 7) % 1000}.${id.length % 100}`;
+
+describe.each(BACKENDS)('two API instances, same ids at once (%s)', (backend: Backend) => {
+  let base: TestStack;
+  let second: TestStack | undefined;
+  const children: ChildProcess[] = [];
+  let urls: [string, string];
+
+  beforeAll(async () => {
+    base = await startTestStack({ backend });
+    if (backend === 'clickhouse') {
+      urls = (await Promise.all([spawnApi(base, children), spawnApi(base, children)])) as [string, string];
+    } else {
+      second = await startTestStack({ shareWith: base });
+      urls = [base.url, second.url];
+    }
+  }, 120_000);
+  afterAll(async () => {
+    for (const c of children) if (c.pid && c.exitCode === null) { try { process.kill(-c.pid, 'SIGTERM'); } catch { /* gone */ } }
+    await second?.close();
+    await base?.close();
+  });
+
+  it('counts every id once across many concurrent rounds', async () => {
+    const tenants: Tenant[] = [await newTenant(base), await newTenant(base)];
+    const sent = new Map<string, string>(); // account|id -> value
+    let accepted = 0;
+    for (let round = 0; round < 40; round++) {
+      const ids = [
+        ...Array.from({ length: 25 }, (_, i) => `r${round}-${i}`),
+        ...Array.from({ length: 15 }, (_, i) => `r${Math.floor(Math.random() * (round + 1))}-${(i * 7 + round) % 25}`), // earlier rounds
+      ];
+      const batch = ids.flatMap((id, i) => {
+        const t = tenants[(i + round) % 2]!;
+        const e = usageEvent(t.accountId, id, { value: Number(valueOf(id)), timestamp: new Date(Date.now() - (i + 1) * 60_000).toISOString() });
+        sent.set(`${t.accountId}|${id}`, valueOf(id));
+        return i % 10 === 0 ? [e, e] : [e]; // and duplicates inside the batch
+      });
+      // Both get the same batch, or (odd rounds) overlapping halves in opposite orders.
+      const [a, b] = round % 2 === 0 ? [batch, batch] : [batch.slice(0, 30), [...batch].reverse().slice(0, 30)];
+      const replies = await Promise.all([postEvents(base, a, urls[0]), postEvents(base, b, urls[1])]);
+      replies.forEach((r, i) => {
+        expect(r.status).toBe(200);
+        expect(r.body.accepted + r.body.duplicates).toBe([a, b][i]!.length);
+        accepted += r.body.accepted;
+      });
+    }
+    expect(accepted).toBe(sent.size);
+
+    const from = isoDate(Date.now() - 2 * DAY_MS);
+    const to = isoDate(Date.now() + DAY_MS);
+    for (const t of tenants) {
+      const mine = [...sent].filter(([k]) => k.startsWith(`${t.accountId}|`));
+      const expected = nanoNumber(mine.reduce((s, [, v]) => s + toNanoExact(v), 0n));
+      const days = await daily(base, t.apiKey, 'ai_tokens', from, to);
+      const total = nanoNumber(Object.values(days).reduce((s: bigint, v) => s + toNanoExact(String(v)), 0n));
+      expect(total).toBe(expected);
+      const [raw] = await base.deps.store.query<{ n: string; u: string }>(
+        'SELECT toString(count()) AS n, toString(uniqExact(event_id)) AS u FROM {db:Identifier}.usage_events WHERE account_id = {a:String}', { a: t.accountId });
+      expect(raw).toEqual({ n: String(mine.length), u: String(mine.length) });
+    }
+  });
+
+  it('duplicates inside one batch count once (the first wins)', async () => {
+    const t = await newTenant(base);
+    const e = (id: string, value: number) => usageEvent(t.accountId, id, { meter: 'lambda_invocations', value });
+    const reply = await postEvents(base, [e('x', 1), e('x', 2), e('y', 10), e('x', 4), e('y', 20)], urls[1]);
+    expect(reply.body).toEqual({ accepted: 2, duplicates: 3, rejected: [] });
+    const today = isoDate(Date.now() - 60_000);
+    expect((await daily(base, t.apiKey, 'lambda_invocations', today, today))[today]).toBe(11);
+  });
+});
