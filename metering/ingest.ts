@@ -3,7 +3,7 @@ import type { Db } from '../platform/pg';
 import { inTransaction } from '../platform/pg';
 import { checkEvent, type EventRow, type Rejection } from './events';
 import { findStored, pairKey, splitBatchDuplicates } from './dedupe';
-import { KeyedMutex } from './keyed-mutex';
+import { createGroupWriter } from './group-commit';
 import { repairRollups } from './rollup-repair';
 import { createTenantDirectory } from './tenants';
 
@@ -16,19 +16,33 @@ const payloadOf = (rows: readonly EventRow[]): string =>
     `"meter":"${r.meter}","value":${r.value},"timestamp":${r.timestamp},"received_at":${r.received_at}}`).join('\n');
 
 /**
- * Exactly-once ingestion. For the accounts of a batch, hold a lock (in-process, then a Postgres
- * advisory lock shared by every API process), ask the raw table which ids it already has, and
- * insert only the others, all before releasing. The check and the insert see the same table, so
+ * Exactly-once ingestion. Concurrent batches of this process are written as one group
+ * (group-commit.ts); for the group's accounts a Postgres advisory lock, shared by every API
+ * process, is held while the raw table is asked which ids it already has and only the others
+ * are inserted. The check and the insert see the same table, so
  * a retry after any failure, a duplicate in the batch, or the same id sent to two processes at
  * once is counted once. If ClickHouse fails, the batch answers 503 and nothing was acknowledged;
  * its retry completes any rollup a crash left behind (rollup-repair.ts).
  */
 export function createIngestor(deps: { db: Db; store: MeteringStore; now?: () => number }) {
-  const mutex = new KeyedMutex();
   const tenants = createTenantDirectory(deps.db);
   const stored = findStored(deps.store);
   const repair = repairRollups(deps.store);
   const now = deps.now ?? Date.now;
+
+  /** One group at a time per process; the advisory locks order groups of different processes. */
+  const writer = createGroupWriter(async (rows) => {
+    const accounts = [...new Set(rows.map((r) => r.account_id))].sort();
+    return inTransaction(deps.db, async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock(h) FROM (SELECT hashtext(a) AS h FROM unnest($1::text[]) a ORDER BY 1) s', [accounts]);
+      const already = await stored(rows);
+      const fresh = rows.filter((r) => !already.has(pairKey(r.account_id, r.event_id)));
+      // A retry after a crash may find its events stored but not rolled up: complete them.
+      if (already.size > 0) await repair([...already.values()]);
+      await deps.store.insert('usage_events', payloadOf(fresh));
+      return new Set(fresh.map((r) => pairKey(r.account_id, r.event_id)));
+    });
+  });
 
   async function admitTenants(rows: EventRow[], indexes: number[], rejected: Rejection[]): Promise<EventRow[]> {
     const accounts = await tenants.knownAccounts([...new Set(rows.map((r) => r.account_id))]);
@@ -57,21 +71,8 @@ export function createIngestor(deps: { db: Db; store: MeteringStore; now?: () =>
       const { unique, duplicates: inBatch } = splitBatchDuplicates(admitted);
       if (unique.length === 0) return { accepted: 0, duplicates: inBatch, rejected };
 
-      const accounts = [...new Set(unique.map((r) => r.account_id))].sort();
-      const release = await mutex.lock(accounts);
-      try {
-        return await inTransaction(deps.db, async (tx) => {
-          await tx.query('SELECT pg_advisory_xact_lock(h) FROM (SELECT hashtext(a) AS h FROM unnest($1::text[]) a ORDER BY 1) s', [accounts]);
-          const already = await stored(unique);
-          const fresh = unique.filter((r) => !already.has(pairKey(r.account_id, r.event_id)));
-          // A retry after a crash may find its events stored but not rolled up: complete them.
-          if (already.size > 0) await repair([...already.values()]);
-          await deps.store.insert('usage_events', payloadOf(fresh));
-          return { accepted: fresh.length, duplicates: inBatch + already.size, rejected };
-        });
-      } finally {
-        release();
-      }
+      const written = await writer.write(unique);
+      return { accepted: written.accepted, duplicates: inBatch + written.duplicates, rejected };
     },
   };
 }
