@@ -1,11 +1,16 @@
 import type Stripe from 'stripe';
+import type { Client } from '@temporalio/client';
 import type { MeteringStore } from '../platform/clickhouse';
 import type { Db } from '../platform/pg';
 import { createBillingStateActivities } from './billing-state';
 import { createMeteringActivities } from './metering';
 import { createStripeCustomerActivities } from './stripe-customers';
+import { createPlatformBillingStateActivities } from './platform-billing-state';
+import { createPlatformBillingStripeActivities } from './platform-billing-stripe';
+import { createPlatformSignalActivities } from './platform-signals';
 
-export interface ActivityDeps { db: Db; store: MeteringStore; stripe?: Stripe }
+/** `temporal` and `taskQueue` let activities signal-with-start workflows (platform billing). */
+export interface ActivityDeps { db: Db; store: MeteringStore; stripe?: Stripe; temporal?: Client; taskQueue?: string }
 
 /** The worker registers this object; workflows get typed stubs of it (types only). */
 export function createActivities(deps: ActivityDeps) {
@@ -13,7 +18,11 @@ export function createActivities(deps: ActivityDeps) {
     ...createStripeCustomerActivities(deps),
     ...createBillingStateActivities(deps),
     ...createMeteringActivities(deps),
+    ...createPlatformBillingStateActivities(deps),
+    ...createPlatformBillingStripeActivities(deps),
+    ...createPlatformSignalActivities(deps),
   };
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+export type { PlatformBillingEvent } from './platform-events';

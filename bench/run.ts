@@ -2,8 +2,9 @@ import { withServices } from './lib';
 import { benchIngest } from './ingest';
 import { benchUsageQuery } from './usage-query';
 import { benchCheck } from './check';
+import { benchPlatformBilling } from './platform-billing';
 
-const all: Record<string, typeof benchIngest> = { ingest: benchIngest, 'usage-query': benchUsageQuery, check: benchCheck };
+const all: Record<string, typeof benchIngest> = { ingest: benchIngest, 'usage-query': benchUsageQuery, check: benchCheck, 'platform-billing': benchPlatformBilling };
 
 /** `npm run bench [name ...]`: each benchmark prints one JSON line. */
 async function main() {

@@ -73,3 +73,9 @@ export async function upsertPlan(
     return (await getPlan(tx, plan.id))!;
   });
 }
+
+/** Reverse of the catalogue's price mapping: which platform plan a Stripe Price sells. */
+export async function planIdOfPrice(db: Pick<Db, 'query'>, priceId: string): Promise<string | undefined> {
+  const { rows } = await db.query<{ id: string }>('SELECT id FROM plans WHERE stripe_price_id = $1', [priceId]);
+  return rows[0]?.id;
+}

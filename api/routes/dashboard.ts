@@ -4,6 +4,7 @@ import { AppError, notFound } from '../../platform/errors';
 import { getAccount } from '../../db/accounts';
 import { getApp } from '../../db/apps';
 import { getPlan } from '../../db/plans';
+import { currentSubscription } from '../../db/platform-subscriptions';
 import { dailyUsage } from '../../metering/daily-usage';
 import { periodUsage, usageStatus } from '../../metering/period-usage';
 import { openAlerts } from '../../metering/alerts';
@@ -51,8 +52,7 @@ export function dashboardRoutes(deps: ApiDeps): RouteDef[] {
             plan: { id: plan.id, name: plan.name, limits: plan.limits },
             period: { start: account.periodStart, end: account.periodEnd },
             usage,
-            // Filled by platform billing (Stripe subscriptions) once it lands.
-            subscription: null,
+            subscription: await currentSubscription(deps.db, account.id),
             alerts,
           },
         };

@@ -5,6 +5,7 @@ import { adminRoutes } from './admin';
 import { dashboardRoutes } from './dashboard';
 import { healthRoutes } from './health';
 import { pendingRoutes } from './pending';
+import { platformBillingRoutes } from './platform-billing';
 import { usageRoutes } from './usage';
 
 /** Every route of the API, in the order /openapi.json lists them. */
@@ -13,5 +14,6 @@ export const allRoutes = (deps: ApiDeps, auth: Authenticator): RouteDef[] => [
   ...adminRoutes(deps, auth),
   ...usageRoutes(deps),
   ...dashboardRoutes(deps),
+  ...platformBillingRoutes(deps),
   ...pendingRoutes(),
 ];

@@ -14,8 +14,6 @@ export const planParams = appParams.extend({ plan_id: z.string().min(1) });
 export const productParams = appParams.extend({ product_id: z.string().min(1) });
 export const orderParams = appParams.extend({ order_id: z.string().min(1) });
 
-export const checkoutBody = strictBody({ planId: z.string().min(1), successUrl: url, cancelUrl: url });
-export const portalBody = strictBody({ returnUrl: url });
 export const onboardBody = strictBody({ refreshUrl: url, returnUrl: url });
 
 export const createPlanBody = strictBody({

@@ -6,7 +6,6 @@ import { requireApp } from '../tenancy';
 import * as s from './pending.schemas';
 
 const notYet = (issue: string) => new AppError('not_implemented', `Not implemented yet: lands with ${issue}`);
-const PLATFORM = 'platform billing (checkout, portal, subscription lifecycle)';
 const CONNECT = 'app monetisation through Stripe Connect';
 
 type Def = Pick<RouteDef, 'method' | 'path' | 'summary' | 'params' | 'query' | 'body'> & { auth: PrincipalKind[] };
@@ -31,11 +30,6 @@ const connectRoutes: Def[] = [
   { method: 'get', path: '/v1/{app_id}/billing/orders/{order_id}', summary: 'Get order details', auth: appOrUser, params: s.orderParams, query: s.customerQuery },
 ];
 
-const platformRoutes: Def[] = [
-  { method: 'post', path: '/dashboard/billing/checkout', summary: 'Start upgrade checkout', auth: ['account'], body: s.checkoutBody },
-  { method: 'post', path: '/dashboard/billing/portal', summary: 'Open billing portal', auth: ['account'], body: s.portalBody },
-];
-
 /**
  * Seed routes that authenticate, check tenancy and validate today, then answer 501 until their
  * issue lands. Declared through the same registry, so /openapi.json already shows them exactly.
@@ -47,11 +41,6 @@ export function pendingRoutes(): RouteDef[] {
       ...d, tag: 'app billing', responses,
       handler: async ({ params, principal }) => { requireApp(principal, (params as { app_id: string }).app_id); throw notYet(CONNECT); },
     })),
-    ...platformRoutes.map((d) => defineRoute({ ...d, tag: 'dashboard', responses, handler: async () => { throw notYet(PLATFORM); } })),
-    defineRoute({
-      method: 'post', path: '/webhooks/stripe', summary: 'Stripe events of the platform account (secret STRIPE_WEBHOOK_SECRET)', tag: 'webhooks', auth: [], rawBody: true, responses,
-      handler: async () => { throw notYet(PLATFORM); },
-    }),
     defineRoute({
       method: 'post', path: '/webhooks/stripe/connect', summary: 'Stripe Connect events (secret STRIPE_CONNECT_WEBHOOK_SECRET)', tag: 'webhooks', auth: [], rawBody: true, responses,
       handler: async () => { throw notYet(CONNECT); },

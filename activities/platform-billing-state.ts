@@ -1,0 +1,68 @@
+import type { Db } from '../platform/pg';
+import { getStripeEvent, markStripeEvent, type StripeEventOutcome } from '../db/stripe-events';
+import { closeCheckout, recordCheckout, type CheckoutStatus } from '../db/checkouts';
+import { applySubscriptionPatch, endForNonPayment, setGrace, ENTITLED_STATUSES, type SubscriptionPatch } from '../db/platform-subscriptions';
+import { accountExists, accountIdOfCustomer, renewAccountPeriod } from '../db/billing-periods';
+import { getPlan, planIdOfPrice } from '../db/plans';
+import { normalizePlatformEvent, type PlatformBillingEvent } from './platform-events';
+
+/** Platform billing state in Postgres. Every write is an upsert or a guarded update: safe to retry. */
+export function createPlatformBillingStateActivities(deps: { db: Db }) {
+  const { db } = deps;
+  return {
+    /** The stored (verified) event, normalised, with its account and plan resolved; null if unknown. */
+    async readPlatformEvent(input: { eventId: string }): Promise<PlatformBillingEvent | null> {
+      const stored = await getStripeEvent(db, input.eventId);
+      if (!stored) return null;
+      const { metadataAccountId, ...event } = normalizePlatformEvent(stored.payload as Record<string, any>);
+      // metadata.accountId is ours (set on the session and subscription); the customer mapping
+      // covers subscriptions made outside our checkout, e.g. in the Stripe dashboard.
+      const byMetadata = metadataAccountId && (await accountExists(db, metadataAccountId)) ? metadataAccountId : undefined;
+      const accountId = byMetadata ?? (event.customerId ? await accountIdOfCustomer(db, event.customerId) : undefined) ?? null;
+      if (event.patch) {
+        // The Price decides the plan; metadata is the fallback. A plan we do not know is no plan.
+        const byPrice = event.patch.priceId ? await planIdOfPrice(db, event.patch.priceId) : undefined;
+        const candidate = byPrice ?? event.patch.planId;
+        event.patch.planId = candidate && (await getPlan(db, candidate)) ? candidate : null;
+      }
+      return { ...event, accountId };
+    },
+    async markStripeEvent(input: { eventId: string; outcome: StripeEventOutcome }): Promise<void> {
+      await markStripeEvent(db, input.eventId, input.outcome);
+    },
+    async recordCheckout(input: { checkoutId: string; workflowId: string; accountId: string; planId: string; stripeSessionId: string | null; url: string; status: CheckoutStatus }): Promise<void> {
+      await recordCheckout(db, { id: input.checkoutId, ...input });
+    },
+    async closeCheckout(input: { checkoutId: string; status: Exclude<CheckoutStatus, 'open'> }): Promise<void> {
+      await closeCheckout(db, input.checkoutId, input.status);
+    },
+    /** The account's subscription that still entitles it to a paid plan: a plan change goes there. */
+    async findEntitledSubscription(input: { accountId: string }): Promise<{ subscriptionId: string; planId: string | null; lastEventCreated: number } | null> {
+      const { rows } = await db.query(
+        `SELECT id, plan_id, last_event_created FROM platform_subscriptions WHERE account_id = $1 AND status = ANY($2)
+         ORDER BY updated_at DESC LIMIT 1`,
+        [input.accountId, ENTITLED_STATUSES],
+      );
+      return rows[0] ? { subscriptionId: rows[0].id, planId: rows[0].plan_id, lastEventCreated: Number(rows[0].last_event_created) } : null;
+    },
+    async applySubscriptionPatch(input: SubscriptionPatch): Promise<{ applied: boolean; status: string; planId: string | null }> {
+      const { applied, subscription } = await applySubscriptionPatch(db, input);
+      return { applied, status: subscription.status, planId: subscription.planId };
+    },
+    /** A paid invoice: the subscription's and the account's period move forward to it. */
+    async renewBillingPeriod(input: { accountId: string; subscriptionId: string; periodStart: string; periodEnd: string }): Promise<boolean> {
+      await db.query(
+        `UPDATE platform_subscriptions SET current_period_start = $2, current_period_end = $3, updated_at = now()
+         WHERE id = $1 AND (current_period_end IS NULL OR current_period_end < $3)`,
+        [input.subscriptionId, input.periodStart, input.periodEnd],
+      );
+      return renewAccountPeriod(db, input);
+    },
+    async setSubscriptionGrace(input: { subscriptionId: string; graceUntil: string | null }): Promise<void> {
+      await setGrace(db, input.subscriptionId, input.graceUntil);
+    },
+    async endSubscriptionForNonPayment(input: { subscriptionId: string }): Promise<void> {
+      await endForNonPayment(db, input.subscriptionId);
+    },
+  };
+}

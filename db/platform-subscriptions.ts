@@ -1,0 +1,106 @@
+import type { Db } from '../platform/pg';
+import { inTransaction } from '../platform/pg';
+import { defaultPlanId } from './plans';
+
+export interface PlatformSubscription {
+  id: string;
+  accountId: string;
+  planId: string | null;
+  status: string;
+  cancelAtPeriodEnd: boolean;
+  currentPeriodStart: string | null;
+  currentPeriodEnd: string | null;
+  graceUntil: string | null;
+  lastEventCreated: number;
+  updatedAt: string;
+}
+
+/** Stripe statuses that keep the paid plan (past_due only while its grace period runs). */
+export const ENTITLED_STATUSES = ['active', 'trialing', 'past_due'];
+
+const iso = (d: Date | null) => d?.toISOString() ?? null;
+const toSubscription = (r: any): PlatformSubscription => ({
+  id: r.id, accountId: r.account_id, planId: r.plan_id, status: r.status, cancelAtPeriodEnd: r.cancel_at_period_end,
+  currentPeriodStart: iso(r.current_period_start), currentPeriodEnd: iso(r.current_period_end), graceUntil: iso(r.grace_until),
+  lastEventCreated: Number(r.last_event_created), updatedAt: r.updated_at.toISOString(),
+});
+
+export interface SubscriptionPatch {
+  subscriptionId: string;
+  accountId: string;
+  /** Stripe `created` (seconds) of the event carrying this state. */
+  eventCreated: number;
+  planId?: string | null;
+  status?: string;
+  cancelAtPeriodEnd?: boolean;
+  periodStart?: string;
+  periodEnd?: string;
+}
+
+/**
+ * Applies an event's state when it is not older than the newest applied one (fields the event
+ * does not carry keep their value), then re-derives the account's plan. `applied: false` means
+ * the event was stale: newer state is already stored.
+ */
+export async function applySubscriptionPatch(db: Db, p: SubscriptionPatch): Promise<{ applied: boolean; subscription: PlatformSubscription }> {
+  return inTransaction(db, async (tx) => {
+    const { rows } = await tx.query(
+      `INSERT INTO platform_subscriptions AS ps (id, account_id, plan_id, status, cancel_at_period_end, current_period_start, current_period_end, last_event_created)
+       VALUES ($1, $2, $3::text, coalesce($4::text, 'incomplete'), coalesce($5::boolean, false), $6::timestamptz, $7::timestamptz, $8)
+       ON CONFLICT (id) DO UPDATE SET plan_id = coalesce($3::text, ps.plan_id), status = coalesce($4::text, ps.status),
+         cancel_at_period_end = coalesce($5::boolean, ps.cancel_at_period_end),
+         current_period_start = coalesce($6::timestamptz, ps.current_period_start), current_period_end = coalesce($7::timestamptz, ps.current_period_end),
+         last_event_created = $8, updated_at = now()
+       WHERE ps.last_event_created <= $8
+       RETURNING *`,
+      [p.subscriptionId, p.accountId, p.planId ?? null, p.status ?? null, p.cancelAtPeriodEnd ?? null, p.periodStart ?? null, p.periodEnd ?? null, p.eventCreated],
+    );
+    if (rows[0]) await syncAccountPlan(tx, p.accountId);
+    const current = rows[0] ?? (await tx.query('SELECT * FROM platform_subscriptions WHERE id = $1', [p.subscriptionId])).rows[0];
+    return { applied: Boolean(rows[0]), subscription: toSubscription(current) };
+  });
+}
+
+/**
+ * The account's plan follows its entitled subscription (newest first); with none, the default
+ * (free) plan. Derived rather than patched, so a late event of an old subscription cannot
+ * downgrade an account that moved to a new one.
+ */
+export async function syncAccountPlan(tx: Pick<Db, 'query'>, accountId: string): Promise<string> {
+  const { rows } = await tx.query<{ plan_id: string }>(
+    `SELECT plan_id FROM platform_subscriptions
+     WHERE account_id = $1 AND status = ANY($2) AND plan_id IS NOT NULL ORDER BY updated_at DESC LIMIT 1`,
+    [accountId, ENTITLED_STATUSES],
+  );
+  const planId = rows[0]?.plan_id ?? (await defaultPlanId(tx));
+  await tx.query('UPDATE accounts SET plan_id = $2 WHERE id = $1 AND plan_id <> $2', [accountId, planId]);
+  return planId;
+}
+
+/** Starts (a date) or ends (null) the grace period of a failed payment. */
+export async function setGrace(db: Db, subscriptionId: string, graceUntil: string | null): Promise<void> {
+  await db.query('UPDATE platform_subscriptions SET grace_until = $2, updated_at = now() WHERE id = $1', [subscriptionId, graceUntil]);
+}
+
+/** The grace period ran out unpaid: the subscription stops entitling, the account falls back. */
+export async function endForNonPayment(db: Db, subscriptionId: string): Promise<PlatformSubscription | undefined> {
+  return inTransaction(db, async (tx) => {
+    const { rows } = await tx.query(
+      `UPDATE platform_subscriptions SET status = 'unpaid', grace_until = NULL, updated_at = now() WHERE id = $1 RETURNING *`,
+      [subscriptionId],
+    );
+    if (rows[0]) await syncAccountPlan(tx, rows[0].account_id);
+    return rows[0] && toSubscription(rows[0]);
+  });
+}
+
+/** The subscription GET /dashboard/billing shows: the newest one of the account. */
+export async function currentSubscription(db: Pick<Db, 'query'>, accountId: string): Promise<PlatformSubscription | null> {
+  const { rows } = await db.query('SELECT * FROM platform_subscriptions WHERE account_id = $1 ORDER BY updated_at DESC LIMIT 1', [accountId]);
+  return rows[0] ? toSubscription(rows[0]) : null;
+}
+
+export async function getPlatformSubscription(db: Pick<Db, 'query'>, id: string): Promise<PlatformSubscription | undefined> {
+  const { rows } = await db.query('SELECT * FROM platform_subscriptions WHERE id = $1', [id]);
+  return rows[0] && toSubscription(rows[0]);
+}

@@ -1,0 +1,30 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { PlatformBillingEvent } from '../activities';
+
+/** What POST /dashboard/billing/checkout answers, straight from the checkout workflow. */
+export interface CheckoutResult {
+  checkoutId: string;
+  url: string;
+  /** `session`: pay on Stripe Checkout; `plan_change`: the existing subscription was switched (prorated). */
+  mode: 'session' | 'plan_change';
+}
+
+/** Update-with-Start target: resolves once the Checkout Session exists (or fails with why). */
+export const checkoutSessionUpdate = defineUpdate<CheckoutResult>('checkoutSession');
+/** Sent by the stripe-event workflow on checkout.session.completed. */
+export const checkoutCompletedSignal = defineSignal<[{ eventId: string; subscriptionId: string | null }]>('checkoutCompleted');
+
+/** Name shared with activities/platform-signals.ts, which signal-with-starts by name. */
+export const subscriptionEventSignal = defineSignal<[PlatformBillingEvent]>('subscriptionEvent');
+
+export interface SubscriptionWorkflowState {
+  /** Recently handled event ids: a redelivered event is not applied twice. */
+  seen: string[];
+  lastPaidCreated: number;
+  lastFailedCreated: number;
+  /** Epoch ms while a failed payment's grace period runs. */
+  graceUntil: number | null;
+  /** The failed invoice event that opened the current grace period. */
+  dunningEventId: string | null;
+}
+export const subscriptionStateQuery = defineQuery<SubscriptionWorkflowState>('subscriptionState');

@@ -1,0 +1,79 @@
+import {
+  ApplicationFailure, allHandlersFinished, condition, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { StripeObjectId } from './search-attributes';
+import { checkoutCompletedSignal, checkoutSessionUpdate, type CheckoutResult } from './messages';
+
+// Local activities: someone waits on the HTTP request, and each regular activity costs server
+// round trips (measured ~10-40 ms each on a loaded 2-core dev server). All four are idempotent
+// (DB upserts, Stripe idempotency keys), so the re-run after a worker crash (the workflow task
+// times out and another worker replays) makes the same session, not a second one.
+const { ensureStripeCustomer, createPlatformCheckoutSession, changePlatformSubscriptionPlan, findEntitledSubscription, applySubscriptionPatch, recordCheckout } =
+  proxyLocalActivities<Activities>({
+    startToCloseTimeout: '15 seconds',
+    retry: { maximumAttempts: 5, initialInterval: '500 milliseconds', backoffCoefficient: 2 },
+  });
+const { closeCheckout } = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 10 } });
+
+export interface PlatformCheckoutInput {
+  checkoutId: string;
+  accountId: string;
+  planId: string;
+  successUrl: string;
+  cancelUrl: string;
+  /** How long the session may stay open; Stripe's own default expiry is 24 h. */
+  expiresInSeconds?: number;
+}
+
+export type PlatformCheckoutOutcome = CheckoutResult & { status: 'completed' | 'expired' | 'changed' };
+
+/**
+ * One upgrade attempt (id `platform-checkout:<accountId>:<idempotency key>`). The API attaches
+ * with Update-with-Start and gets the URL as soon as the session exists; the same request again
+ * attaches to the same run and gets the same answer. The plan itself is applied by the
+ * subscription workflow from the webhook; this one records how the checkout ended.
+ */
+export async function platformCheckoutWorkflow(input: PlatformCheckoutInput): Promise<PlatformCheckoutOutcome> {
+  let result: CheckoutResult | undefined;
+  let failure: string | undefined;
+  let completed = false;
+  setHandler(checkoutSessionUpdate, async () => {
+    await condition(() => result !== undefined || failure !== undefined);
+    if (failure !== undefined) throw ApplicationFailure.nonRetryable(failure, 'CheckoutFailed');
+    return result!;
+  });
+  setHandler(checkoutCompletedSignal, () => { completed = true; });
+
+  const { workflowId } = workflowInfo();
+  const base = { checkoutId: input.checkoutId, workflowId, accountId: input.accountId, planId: input.planId };
+  try {
+    const customer = await ensureStripeCustomer({ accountId: input.accountId });
+    if (!customer.stripeCustomerId) throw ApplicationFailure.nonRetryable(customer.skippedReason ?? 'no Stripe customer', 'NoStripeCustomer');
+    const existing = await findEntitledSubscription({ accountId: input.accountId });
+    if (existing) {
+      // A second subscription would bill twice: switch the one there is, Stripe prorates.
+      await changePlatformSubscriptionPlan({ subscriptionId: existing.subscriptionId, planId: input.planId, idempotencyKey: `${workflowId}:plan-change` });
+      // Same event clock as stored: the change applies now, yet any newer Stripe event still wins.
+      await applySubscriptionPatch({ subscriptionId: existing.subscriptionId, accountId: input.accountId, eventCreated: existing.lastEventCreated, planId: input.planId });
+      await recordCheckout({ ...base, stripeSessionId: null, url: input.successUrl, status: 'changed' });
+      upsertSearchAttributes([{ key: StripeObjectId, value: existing.subscriptionId }]);
+      result = { checkoutId: input.checkoutId, url: input.successUrl, mode: 'plan_change' };
+      await condition(allHandlersFinished);
+      return { ...result, status: 'changed' };
+    }
+    const session = await createPlatformCheckoutSession({ ...base, customerId: customer.stripeCustomerId, successUrl: input.successUrl, cancelUrl: input.cancelUrl });
+    await recordCheckout({ ...base, stripeSessionId: session.sessionId, url: session.url, status: 'open' });
+    upsertSearchAttributes([{ key: StripeObjectId, value: session.sessionId }]);
+    result = { checkoutId: input.checkoutId, url: session.url, mode: 'session' };
+  } catch (err) {
+    failure = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+    await condition(allHandlersFinished);
+    throw err;
+  }
+
+  const done = await condition(() => completed, (input.expiresInSeconds ?? 24 * 3600) * 1000);
+  await closeCheckout({ checkoutId: input.checkoutId, status: done ? 'completed' : 'expired' });
+  await condition(allHandlersFinished);
+  return { ...result, status: done ? 'completed' : 'expired' };
+}

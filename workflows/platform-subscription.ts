@@ -1,0 +1,108 @@
+import {
+  allHandlersFinished, condition, continueAsNew, log, proxyActivities, setHandler, workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities, PlatformBillingEvent } from '../activities';
+import { subscriptionEventSignal, subscriptionStateQuery, type SubscriptionWorkflowState } from './messages';
+
+const acts = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 10, initialInterval: '1 second', backoffCoefficient: 2 },
+});
+
+const SEVEN_DAYS_S = 7 * 24 * 3600;
+/** Events per run before continue-as-new keeps the history short. */
+const EVENTS_PER_RUN = 200;
+const SEEN_KEPT = 500;
+
+export interface PlatformSubscriptionInput {
+  subscriptionId: string;
+  accountId: string;
+  /** Grace period of a failed payment before the account is downgraded. Tests use seconds. */
+  graceSeconds?: number;
+  /** Events per run before continue-as-new (default EVENTS_PER_RUN); tests use a small one. */
+  eventsPerRun?: number;
+  state?: SubscriptionWorkflowState;
+}
+
+/**
+ * The one workflow of a Stripe subscription (id `platform-subscription:<sub id>`), fed events by
+ * signal-with-start. Events are applied one at a time, in arrival order; the database keeps
+ * only state newer than what it has (Stripe `created`), and the seen-ids list drops repeats.
+ * Dunning: a failed payment opens a grace period, a later success closes it, otherwise the
+ * subscription is cancelled and the account falls back to the default plan.
+ */
+export async function platformSubscriptionWorkflow(input: PlatformSubscriptionInput): Promise<void> {
+  const { subscriptionId, accountId } = input;
+  const graceSeconds = input.graceSeconds ?? SEVEN_DAYS_S;
+  const state: SubscriptionWorkflowState = input.state ?? { seen: [], lastPaidCreated: 0, lastFailedCreated: 0, graceUntil: null, dunningEventId: null };
+  const inbox: PlatformBillingEvent[] = [];
+  setHandler(subscriptionEventSignal, (event) => { inbox.push(event); });
+  setHandler(subscriptionStateQuery, () => state);
+
+  const endDunning = async () => {
+    if (state.graceUntil === null) return;
+    state.graceUntil = null;
+    state.dunningEventId = null;
+    await acts.setSubscriptionGrace({ subscriptionId, graceUntil: null });
+  };
+
+  const apply = async (e: PlatformBillingEvent): Promise<'applied' | 'stale'> => {
+    if (e.type === 'invoice.payment_succeeded') {
+      state.lastPaidCreated = Math.max(state.lastPaidCreated, e.created);
+      if (e.created >= state.lastFailedCreated) await endDunning();
+      if (e.invoicePeriod) await acts.renewBillingPeriod({ accountId, subscriptionId, periodStart: e.invoicePeriod.start, periodEnd: e.invoicePeriod.end });
+      return 'applied';
+    }
+    if (e.type === 'invoice.payment_failed') {
+      state.lastFailedCreated = Math.max(state.lastFailedCreated, e.created);
+      // A success Stripe recorded after this failure settles it, whatever order they came in.
+      if (e.created < state.lastPaidCreated) return 'stale';
+      if (state.graceUntil === null) {
+        state.graceUntil = Date.now() + graceSeconds * 1000;
+        state.dunningEventId = e.eventId;
+        await acts.setSubscriptionGrace({ subscriptionId, graceUntil: new Date(state.graceUntil).toISOString() });
+      }
+      return 'applied';
+    }
+    if (!e.patch) return 'stale';
+    const { planId, status, cancelAtPeriodEnd, periodStart, periodEnd } = e.patch;
+    const result = await acts.applySubscriptionPatch({ subscriptionId, accountId, eventCreated: e.created, planId, status, cancelAtPeriodEnd, periodStart, periodEnd });
+    if (result.applied && ['canceled', 'incomplete_expired'].includes(result.status)) await endDunning();
+    return result.applied ? 'applied' : 'stale';
+  };
+
+  const graceExpired = async () => {
+    log.info('grace period over unpaid: cancelling', { subscriptionId, accountId });
+    await acts.cancelPlatformSubscription({ subscriptionId, idempotencyKey: `platform-dunning-cancel:${subscriptionId}:${state.dunningEventId}` });
+    await acts.endSubscriptionForNonPayment({ subscriptionId });
+    state.graceUntil = null;
+    state.dunningEventId = null;
+  };
+
+  let handled = 0;
+  for (;;) {
+    const waitMs = state.graceUntil === null ? undefined : Math.max(0, state.graceUntil - Date.now());
+    const gotEvent = waitMs === undefined ? (await condition(() => inbox.length > 0), true) : await condition(() => inbox.length > 0, waitMs);
+    if (!gotEvent) await graceExpired();
+    while (inbox.length > 0) {
+      const event = inbox.shift()!;
+      if (state.seen.includes(event.eventId)) continue;
+      let outcome: 'applied' | 'stale' | 'failed';
+      try {
+        outcome = await apply(event);
+      } catch (err) {
+        // One bad event must not end the subscription's only workflow: record it, go on.
+        log.error('event not applied', { eventId: event.eventId, type: event.type, error: String(err) });
+        outcome = 'failed';
+      }
+      state.seen = [...state.seen, event.eventId].slice(-SEEN_KEPT);
+      await acts.markStripeEvent({ eventId: event.eventId, outcome });
+      handled += 1;
+    }
+    if (handled >= (input.eventsPerRun ?? EVENTS_PER_RUN) || workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      // Checked right before continuing: a signal that arrived meanwhile is handled first.
+      if (inbox.length === 0) await continueAsNew<typeof platformSubscriptionWorkflow>({ ...input, graceSeconds, state });
+    }
+  }
+}
