@@ -8,9 +8,14 @@ import { createStripeCustomerActivities } from './stripe-customers';
 import { createPlatformBillingStateActivities } from './platform-billing-state';
 import { createPlatformBillingStripeActivities } from './platform-billing-stripe';
 import { createPlatformSignalActivities } from './platform-signals';
+import { createConnectAccountActivities } from './connect-accounts';
+import { createAppCatalogActivities } from './app-catalog';
+import { createAppCheckoutActivities } from './app-checkout';
+import { createConnectStateActivities } from './connect-state';
+import { createConnectSignalActivities } from './connect-signals';
 
 /** `temporal` and `taskQueue` let activities signal-with-start workflows (platform billing). */
-export interface ActivityDeps { db: Db; store: MeteringStore; stripe?: Stripe; temporal?: Client; taskQueue?: string }
+export interface ActivityDeps { db: Db; store: MeteringStore; stripe?: Stripe; temporal?: Client; taskQueue?: string; platformFeeBps?: number }
 
 /** The worker registers this object; workflows get typed stubs of it (types only). */
 export function createActivities(deps: ActivityDeps) {
@@ -21,8 +26,17 @@ export function createActivities(deps: ActivityDeps) {
     ...createPlatformBillingStateActivities(deps),
     ...createPlatformBillingStripeActivities(deps),
     ...createPlatformSignalActivities(deps),
+    ...createConnectAccountActivities(deps),
+    ...createAppCatalogActivities(deps),
+    ...createAppCheckoutActivities(deps),
+    ...createConnectStateActivities(deps),
+    ...createConnectSignalActivities(deps),
   };
 }
 
 export type Activities = ReturnType<typeof createActivities>;
 export type { PlatformBillingEvent } from './platform-events';
+export type { ConnectEvent } from './connect-events';
+export type { AppSubscriptionEvent } from './connect-signals';
+export type { ConnectStatus } from './connect-accounts';
+export type { PlanFields, ProductFields } from './app-catalog';

@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { createHttpStore } from '../platform/clickhouse';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createChdbStore, createHttpStore, type MeteringStore } from '../platform/clickhouse';
 import { migrateClickHouse } from '../metering/migrate';
 import { checkEvent } from '../metering/events';
 import type { TestServices } from '../test/helpers/services';
@@ -23,8 +26,8 @@ const rowsPayload = (batch: object[], now: number) =>
  * API ingestion (batches of 1,000, de-duplication on) against a baseline measured in the same
  * run: the same rows inserted straight into the same ClickHouse by one client.
  */
-export async function benchIngest(services: TestServices): Promise<void> {
-  const api = await spawnApi(services);
+export async function benchIngest(services: TestServices, backend: 'clickhouse' | 'chdb' = 'clickhouse'): Promise<void> {
+  const api = await spawnApi(services, { chdb: backend === 'chdb' });
   try {
     const { accountIds, serviceKey } = await seedTenants(api, 20);
     const runId = randomBytes(4).toString('hex');
@@ -47,7 +50,11 @@ export async function benchIngest(services: TestServices): Promise<void> {
     const again = await post(`${api.url}/v1/usage/events`, serviceKey, bodies[0]!);
     if (again.json.duplicates !== BATCH) throw new Error('re-sent batch was not de-duplicated');
 
-    const store = createHttpStore(services.clickhouseUrl, `bench_base_${runId}`);
+    // The baseline writes the same rows with one client: to the same server, or (chDB) to an
+    // in-process chDB of this process, as the API process does with its own.
+    const store: MeteringStore = backend === 'chdb'
+      ? createChdbStore(mkdtempSync(join(tmpdir(), 'bench-chdb-')), `bench_base_${runId}`)
+      : createHttpStore(services.clickhouseUrl, `bench_base_${runId}`);
     await migrateClickHouse(store);
     const now = Date.now();
     const payloads = batches.map((b) => rowsPayload(b, now));
@@ -60,7 +67,7 @@ export async function benchIngest(services: TestServices): Promise<void> {
     const apiRate = EVENTS / apiSeconds;
     const baseRate = EVENTS / baseSeconds;
     emit({
-      bench: 'ingest', backend: 'clickhouse-18.16', events: EVENTS, batch: BATCH, concurrency: CONCURRENCY,
+      bench: 'ingest', backend: backend === 'chdb' ? 'chdb-26.7' : 'clickhouse-18.16', events: EVENTS, batch: BATCH, concurrency: CONCURRENCY,
       api_events_per_s: Math.round(apiRate), baseline_direct_insert_events_per_s: Math.round(baseRate),
       ratio_vs_baseline: round(apiRate / baseRate), target_events_per_s: 100_000, target_ratio: 0.5,
     });

@@ -4,7 +4,13 @@ import { benchUsageQuery } from './usage-query';
 import { benchCheck } from './check';
 import { benchPlatformBilling } from './platform-billing';
 
-const all: Record<string, typeof benchIngest> = { ingest: benchIngest, 'usage-query': benchUsageQuery, check: benchCheck, 'platform-billing': benchPlatformBilling };
+const all: Record<string, (s: Parameters<typeof benchIngest>[0]) => Promise<void>> = {
+  ingest: benchIngest,
+  'ingest-chdb': (s) => benchIngest(s, 'chdb'),
+  'usage-query': benchUsageQuery,
+  check: benchCheck,
+  'platform-billing': benchPlatformBilling,
+};
 
 /** `npm run bench [name ...]`: each benchmark prints one JSON line. */
 async function main() {

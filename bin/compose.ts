@@ -55,7 +55,7 @@ export async function composeStack(config: Config, opts: { api?: boolean; worker
     const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
     worker = await Worker.create({
       connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE,
-      workflowBundle: await loadWorkflowBundle(), activities: createActivities({ db, store, stripe, temporal: temporal.client, taskQueue: config.TEMPORAL_TASK_QUEUE }),
+      workflowBundle: await loadWorkflowBundle(), activities: createActivities({ db, store, stripe, temporal: temporal.client, taskQueue: config.TEMPORAL_TASK_QUEUE, platformFeeBps: config.PLATFORM_FEE_BPS }),
     });
     const running = worker.run();
     closers.push(async () => { if (worker!.getState() === 'RUNNING') worker!.shutdown(); await running; await connection.close(); });

@@ -33,3 +33,21 @@ export async function getAppJwtSecret(db: Db, id: string): Promise<{ accountId: 
   const { rows } = await db.query<AppRow>('SELECT account_id, jwt_secret FROM apps WHERE id = $1', [id]);
   return rows[0] && { accountId: rows[0].account_id, jwtSecret: rows[0].jwt_secret };
 }
+
+/**
+ * Stores the app's connected account once. A second call (a retried activity) keeps the first
+ * value: one app, one connected account. Returns the stored id.
+ */
+export async function setAppStripeAccount(db: Pick<Db, 'query'>, appId: string, stripeAccountId: string): Promise<string | null> {
+  const { rows } = await db.query<{ stripe_account_id: string | null }>(
+    `UPDATE apps SET stripe_account_id = coalesce(stripe_account_id, $2) WHERE id = $1 RETURNING stripe_account_id`,
+    [appId, stripeAccountId],
+  );
+  return rows[0]?.stripe_account_id ?? null;
+}
+
+/** Which app a Connect event belongs to: its `account`, and nothing else. */
+export async function appIdOfStripeAccount(db: Pick<Db, 'query'>, stripeAccountId: string): Promise<string | undefined> {
+  const { rows } = await db.query<{ id: string }>('SELECT id FROM apps WHERE stripe_account_id = $1', [stripeAccountId]);
+  return rows[0]?.id;
+}

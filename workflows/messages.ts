@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { PlatformBillingEvent } from '../activities';
+import type { AppSubscriptionEvent, PlatformBillingEvent } from '../activities';
 
 /** What POST /dashboard/billing/checkout answers, straight from the checkout workflow. */
 export interface CheckoutResult {
@@ -28,3 +28,13 @@ export interface SubscriptionWorkflowState {
   dunningEventId: string | null;
 }
 export const subscriptionStateQuery = defineQuery<SubscriptionWorkflowState>('subscriptionState');
+
+/** What POST .../connect/onboard answers: a fresh Account Link for the app's one connected account. */
+export interface AccountLinkResult { stripeAccountId: string; url: string; expiresAt: string; accountCreated: boolean }
+export const accountLinkUpdate = defineUpdate<AccountLinkResult, [{ refreshUrl: string; returnUrl: string }]>('accountLink');
+export interface OnboardingState { stripeAccountId: string | null; linksIssued: number }
+export const onboardingStateQuery = defineQuery<OnboardingState>('onboardingState');
+
+/** Name shared with activities/connect-signals.ts, which signal-with-starts by name. */
+export const appSubscriptionEventSignal = defineSignal<[AppSubscriptionEvent]>('appSubscriptionEvent');
+export const appSubscriptionStateQuery = defineQuery<{ seen: string[] }>('appSubscriptionState');

@@ -4,7 +4,9 @@ import type { RouteDef } from '../openapi/route';
 import { adminRoutes } from './admin';
 import { dashboardRoutes } from './dashboard';
 import { healthRoutes } from './health';
-import { pendingRoutes } from './pending';
+import { appCatalogRoutes } from './app-catalog';
+import { appCheckoutRoutes } from './app-checkout';
+import { connectRoutes } from './connect';
 import { platformBillingRoutes } from './platform-billing';
 import { usageRoutes } from './usage';
 
@@ -15,5 +17,7 @@ export const allRoutes = (deps: ApiDeps, auth: Authenticator): RouteDef[] => [
   ...usageRoutes(deps),
   ...dashboardRoutes(deps),
   ...platformBillingRoutes(deps),
-  ...pendingRoutes(),
+  ...connectRoutes(deps),
+  ...appCatalogRoutes(deps),
+  ...appCheckoutRoutes(deps),
 ];

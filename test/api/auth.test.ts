@@ -7,8 +7,8 @@ type Cred = 'none' | 'garbage' | 'admin' | 'accountA' | 'accountB' | 'appA' | 'a
 type Route = 'POST /admin/accounts' | 'GET /dashboard/billing' | 'POST /v1/usage/check' | 'GET /v1/{appA}/billing/plans' | 'POST /v1/{appA}/billing/plans';
 const ROUTES: Route[] = ['POST /admin/accounts', 'GET /dashboard/billing', 'POST /v1/usage/check', 'GET /v1/{appA}/billing/plans', 'POST /v1/{appA}/billing/plans'];
 
-// 501 on the app routes means authentication and tenancy let the call through to a handler
-// whose behaviour lands with a later issue. End-user tokens are verified with the secret of the
+// On the app routes, 200 (list plans) and 409 (create a plan before Connect onboarding) mean
+// authentication and tenancy let the call through to its handler. End-user tokens are verified with the secret of the
 // app in the path, so outside /v1/{app_id}/billing they cannot be verified at all: 401, not 403.
 const EXPECTED: Record<Cred, number[]> = {
   none: [401, 401, 401, 401, 401],
@@ -16,14 +16,14 @@ const EXPECTED: Record<Cred, number[]> = {
   admin: [201, 403, 403, 403, 403],
   accountA: [403, 200, 403, 403, 403],
   accountB: [403, 200, 403, 403, 403],
-  appA: [403, 403, 403, 501, 501],
+  appA: [403, 403, 403, 200, 409],
   appB: [403, 403, 403, 404, 404],
-  endUserA: [401, 401, 401, 501, 403],
+  endUserA: [401, 401, 401, 200, 403],
   expiredJwt: [401, 401, 401, 401, 401],
   service: [403, 403, 200, 403, 403],
   revoked: [401, 401, 401, 401, 401],
 };
-const CODES: Record<number, string> = { 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 501: 'not_implemented' };
+const CODES: Record<number, string> = { 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 409: 'conflict' };
 const MATRIX = (Object.keys(EXPECTED) as Cred[]).flatMap((cred) => ROUTES.map((route, i) => [cred, route, EXPECTED[cred][i]!] as const));
 
 let stack: TestStack;

@@ -1,0 +1,97 @@
+import type Stripe from 'stripe';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Db } from '../platform/pg';
+import { getAppPlan, insertAppPlan, updateAppPlan, type AppPlan, type PlanInterval } from '../db/app-plans';
+import { getAppProduct, insertAppProduct, updateAppProduct, type AppProduct } from '../db/app-products';
+import { connectStripe } from './connect-stripe';
+
+export interface PlanFields { name: string; description?: string; amount: number; currency: string; interval: PlanInterval; features?: string[] }
+export interface ProductFields { name: string; description?: string; amount: number; currency: string; metadata?: Record<string, string> }
+
+const features = (list: string[] | undefined) => list && { marketing_features: list.map((name) => ({ name })) };
+// Stripe refuses an empty description on create; on update '' clears it.
+const describe = (d: string | undefined, create: boolean) => (d === undefined || (create && d === '') ? {} : { description: d });
+
+/**
+ * The app's catalogue as Stripe objects on its connected account: a plan is a Product with a
+ * recurring Price, a product a Product with a one-time Price. Prices cannot change amount in
+ * Stripe, so a new amount is a new Price and the old one is archived (its subscribers keep it).
+ * `key` is the workflow's business key: retries reuse it and make no second object.
+ */
+export function createAppCatalogActivities(deps: { db: Db; stripe?: Stripe }) {
+  const { stripe, rejectedFast, accountOf } = connectStripe(deps);
+
+  const newPrice = async (acct: string, key: string, p: { productId: string; amount: number; currency: string; interval?: PlanInterval; meta: Record<string, string> }) =>
+    (await rejectedFast(() => stripe().prices.create({
+      product: p.productId, unit_amount: p.amount, currency: p.currency, metadata: p.meta, ...(p.interval && { recurring: { interval: p.interval } }),
+    }, { stripeAccount: acct, idempotencyKey: `${key}:price` }))).id;
+  const archivePrice = (acct: string, priceId: string) =>
+    rejectedFast(() => stripe().prices.update(priceId, { active: false }, { stripeAccount: acct }));
+  const updateProduct = (acct: string, id: string, params: Stripe.ProductUpdateParams) =>
+    Object.keys(params).length ? rejectedFast(() => stripe().products.update(id, params, { stripeAccount: acct })) : undefined;
+
+  return {
+    async createAppPlan(input: { appId: string; planId: string; key: string; fields: PlanFields }): Promise<AppPlan> {
+      const acct = await accountOf(input.appId);
+      const f = input.fields;
+      const meta = { appId: input.appId, planId: input.planId };
+      const product = await rejectedFast(() => stripe().products.create(
+        { name: f.name, ...describe(f.description, true), ...features(f.features), metadata: meta },
+        { stripeAccount: acct, idempotencyKey: `${input.key}:product` },
+      ));
+      const priceId = await newPrice(acct, input.key, { productId: product.id, amount: f.amount, currency: f.currency, interval: f.interval, meta });
+      return insertAppPlan(deps.db, {
+        id: input.planId, appId: input.appId, stripeProductId: product.id, stripePriceId: priceId, name: f.name,
+        description: f.description ?? '', amount: f.amount, currency: f.currency, interval: f.interval, features: f.features ?? [],
+      });
+    },
+
+    async updateAppPlan(input: { appId: string; planId: string; key: string; fields: Partial<PlanFields> }): Promise<AppPlan> {
+      const acct = await accountOf(input.appId);
+      const plan = await getAppPlan(deps.db, input.appId, input.planId);
+      if (!plan) throw ApplicationFailure.nonRetryable(`Plan ${input.planId} not found`, 'NotFound');
+      const f = input.fields;
+      await updateProduct(acct, plan.stripeProductId, { ...(f.name && { name: f.name }), ...describe(f.description, false), ...features(f.features) });
+      const next = { amount: f.amount ?? plan.amount, currency: f.currency ?? plan.currency, interval: f.interval ?? plan.interval };
+      let stripePriceId: string | undefined;
+      if (next.amount !== plan.amount || next.currency !== plan.currency || next.interval !== plan.interval) {
+        stripePriceId = await newPrice(acct, input.key, { productId: plan.stripeProductId, ...next, meta: { appId: input.appId, planId: plan.id } });
+        await archivePrice(acct, plan.stripePriceId);
+      }
+      return (await updateAppPlan(deps.db, input.appId, input.planId, { ...f, ...next, stripePriceId }))!;
+    },
+
+    async createAppProduct(input: { appId: string; productId: string; key: string; fields: ProductFields }): Promise<AppProduct> {
+      const acct = await accountOf(input.appId);
+      const f = input.fields;
+      // The app's own metadata only: Stripe's 50-key limit is the app's to use.
+      const meta = f.metadata ?? {};
+      const product = await rejectedFast(() => stripe().products.create(
+        { name: f.name, ...describe(f.description, true), metadata: meta },
+        { stripeAccount: acct, idempotencyKey: `${input.key}:product` },
+      ));
+      const priceId = await newPrice(acct, input.key, { productId: product.id, amount: f.amount, currency: f.currency, meta: { appId: input.appId, productId: input.productId } });
+      return insertAppProduct(deps.db, {
+        id: input.productId, appId: input.appId, stripeProductId: product.id, stripePriceId: priceId, name: f.name,
+        description: f.description ?? '', amount: f.amount, currency: f.currency, metadata: f.metadata ?? {},
+      });
+    },
+
+    async updateAppProduct(input: { appId: string; productId: string; key: string; fields: Partial<ProductFields> }): Promise<AppProduct> {
+      const acct = await accountOf(input.appId);
+      const product = await getAppProduct(deps.db, input.appId, input.productId);
+      if (!product) throw ApplicationFailure.nonRetryable(`Product ${input.productId} not found`, 'NotFound');
+      const f = input.fields;
+      await updateProduct(acct, product.stripeProductId, {
+        ...(f.name && { name: f.name }), ...describe(f.description, false), ...(f.metadata && { metadata: f.metadata }),
+      });
+      const next = { amount: f.amount ?? product.amount, currency: f.currency ?? product.currency };
+      let stripePriceId: string | undefined;
+      if (next.amount !== product.amount || next.currency !== product.currency) {
+        stripePriceId = await newPrice(acct, input.key, { productId: product.stripeProductId, ...next, meta: { appId: input.appId, productId: product.id } });
+        await archivePrice(acct, product.stripePriceId);
+      }
+      return (await updateAppProduct(deps.db, input.appId, input.productId, { ...f, ...next, stripePriceId }))!;
+    },
+  };
+}

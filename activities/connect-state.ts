@@ -1,0 +1,50 @@
+import type { Db } from '../platform/pg';
+import { getStripeEvent } from '../db/stripe-events';
+import { appIdOfStripeAccount } from '../db/apps';
+import { appPlanIdOfPrice, getAppPlan } from '../db/app-plans';
+import { applyAppSubscriptionPatch, type AppSubscriptionPatch } from '../db/app-subscriptions';
+import { applyOrderRefund, getOrder, markOrderFailed, markOrderPaid, orderIdOfPaymentIntent } from '../db/orders';
+import { normalizeConnectEvent, type ConnectEvent } from './connect-events';
+
+export type RoutedConnectEvent = ConnectEvent & { appId: string | null };
+
+/** App billing state from Connect events. Every write is guarded: safe to retry and repeat. */
+export function createConnectStateActivities(deps: { db: Db }) {
+  const { db } = deps;
+  return {
+    /**
+     * The stored event with its app: only the connected account decides it. Metadata is the
+     * app's customers' input path and could name any app, so it never routes; a plan named in
+     * metadata or by Price counts only if it belongs to that app.
+     */
+    async readConnectEvent(input: { eventId: string }): Promise<RoutedConnectEvent | null> {
+      const stored = await getStripeEvent(db, input.eventId);
+      if (!stored) return null;
+      const event = normalizeConnectEvent(stored.payload as Record<string, any>);
+      const account = stored.account ?? event.stripeAccountId;
+      const appId = account ? ((await appIdOfStripeAccount(db, account)) ?? null) : null;
+      if (appId && event.patch) {
+        const byPrice = event.patch.priceId ? await appPlanIdOfPrice(db, appId, event.patch.priceId) : undefined;
+        const candidate = byPrice ?? event.patch.planId;
+        event.patch.planId = candidate && (await getAppPlan(db, appId, candidate)) ? candidate : null;
+      }
+      return { ...event, appId };
+    },
+
+    async applyAppSubscriptionPatch(input: AppSubscriptionPatch): Promise<boolean> {
+      return applyAppSubscriptionPatch(db, input);
+    },
+
+    /** `stale` when the order already moved past this event (or it repeats a refund). */
+    async applyOrderEvent(input: { appId: string; order: NonNullable<ConnectEvent['order']> }): Promise<'applied' | 'stale' | 'ignored'> {
+      const { appId, order } = input;
+      const known = order.orderId ? await getOrder(db, appId, order.orderId) : undefined;
+      const orderId = known?.id ?? (order.paymentIntent ? await orderIdOfPaymentIntent(db, appId, order.paymentIntent) : undefined);
+      if (!orderId) return 'ignored';
+      const applied = order.outcome === 'paid' ? await markOrderPaid(db, appId, orderId, order.paymentIntent)
+        : order.outcome === 'failed' ? await markOrderFailed(db, appId, orderId, order.paymentIntent)
+          : await applyOrderRefund(db, appId, orderId, order.amountRefunded ?? 0);
+      return applied ? 'applied' : 'stale';
+    },
+  };
+}

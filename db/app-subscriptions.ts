@@ -1,0 +1,50 @@
+import type { Db } from '../platform/pg';
+
+export interface AppSubscription {
+  id: string; appId: string; customerId: string | null; planId: string | null; status: string; cancelAtPeriodEnd: boolean;
+  currentPeriodStart: string | null; currentPeriodEnd: string | null; lastEventCreated: number; updatedAt: string;
+}
+
+const iso = (d: Date | null) => d?.toISOString() ?? null;
+const toSub = (r: any): AppSubscription => ({
+  id: r.id, appId: r.app_id, customerId: r.customer_id, planId: r.plan_id, status: r.status, cancelAtPeriodEnd: r.cancel_at_period_end,
+  currentPeriodStart: iso(r.current_period_start), currentPeriodEnd: iso(r.current_period_end),
+  lastEventCreated: Number(r.last_event_created), updatedAt: r.updated_at.toISOString(),
+});
+
+export interface AppSubscriptionPatch {
+  subscriptionId: string; appId: string;
+  /** Stripe `created` (seconds) of the event carrying this state: older state never overwrites newer. */
+  eventCreated: number;
+  customerId?: string | null; planId?: string | null; status?: string; cancelAtPeriodEnd?: boolean; periodStart?: string; periodEnd?: string;
+}
+
+/** Applies an event's state unless newer state is stored; fields the event lacks keep their value. */
+export async function applyAppSubscriptionPatch(db: Pick<Db, 'query'>, p: AppSubscriptionPatch): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `INSERT INTO app_subscriptions AS s (id, app_id, customer_id, plan_id, status, cancel_at_period_end, current_period_start, current_period_end, last_event_created)
+     VALUES ($1, $2, $3::text, $4::text, coalesce($5::text, 'incomplete'), coalesce($6::boolean, false), $7::timestamptz, $8::timestamptz, $9)
+     ON CONFLICT (id) DO UPDATE SET customer_id = coalesce(s.customer_id, $3::text), plan_id = coalesce($4::text, s.plan_id),
+       status = coalesce($5::text, s.status), cancel_at_period_end = coalesce($6::boolean, s.cancel_at_period_end),
+       current_period_start = coalesce($7::timestamptz, s.current_period_start), current_period_end = coalesce($8::timestamptz, s.current_period_end),
+       last_event_created = $9, updated_at = now()
+     WHERE s.app_id = $2 AND s.last_event_created <= $9`,
+    [p.subscriptionId, p.appId, p.customerId ?? null, p.planId ?? null, p.status ?? null, p.cancelAtPeriodEnd ?? null, p.periodStart ?? null, p.periodEnd ?? null, p.eventCreated],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
+/** The customer's current subscription: a live one first, else the newest. */
+export async function currentAppSubscription(db: Pick<Db, 'query'>, appId: string, customerId: string): Promise<AppSubscription | undefined> {
+  const { rows } = await db.query(
+    `SELECT * FROM app_subscriptions WHERE app_id = $1 AND customer_id = $2
+     ORDER BY (status IN ('active', 'trialing', 'past_due')) DESC, updated_at DESC LIMIT 1`,
+    [appId, customerId],
+  );
+  return rows[0] && toSub(rows[0]);
+}
+
+/** Cancel at period end, recorded right away; a later Stripe event with newer state still wins. */
+export async function markCancelAtPeriodEnd(db: Pick<Db, 'query'>, appId: string, subscriptionId: string): Promise<void> {
+  await db.query('UPDATE app_subscriptions SET cancel_at_period_end = true, updated_at = now() WHERE app_id = $1 AND id = $2', [appId, subscriptionId]);
+}

@@ -1,0 +1,49 @@
+import { allHandlersFinished, condition, continueAsNew, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { Activities, AppSubscriptionEvent } from '../activities';
+import { appSubscriptionEventSignal, appSubscriptionStateQuery } from './messages';
+
+const acts = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 10, initialInterval: '1 second', backoffCoefficient: 2 },
+});
+
+const EVENTS_PER_RUN = 200;
+const SEEN_KEPT = 500;
+
+/**
+ * The one workflow of a subscription on a connected account (id `app-subscription:<sub id>`),
+ * fed by signal-with-start, as platformSubscriptionWorkflow is for the platform's own. Events
+ * apply one at a time; the row keeps only state not older than what it has (Stripe `created`),
+ * so an out-of-order or repeated event changes nothing; seen ids skip exact repeats.
+ */
+export async function appSubscriptionWorkflow(input: { subscriptionId: string; appId: string; seen?: string[] }): Promise<void> {
+  let seen = input.seen ?? [];
+  const inbox: AppSubscriptionEvent[] = [];
+  setHandler(appSubscriptionEventSignal, (event) => { inbox.push(event); });
+  setHandler(appSubscriptionStateQuery, () => ({ seen }));
+
+  let handled = 0;
+  for (;;) {
+    await condition(() => inbox.length > 0);
+    while (inbox.length > 0) {
+      const e = inbox.shift()!;
+      if (seen.includes(e.eventId)) continue;
+      let outcome: 'applied' | 'stale' | 'failed';
+      try {
+        const applied = await acts.applyAppSubscriptionPatch({ subscriptionId: input.subscriptionId, appId: input.appId, eventCreated: e.created, ...e.patch });
+        outcome = applied ? 'applied' : 'stale';
+      } catch (err) {
+        // One bad event must not end the subscription's only workflow: record it, go on.
+        log.error('event not applied', { eventId: e.eventId, type: e.type, error: String(err) });
+        outcome = 'failed';
+      }
+      seen = [...seen, e.eventId].slice(-SEEN_KEPT);
+      await acts.markStripeEvent({ eventId: e.eventId, outcome });
+      handled += 1;
+    }
+    if (handled >= EVENTS_PER_RUN || workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      if (inbox.length === 0) await continueAsNew<typeof appSubscriptionWorkflow>({ ...input, seen });
+    }
+  }
+}
