@@ -34,7 +34,7 @@ export async function getOrder(db: Pick<Db, 'query'>, appId: string, id: string)
 // The cursor is the last row's (created_at in microseconds, id): exact, stable under inserts.
 const encode = (r: any) => Buffer.from(`${r.created_us}.${r.id}`).toString('base64url');
 const decode = (cursor: string): [string, string] | undefined => {
-  const m = /^(\d{1,20})\.(.+)$/.exec(Buffer.from(cursor, 'base64url').toString());
+  const m = /^(\d{1,16})\.(.+)$/.exec(Buffer.from(cursor, 'base64url').toString());
   return m ? [m[1]!, m[2]!] : undefined;
 };
 export const isValidOrderCursor = (cursor: string) => decode(cursor) !== undefined;

@@ -43,6 +43,10 @@ export function addDays(date: string, days: number): string {
   return new Date(t).toISOString().slice(0, 10);
 }
 
+/** Whole days from `start` to `end` (0 for the same date). */
+export const daysBetween = (start: string, end: string): number =>
+  Math.round((Date.parse(`${end}T00:00:00Z`) - Date.parse(`${start}T00:00:00Z`)) / 86_400_000);
+
 /** Every date from start to end inclusive. */
 export function datesBetween(start: string, end: string): string[] {
   const out: string[] = [];

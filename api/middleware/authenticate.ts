@@ -38,7 +38,8 @@ export function createAuthenticator(db: Db, adminToken: string | undefined) {
   async function fromJwt(token: string, appId: string | undefined): Promise<Principal> {
     if (!appId) throw invalid('End-user tokens are accepted only on /v1/{app_id}/billing routes');
     const app = await getAppJwtSecret(db, appId);
-    if (!app) throw new AppError('not_found', 'App not found');
+    // Same answer as a bad signature: an unauthenticated caller must not learn which app ids exist.
+    if (!app) throw invalid('Invalid end-user token');
     try {
       const { payload } = await jwtVerify(token, new TextEncoder().encode(app.jwtSecret), { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] });
       return { kind: 'end_user', appId, accountId: app.accountId, customerId: String(payload.sub) };

@@ -86,11 +86,13 @@ export function appCheckoutRoutes(deps: ApiDeps): RouteDef[] {
     defineRoute({
       method: 'get', path: '/v1/{app_id}/billing/orders/{order_id}', summary: 'Get order details', tag: 'app billing', auth: [...both],
       params: s.orderParams, query: s.customerQuery, responses: { 200: { description: 'the order' } },
-      handler: async ({ params, principal }) => {
+      handler: async ({ params, query, principal }) => {
         const app = await appOf(deps, principal, params.app_id);
         const order = await getOrder(deps.db, app.id, params.order_id);
-        // Someone else's order is "not found", exactly like one that does not exist.
-        if (!order || (principal.kind === 'end_user' && order.customerId !== principal.customerId)) throw notFound('Order');
+        // Someone else's order is "not found", exactly like one that does not exist; an app key
+        // acting for a customer sees that customer's orders only, as in the list.
+        const customerId = principal.kind === 'end_user' || query.customerId ? customerOf(principal, query.customerId, 'query') : undefined;
+        if (!order || (customerId !== undefined && order.customerId !== customerId)) throw notFound('Order');
         return { status: 200, body: { order } };
       },
     }),

@@ -9,7 +9,7 @@ import { dailyUsage } from '../../metering/daily-usage';
 import { periodUsage, usageStatus } from '../../metering/period-usage';
 import { openAlerts } from '../../metering/alerts';
 import { METERS } from '../../platform/meters';
-import { addDays, localDate } from '../../metering/timezone';
+import { addDays, daysBetween, localDate } from '../../metering/timezone';
 import { requireAccount } from '../tenancy';
 import * as s from './dashboard.schemas';
 
@@ -29,6 +29,11 @@ export function dashboardRoutes(deps: ApiDeps): RouteDef[] {
         const endDate = query.endDate ?? localDate(Date.now(), query.timezone);
         const startDate = query.startDate ?? (query.endDate ? query.endDate : addDays(endDate, -29));
         if (endDate < startDate) throw new AppError('validation_failed', 'endDate must not be before startDate', [{ path: ['query', 'endDate'], message: 'must not be before startDate' }]);
+        // Checked again after the defaults: ?startDate=1000-01-01 alone must not build 376k days.
+        if (daysBetween(startDate, endDate) + 1 > s.MAX_RANGE_DAYS) {
+          const field = query.startDate ? 'startDate' : 'endDate';
+          throw new AppError('validation_failed', `The range may span at most ${s.MAX_RANGE_DAYS} days`, [{ path: ['query', field], message: `the range may span at most ${s.MAX_RANGE_DAYS} days` }]);
+        }
         const usage = await usageOf({ accountId, startDate, endDate, timezone: query.timezone, meter: query.meterType, appId: query.appId });
         return { status: 200, body: { startDate, endDate, timezone: query.timezone, usage } };
       },
