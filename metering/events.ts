@@ -10,18 +10,18 @@ export const MAX_AHEAD_MS = 5 * 60_000;
 // A lone UTF-16 surrogate has no UTF-8 form: ClickHouse refuses it in JSON (a whole batch would
 // fail) or stores it differently from the lookup's literal (its retry would count again).
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-const text = (max: number) => z.string().min(1).max(max)
-  .refine((s) => !LONE_SURROGATE.test(s), 'must be valid Unicode (no lone surrogate)')
-  // Postgres text cannot hold NUL: the account/app lookup would fail the whole batch.
-  .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
+const text = (max: number) => z.string().min(1).max(max).refine((s) => !LONE_SURROGATE.test(s), 'must be valid Unicode (no lone surrogate)');
+// Account and app ids are looked up in Postgres, whose text cannot hold NUL: one such event would
+// fail the whole batch. (Event ids only go to ClickHouse, where NUL is fine.)
+const tenantId = (max: number) => text(max).refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
 
 /** Above 2^53 a JSON number no longer carries the client's digits (and 18.16 garbles Decimals near 1e28). */
 export const MAX_VALUE = Number.MAX_SAFE_INTEGER;
 
 export const usageEventSchema = z.strictObject({
   id: text(200),
-  accountId: text(64),
-  appId: text(64).optional(),
+  accountId: tenantId(64),
+  appId: tenantId(64).optional(),
   meter: z.enum(METERS),
   value: z.number().finite().nonnegative().max(MAX_VALUE)
     .refine((v) => fractionDigits(v) <= MAX_FRACTION_DIGITS, `at most ${MAX_FRACTION_DIGITS} decimal places`),

@@ -9,10 +9,9 @@ export interface CheckResult { allowed: boolean; used: number; limit: number | n
 
 interface AccountLimit { periodStart: Date; periodEnd: Date; limit: number | null; mode: 'hard' | 'soft' | 'none' }
 
-// The caches only make `used` lag (by about this long); admissions are decided by the counter
+// Both caches only make `used` lag by up to this long; admissions are decided by the counter
 // row in Postgres, which is never cached.
 const CACHE_MS = 1_000;
-const MAX_STALE_MS = 30_000;
 
 /**
  * Limit checks with reservations. For counters, limit_counters.committed is a high-water mark:
@@ -23,7 +22,7 @@ const MAX_STALE_MS = 30_000;
  */
 export function createLimitChecker(deps: { db: Db; store: MeteringStore }) {
   const limits = new Map<string, { value: AccountLimit; until: number }>();
-  const metered = new Map<string, { value: Promise<Record<Meter, number>>; at: number; refreshing: boolean }>();
+  const metered = new Map<string, { value: Promise<Record<Meter, number>>; until: number }>();
   const usageOf = periodUsage(deps.store);
 
   async function accountLimit(accountId: string, meter: Meter): Promise<AccountLimit> {
@@ -42,26 +41,12 @@ export function createLimitChecker(deps: { db: Db; store: MeteringStore }) {
     return value;
   }
 
-  /**
-   * Metered usage, stale-while-revalidate: past CACHE_MS the cached value is still served while
-   * one background query refreshes it, so no check waits on ClickHouse once an account is warm.
-   * Past MAX_STALE_MS (refreshes failing: ClickHouse down) checks wait for a fresh answer again.
-   */
   function meteredUsage(accountId: string, l: AccountLimit): Promise<Record<Meter, number>> {
     const key = `${accountId}|${l.periodStart.toISOString()}`;
     const hit = metered.get(key);
-    const now = Date.now();
-    if (hit && now - hit.at < MAX_STALE_MS) {
-      if (now - hit.at >= CACHE_MS && !hit.refreshing) {
-        hit.refreshing = true;
-        usageOf(accountId, l.periodStart, l.periodEnd)
-          .then((value) => metered.set(key, { value: Promise.resolve(value), at: Date.now(), refreshing: false }))
-          .catch(() => { hit.refreshing = false; });
-      }
-      return hit.value;
-    }
+    if (hit && hit.until > Date.now()) return hit.value;
     const value = usageOf(accountId, l.periodStart, l.periodEnd);
-    metered.set(key, { value, at: now, refreshing: false });
+    metered.set(key, { value, until: Date.now() + CACHE_MS });
     value.catch(() => metered.delete(key));
     return value;
   }

@@ -34,7 +34,12 @@ export async function endUserToken(jwtSecret: string, customerId: string, expire
     .sign(new TextEncoder().encode(jwtSecret));
 }
 
-/** A usage event with defaults; timestamps default to a minute ago. */
+/**
+ * A usage event with defaults. The timestamp defaults to a minute ago, but never before the
+ * current quarter hour: an account created in this quarter hour has its first billing period
+ * start there, and an event before it would (rightly) not count in the period.
+ */
+const recent = () => Math.max(Date.now() - 60_000, Math.floor(Date.now() / 900_000) * 900_000);
 export const usageEvent = (accountId: string, id: string, over: Partial<{ meter: string; value: number; timestamp: string; appId: string }> = {}) => ({
-  id, accountId, meter: 'ai_tokens', value: 1, timestamp: new Date(Date.now() - 60_000).toISOString(), ...over,
+  id, accountId, meter: 'ai_tokens', value: 1, timestamp: new Date(recent()).toISOString(), ...over,
 });

@@ -42,11 +42,15 @@ describe('dunning', () => {
     expect((await deliver(stack, paid)).status).toBe(200);
     await eventually('grace ended', async () => (await subscriptionRow(subscriptionId))?.grace_until === null);
 
-    const billing = await billingOf(stack, apiKey);
+    // The usage period follows the paid invoice (on quarter-hour boundaries, as rollups need); the
+    // renewal is its own step after the grace period ends, so wait for it rather than race it.
+    const quarter = (s: number) => new Date(Math.floor((s * 1000) / 900_000) * 900_000).toISOString();
+    const billing = await eventually('period renewed', async () => {
+      const b = await billingOf(stack, apiKey);
+      return b.period.start === quarter(periodStart) ? b : undefined;
+    });
     expect(billing.plan.id).toBe('pro');
     expect(billing.subscription).toMatchObject({ status: 'active', graceUntil: null });
-    // The usage period follows the paid invoice (on quarter-hour boundaries, as rollups need).
-    const quarter = (s: number) => new Date(Math.floor((s * 1000) / 900_000) * 900_000).toISOString();
     expect(billing.period).toEqual({ start: quarter(periodStart), end: quarter(periodStart + 30 * DAY) });
   });
 
