@@ -13,6 +13,8 @@ const SEVEN_DAYS_S = 7 * 24 * 3600;
 /** Events per run before continue-as-new keeps the history short. */
 const EVENTS_PER_RUN = 200;
 const SEEN_KEPT = 500;
+// After a failed grace-expiry step, when to try it again.
+const GRACE_RETRY_MS = 60 * 60 * 1000;
 
 export interface PlatformSubscriptionInput {
   subscriptionId: string;
@@ -83,7 +85,16 @@ export async function platformSubscriptionWorkflow(input: PlatformSubscriptionIn
   for (;;) {
     const waitMs = state.graceUntil === null ? undefined : Math.max(0, state.graceUntil - Date.now());
     const gotEvent = waitMs === undefined ? (await condition(() => inbox.length > 0), true) : await condition(() => inbox.length > 0, waitMs);
-    if (!gotEvent) await graceExpired();
+    if (!gotEvent) {
+      try {
+        await graceExpired();
+      } catch (err) {
+        // Activities already retried; a lasting failure (e.g. Stripe refusing the cancel) must not
+        // end the subscription's only workflow and its state: log it and try again in an hour.
+        log.error('grace expiry failed; retrying in an hour', { subscriptionId, error: String(err) });
+        state.graceUntil = Date.now() + GRACE_RETRY_MS;
+      }
+    }
     while (inbox.length > 0) {
       const event = inbox.shift()!;
       if (state.seen.includes(event.eventId)) continue;
