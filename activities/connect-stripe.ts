@@ -1,6 +1,7 @@
 import type Stripe from 'stripe';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Db } from '../platform/pg';
+import { stripeCalls } from './stripe-calls';
 import { getApp } from '../db/apps';
 
 /**
@@ -9,21 +10,7 @@ import { getApp } from '../db/apps';
  * requests Stripe rejects (a retry would be rejected again).
  */
 export function connectStripe(deps: { db: Db; stripe?: Stripe }) {
-  const stripe = (): Stripe => {
-    if (!deps.stripe) throw ApplicationFailure.nonRetryable('Stripe is not configured (STRIPE_SECRET_KEY is unset)', 'StripeNotConfigured');
-    return deps.stripe;
-  };
-  const rejectedFast = async <T>(call: () => Promise<T>): Promise<T> => {
-    try {
-      return await call();
-    } catch (err) {
-      const type = (err as { type?: string }).type;
-      if (type === 'StripeInvalidRequestError' || type === 'StripeCardError' || type === 'StripePermissionError') {
-        throw ApplicationFailure.nonRetryable(`Stripe rejected the request: ${(err as Error).message}`, type);
-      }
-      throw err;
-    }
-  };
+  const { stripe, rejectedFast } = stripeCalls(deps.stripe);
   /** The app's connected account; the API checked it exists, so its absence here is final. */
   const accountOf = async (appId: string): Promise<string> => {
     const app = await getApp(deps.db, appId);

@@ -1,6 +1,7 @@
 import type Stripe from 'stripe';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Db } from '../platform/pg';
+import { stripeCalls } from './stripe-calls';
 import { getAccount } from '../db/accounts';
 import { getPlan } from '../db/plans';
 
@@ -10,20 +11,7 @@ import { getPlan } from '../db/plans';
  * killed mid-call still makes one Stripe object.
  */
 export function createPlatformBillingStripeActivities(deps: { db: Db; stripe?: Stripe }) {
-  const stripe = (): Stripe => {
-    if (!deps.stripe) throw ApplicationFailure.nonRetryable('Stripe is not configured (STRIPE_SECRET_KEY is unset)', 'StripeNotConfigured');
-    return deps.stripe;
-  };
-  // A request Stripe rejects will be rejected again: fail at once instead of retrying for minutes.
-  const rejectedFast = async <T>(call: () => Promise<T>): Promise<T> => {
-    try {
-      return await call();
-    } catch (err) {
-      const type = (err as { type?: string }).type;
-      if (type === 'StripeInvalidRequestError' || type === 'StripeCardError') throw ApplicationFailure.nonRetryable(`Stripe rejected the request: ${(err as Error).message}`, type);
-      throw err;
-    }
-  };
+  const { stripe, rejectedFast } = stripeCalls(deps.stripe);
   const priceOf = async (planId: string): Promise<string> => {
     const plan = await getPlan(deps.db, planId);
     if (!plan?.stripePriceId) throw ApplicationFailure.nonRetryable(`Plan ${planId} has no Stripe price`, 'PlanNotSellable');
