@@ -1,7 +1,8 @@
 import type { Db } from '../platform/pg';
+import { LIVE_SUBSCRIPTION_STATUSES } from '../db/subscription-statuses';
 import { getStripeEvent, markStripeEvent, type StripeEventOutcome } from '../db/stripe-events';
 import { closeCheckout, recordCheckout, type CheckoutStatus } from '../db/checkouts';
-import { applySubscriptionPatch, endForNonPayment, setGrace, ENTITLED_STATUSES, type SubscriptionPatch } from '../db/platform-subscriptions';
+import { applySubscriptionPatch, endForNonPayment, setGrace, type SubscriptionPatch } from '../db/platform-subscriptions';
 import { accountExists, accountIdOfCustomer, renewAccountPeriod } from '../db/billing-periods';
 import { getPlan, planIdOfPrice } from '../db/plans';
 import { normalizePlatformEvent, type PlatformBillingEvent } from './platform-events';
@@ -41,7 +42,7 @@ export function createPlatformBillingStateActivities(deps: { db: Db }) {
       const { rows } = await db.query(
         `SELECT id, plan_id, last_event_created FROM platform_subscriptions WHERE account_id = $1 AND status = ANY($2)
          ORDER BY updated_at DESC LIMIT 1`,
-        [input.accountId, ENTITLED_STATUSES],
+        [input.accountId, LIVE_SUBSCRIPTION_STATUSES],
       );
       return rows[0] ? { subscriptionId: rows[0].id, planId: rows[0].plan_id, lastEventCreated: Number(rows[0].last_event_created) } : null;
     },

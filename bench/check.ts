@@ -1,5 +1,5 @@
 import type { TestServices } from '../test/helpers/services';
-import { emit, latencySummary, post, spawnApi } from './lib';
+import { emit, latencySummary, openLoop, post, spawnApi } from './lib';
 import { seedTenants } from './fixtures';
 
 const RATE = 1_000;
@@ -12,27 +12,8 @@ export async function benchCheck(services: TestServices): Promise<void> {
     const { accountIds, serviceKey } = await seedTenants(api, 50);
     const body = (i: number) => JSON.stringify({ accountId: accountIds[i % accountIds.length], meter: 'ai_tokens', amount: 1 });
     for (let i = 0; i < 500; i++) await post(`${api.url}/v1/usage/check`, serviceKey, body(i)); // warm caches and connections
-    const samples: number[] = [];
-    let errors = 0;
-    const total = RATE * SECONDS;
-    const start = performance.now();
-    await new Promise<void>((resolve) => {
-      let sent = 0;
-      let done = 0;
-      const tick = setInterval(() => {
-        const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * RATE));
-        for (; sent < due; sent++) {
-          const t = performance.now();
-          post(`${api.url}/v1/usage/check`, serviceKey, body(sent))
-            .then((r) => { if (r.status !== 200) errors++; samples.push(performance.now() - t); })
-            .catch(() => { errors++; })
-            .finally(() => { if (++done === total) resolve(); });
-        }
-        if (sent >= total) clearInterval(tick);
-      }, 1);
-    });
-    const achieved = total / ((performance.now() - start) / 1000);
-    emit({ bench: 'usage-check', backend: 'clickhouse-18.16', target_rps: RATE, achieved_rps: Math.round(achieved), errors, ...latencySummary(samples), target_p99_ms: 2 });
+    const { samples, errors, achievedRps } = await openLoop(RATE, RATE * SECONDS, async (i) => (await post(`${api.url}/v1/usage/check`, serviceKey, body(i))).status);
+    emit({ bench: 'usage-check', backend: 'clickhouse-18.16', target_rps: RATE, achieved_rps: Math.round(achievedRps), errors, ...latencySummary(samples), target_p99_ms: 2 });
   } finally {
     await api.stop();
   }

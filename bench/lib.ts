@@ -78,3 +78,30 @@ export async function pool<T>(items: T[], concurrency: number, task: (item: T) =
 }
 
 export const emit = (result: object) => process.stdout.write(`${JSON.stringify(result)}\n`);
+
+/**
+ * An open-loop load at a fixed rate: request i is sent at i / rate seconds whatever the earlier
+ * ones are doing, so latency includes queueing (a closed loop would hide it). `send` resolves to
+ * the HTTP status; anything but 200 counts as an error.
+ */
+export async function openLoop(rate: number, total: number, send: (i: number) => Promise<number>) {
+  const samples: number[] = [];
+  let errors = 0;
+  const start = performance.now();
+  await new Promise<void>((resolve) => {
+    let sent = 0;
+    let done = 0;
+    const tick = setInterval(() => {
+      const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate));
+      for (; sent < due; sent++) {
+        const t = performance.now();
+        send(sent)
+          .then((status) => { if (status !== 200) errors++; samples.push(performance.now() - t); })
+          .catch(() => { errors++; })
+          .finally(() => { if (++done === total) resolve(); });
+      }
+      if (sent >= total) clearInterval(tick);
+    }, 1);
+  });
+  return { samples, errors, achievedRps: total / ((performance.now() - start) / 1000) };
+}

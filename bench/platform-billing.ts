@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import Stripe from 'stripe';
 import type { TestServices } from '../test/helpers/services';
-import { emit, latencySummary, post, spawnApi, type ApiProcess } from './lib';
+import { emit, latencySummary, openLoop, post, spawnApi, type ApiProcess } from './lib';
 import { seedTenants } from './fixtures';
 
 const RATE = 100;
@@ -60,24 +60,11 @@ export async function benchPlatformBilling(services: TestServices): Promise<void
     workerRunning = false;
     const total = RATE * SECONDS;
     const events = Array.from({ length: total }, (_, i) => signedEvent(accountIds[0]!, 'sub_bench', i));
-    const samples: number[] = [];
-    let errors = 0;
-    const start = performance.now();
-    await new Promise<void>((resolve) => {
-      let sent = 0;
-      let done = 0;
-      const tick = setInterval(() => {
-        const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * RATE));
-        for (; sent < due; sent++) {
-          const { payload, signature } = events[sent]!;
-          const t = performance.now();
-          fetch(`${api.url}/webhooks/stripe`, { method: 'POST', headers: { 'stripe-signature': signature, 'content-type': 'application/json' }, body: payload })
-            .then(async (r) => { await r.arrayBuffer(); if (r.status !== 200) errors++; samples.push(performance.now() - t); })
-            .catch(() => { errors++; })
-            .finally(() => { if (++done === total) resolve(); });
-        }
-        if (sent >= total) clearInterval(tick);
-      }, 2);
+    const { samples, errors } = await openLoop(RATE, total, async (i) => {
+      const { payload, signature } = events[i]!;
+      const r = await fetch(`${api.url}/webhooks/stripe`, { method: 'POST', headers: { 'stripe-signature': signature, 'content-type': 'application/json' }, body: payload });
+      await r.arrayBuffer();
+      return r.status;
     });
     emit({ bench: 'webhook-ack', target_rps: RATE, errors, ...latencySummary(samples), target_p99_ms: 50 });
 

@@ -1,4 +1,5 @@
 import type { Db } from '../platform/pg';
+import { LIVE_SUBSCRIPTION_STATUSES } from './subscription-statuses';
 
 export interface AppSubscription {
   id: string; appId: string; customerId: string | null; planId: string | null; status: string; cancelAtPeriodEnd: boolean;
@@ -38,8 +39,8 @@ export async function applyAppSubscriptionPatch(db: Pick<Db, 'query'>, p: AppSub
 export async function currentAppSubscription(db: Pick<Db, 'query'>, appId: string, customerId: string): Promise<AppSubscription | undefined> {
   const { rows } = await db.query(
     `SELECT * FROM app_subscriptions WHERE app_id = $1 AND customer_id = $2
-     ORDER BY (status IN ('active', 'trialing', 'past_due')) DESC, updated_at DESC LIMIT 1`,
-    [appId, customerId],
+     ORDER BY (status = ANY($3)) DESC, updated_at DESC LIMIT 1`,
+    [appId, customerId, LIVE_SUBSCRIPTION_STATUSES],
   );
   return rows[0] && toSub(rows[0]);
 }

@@ -1,4 +1,5 @@
 import type { Db } from '../platform/pg';
+import { LIVE_SUBSCRIPTION_STATUSES } from './subscription-statuses';
 import { inTransaction } from '../platform/pg';
 import { defaultPlanId } from './plans';
 
@@ -14,9 +15,6 @@ export interface PlatformSubscription {
   lastEventCreated: number;
   updatedAt: string;
 }
-
-/** Stripe statuses that keep the paid plan (past_due only while its grace period runs). */
-export const ENTITLED_STATUSES = ['active', 'trialing', 'past_due'];
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 const toSubscription = (r: any): PlatformSubscription => ({
@@ -70,7 +68,7 @@ export async function syncAccountPlan(tx: Pick<Db, 'query'>, accountId: string):
   const { rows } = await tx.query<{ plan_id: string }>(
     `SELECT plan_id FROM platform_subscriptions
      WHERE account_id = $1 AND status = ANY($2) AND plan_id IS NOT NULL ORDER BY updated_at DESC LIMIT 1`,
-    [accountId, ENTITLED_STATUSES],
+    [accountId, LIVE_SUBSCRIPTION_STATUSES],
   );
   const planId = rows[0]?.plan_id ?? (await defaultPlanId(tx));
   await tx.query('UPDATE accounts SET plan_id = $2 WHERE id = $1 AND plan_id <> $2', [accountId, planId]);

@@ -1,4 +1,5 @@
 import type { ApiDeps } from '../deps';
+import { LIVE_SUBSCRIPTION_STATUSES } from '../../db/subscription-statuses';
 import { defineRoute, type RouteDef } from '../openapi/route';
 import { AppError, conflict, notFound } from '../../platform/errors';
 import { newId } from '../../platform/ids';
@@ -10,7 +11,6 @@ import { appOf, customerOf, requireConnected } from '../app-billing-access';
 import { cancelAppSubscription, startAppCheckout } from '../connect-starts';
 import * as s from './connect.schemas';
 
-const LIVE = ['active', 'trialing', 'past_due'];
 const unknown = (what: string, field: string) => new AppError('not_found', `${what} not found`, [{ path: ['body', field], message: `unknown ${what.toLowerCase()}` }]);
 
 /** End users' subscriptions and purchases of an app: Checkout Sessions on its connected account. */
@@ -27,7 +27,7 @@ export function appCheckoutRoutes(deps: ApiDeps): RouteDef[] {
         if (!plan?.active) throw unknown('Plan', 'planId');
         requireConnected(deps, app);
         const current = await currentAppSubscription(deps.db, app.id, customerId);
-        if (current && LIVE.includes(current.status)) throw conflict(`Customer ${customerId} already has subscription ${current.id} (${current.status})`);
+        if (current && LIVE_SUBSCRIPTION_STATUSES.includes(current.status)) throw conflict(`Customer ${customerId} already has subscription ${current.id} (${current.status})`);
         const { url, sessionId } = await startAppCheckout(deps, { kind: 'subscribe', appId: app.id, customerId, planId: plan.id, successUrl: body.successUrl, cancelUrl: body.cancelUrl });
         return { status: 200, body: { url, sessionId } };
       },
@@ -49,7 +49,7 @@ export function appCheckoutRoutes(deps: ApiDeps): RouteDef[] {
         const app = await appOf(deps, principal, params.app_id);
         const customerId = customerOf(principal, body.customerId, 'body');
         const sub = await currentAppSubscription(deps.db, app.id, customerId);
-        if (!sub || !LIVE.includes(sub.status)) throw notFound('Subscription');
+        if (!sub || !LIVE_SUBSCRIPTION_STATUSES.includes(sub.status)) throw notFound('Subscription');
         if (!sub.cancelAtPeriodEnd) {
           requireConnected(deps, app);
           await cancelAppSubscription(deps, { appId: app.id, subscriptionId: sub.id, customerId });

@@ -1,9 +1,10 @@
 import type { ApiDeps } from '../deps';
+import { LIVE_SUBSCRIPTION_STATUSES } from '../../db/subscription-statuses';
 import { defineRoute, type RouteDef } from '../openapi/route';
 import { AppError, conflict, notFound, unavailable } from '../../platform/errors';
 import { getAccount } from '../../db/accounts';
 import { getPlan } from '../../db/plans';
-import { currentSubscription, ENTITLED_STATUSES } from '../../db/platform-subscriptions';
+import { currentSubscription } from '../../db/platform-subscriptions';
 import { fromZod } from '../middleware/errors';
 import { requireAccount } from '../tenancy';
 import { endedCheckout, openBillingPortal, startPlatformCheckout } from '../platform-billing-starts';
@@ -37,7 +38,7 @@ export function platformBillingRoutes(deps: ApiDeps): RouteDef[] {
         const replay = await endedCheckout(deps, request);
         if (replay) return { status: 200, body: replay };
         const sub = await currentSubscription(deps.db, accountId);
-        if (sub && sub.planId === plan.id && ENTITLED_STATUSES.includes(sub.status)) throw conflict(`The account is already subscribed to plan ${plan.id}`);
+        if (sub && sub.planId === plan.id && LIVE_SUBSCRIPTION_STATUSES.includes(sub.status)) throw conflict(`The account is already subscribed to plan ${plan.id}`);
         return { status: 200, body: await startPlatformCheckout(deps, request) };
       },
     }),

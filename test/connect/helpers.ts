@@ -44,19 +44,7 @@ export function deliverConnect(stack: TestStack, event: object, secret = CONNECT
 export const outcomeOf = async (stack: TestStack, eventId: string) =>
   (await stack.deps.db.query('SELECT outcome FROM stripe_events WHERE id = $1', [eventId])).rows[0]?.outcome as string | undefined;
 
-/** Polls until `check` returns a value: webhook processing is asynchronous by design. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 45_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v;
-    } catch (err) { last = err; }
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+export { eventually } from '../helpers/eventually';
 
 /** Row counts of every app-billing table: an invalid write must leave them all unchanged. */
 export async function counts(stack: TestStack) {

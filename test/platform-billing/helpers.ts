@@ -57,19 +57,7 @@ export function deliver(stack: TestStack, event: object, opts: { secret?: string
   return call(stack.url, 'POST', '/webhooks/stripe', { raw: opts.tamper ? opts.tamper(raw) : raw, headers: { 'stripe-signature': signature, 'content-type': 'application/json' } });
 }
 
-/** Polls until `check` returns a value (processing is asynchronous by design). */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 45_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v;
-    } catch (err) { last = err; }
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+export { eventually } from '../helpers/eventually';
 
 export async function billingOf(stack: TestStack, apiKey: string) {
   const r = await call(stack.url, 'GET', '/dashboard/billing', { token: apiKey });
