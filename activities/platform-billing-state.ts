@@ -54,7 +54,7 @@ export function createPlatformBillingStateActivities(deps: { db: Db }) {
     async renewBillingPeriod(input: { accountId: string; subscriptionId: string; periodStart: string; periodEnd: string }): Promise<boolean> {
       await db.query(
         `UPDATE platform_subscriptions SET current_period_start = $2, current_period_end = $3, updated_at = now()
-         WHERE id = $1 AND (current_period_end IS NULL OR current_period_end < $3)`,
+         WHERE id = $1 AND (current_period_end IS NULL OR (current_period_start, current_period_end) < ($2, $3))`,
         [input.subscriptionId, input.periodStart, input.periodEnd],
       );
       return renewAccountPeriod(db, input);
