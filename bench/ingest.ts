@@ -17,7 +17,7 @@ const CONCURRENCY = Number(process.env.BENCH_INGEST_CONCURRENCY ?? 4);
 const ACCOUNTS = Number(process.env.BENCH_INGEST_ACCOUNTS ?? 20);
 /** Events already in the raw table before the run (ClickHouse server only), spread over 30 days. */
 const STORED = Number(process.env.BENCH_INGEST_STORED ?? 0);
-const STORE_CHUNK = 2_000_000;
+const STORE_CHUNK = 1_000_000;
 
 /** The rows exactly as the ingestor writes them (JSONEachRow, same columns and values). */
 const rowsPayload = (batch: object[], now: number) =>
