@@ -43,7 +43,7 @@ export async function composeStack(config: Config, opts: { api?: boolean; worker
     config, db, store, logger, temporal: temporal.client, temporalHealthy: temporal.healthy,
     ingestor: createIngestor({ db, store }), limits: createLimitChecker({ db, store }),
   };
-  const closers: (() => Promise<unknown>)[] = [];
+  const closers: (() => Promise<unknown>)[] = [() => deps.limits.close()];
 
   let worker: Worker | undefined;
   if (opts.worker !== false) {

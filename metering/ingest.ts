@@ -6,6 +6,10 @@ import { findStored, pairKey, splitBatchDuplicates } from './dedupe';
 import { createGroupWriter } from './group-commit';
 import { repairRollups } from './rollup-repair';
 import { createTenantDirectory } from './tenants';
+import { settleByEvents } from './limit-ledger';
+
+/** Reservation ids (`rsv_...`) double as the id of the usage event that settles them. */
+const RESERVATION_PREFIX = 'rsv_';
 
 export interface IngestResult { accepted: number; duplicates: number; rejected: Rejection[] }
 
@@ -40,6 +44,7 @@ export function createIngestor(deps: { db: Db; store: MeteringStore; now?: () =>
       // A retry after a crash may find its events stored but not rolled up: complete them.
       if (already.size > 0) await repair([...already.values()]);
       await deps.store.insert('usage_events', payloadOf(fresh));
+      await settleByEvents(tx, fresh.filter((r) => r.event_id.startsWith(RESERVATION_PREFIX)).map((r) => ({ accountId: r.account_id, eventId: r.event_id })));
       return new Set(fresh.map((r) => pairKey(r.account_id, r.event_id)));
     });
   });

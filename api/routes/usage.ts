@@ -32,5 +32,24 @@ export function usageRoutes(deps: ApiDeps): RouteDef[] {
         return { status: 200, body: await deps.limits.check(body) };
       },
     }),
+    defineRoute({
+      method: 'post', path: '/v1/usage/reservations/{reservationId}/commit',
+      summary: 'Settle a reservation at the amount actually used; it counts until its usage event (id = reservationId) arrives', tag, auth: ['service'],
+      params: s.reservationParams, body: s.commitBody,
+      responses: { 200: { description: 'committed', schema: s.reservationResponse }, 404: { description: 'no open reservation with this id' }, 409: { description: 'amount is more than reserved' } },
+      handler: async ({ params, body, principal }) => {
+        requireScope(principal);
+        return { status: 200, body: await deps.limits.settle({ reservationId: params.reservationId, action: 'commit', amount: body.amount }) };
+      },
+    }),
+    defineRoute({
+      method: 'post', path: '/v1/usage/reservations/{reservationId}/release', summary: 'Free a reservation\'s units now', tag, auth: ['service'],
+      params: s.reservationParams,
+      responses: { 200: { description: 'released', schema: s.reservationResponse }, 404: { description: 'no open reservation with this id' } },
+      handler: async ({ params, principal }) => {
+        requireScope(principal);
+        return { status: 200, body: await deps.limits.settle({ reservationId: params.reservationId, action: 'release' }) };
+      },
+    }),
   ];
 }
