@@ -80,7 +80,3 @@ export const rollUpGauges = (store: MeteringStore) => async (rows: readonly Gaug
     { accounts: [...chunk.accounts], meters, keys: chunk.keys });
   }
 };
-
-/** Rebuilds the rollup for all readings in [from, to) (bucket-aligned), e.g. after a bulk load. */
-export const rebuildGaugeRollup = (store: MeteringStore) => (from: number, to: number): Promise<void> =>
-  store.command(gaugeBucketsSql('timestamp >= {from:DateTime} AND timestamp < {to:DateTime}'), { from, to });
