@@ -15,7 +15,8 @@ export const periodUsage = (store: MeteringStore) => async (accountId: string, p
       { account: accountId, from: periodStart, to: periodEnd },
     ),
     store.query<{ meter: Meter; v: string }>(
-      `SELECT meter, toString(argMax(value, (timestamp, event_id))) AS v FROM {db:Identifier}.usage_gauge_readings
+      // usage_gauge_latest holds an argMax state per series: a few rows whatever the history.
+      `SELECT meter, toString(argMaxMerge(latest)) AS v FROM {db:Identifier}.usage_gauge_latest
        WHERE account_id = {account:String} GROUP BY meter, app_id`,
       { account: accountId },
     ),
