@@ -33,8 +33,9 @@ export const meteredUsageOf = (store: MeteringStore) => async (periods: readonly
          GROUP BY account_id, meter`,
         params,
       ),
+      // usage_gauge_latest holds an argMax state per series: a few rows whatever the history.
       store.query<{ account_id: string; meter: Meter; v: string }>(
-        `SELECT account_id, meter, toString(argMax(value, (timestamp, event_id))) AS v FROM {db:Identifier}.usage_gauge_readings
+        `SELECT account_id, meter, toString(argMaxMerge(latest)) AS v FROM {db:Identifier}.usage_gauge_latest
          WHERE account_id IN {accounts:InList(String)} GROUP BY account_id, meter, app_id`,
         { accounts: params.accounts },
       ),
