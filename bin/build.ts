@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   for (const file of SOURCE_DIRS.flatMap((d) => filesUnder(join(ROOT, d)))) {
     const target = join(outDir, relative(ROOT, file));
     mkdirSync(dirname(target), { recursive: true });
-    if (file.endsWith('.sql')) cpSync(file, target);
+    if (file.endsWith('.sql') || file.endsWith('.js')) cpSync(file, target); // migrations; the CLI's launcher
     else if (file.endsWith('.ts')) await compile(file, target.replace(/\.ts$/, '.js'));
   }
   writeFileSync(join(outDir, 'workflow-bundle.js'), (await cachedWorkflowBundle()).code);

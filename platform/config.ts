@@ -77,6 +77,21 @@ export function loadToolsConfig(env: Record<string, string | undefined> = proces
   return parseEnv(toolsSchema, env);
 }
 
+const cliSchema = z.object({
+  /** The API the operator CLI (`npx tollbooth`) talks to. */
+  TOLLBOOTH_URL: z.string().url().default('http://127.0.0.1:3000'),
+  /** A service key (scope usage:write) for `usage import`; unset: the CLI mints one with the admin token. */
+  TOLLBOOTH_SERVICE_KEY: z.string().startsWith('tb_', 'must be a Tollbooth key (tb_...)').optional(),
+  ADMIN_TOKEN: configSchema.shape.ADMIN_TOKEN,
+  DATA_DIR: configSchema.shape.DATA_DIR,
+});
+export type CliConfig = z.infer<typeof cliSchema>;
+
+/** The operator CLI's settings: where the API is and the credentials to call it with. */
+export function loadCliConfig(env: Record<string, string | undefined> = process.env): CliConfig {
+  return parseEnv(cliSchema, env);
+}
+
 /** Variables the test harness and bin/start pass to child processes (never secrets of users). */
 export function envOf(config: Partial<Config>): Record<string, string> {
   return Object.fromEntries(
