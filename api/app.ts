@@ -19,8 +19,8 @@ export function createApp(deps: ApiDeps): Koa & { auth: Authenticator } {
   router.get('/openapi.json', (ctx) => { ctx.body = openapi; });
   registerRoutes(router, routes, { auth, maxBodyBytes: deps.config.MAX_BODY_BYTES });
   app.use(requestContext(deps.logger));
+  app.use(metricsMiddleware()); // outside errorHandler: it must see the status errors become
   app.use(errorHandler());
-  app.use(metricsMiddleware());
   app.use(router.routes());
   app.use(router.allowedMethods());
   return Object.assign(app, { auth });

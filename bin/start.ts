@@ -6,7 +6,7 @@ import { loadConfig, ConfigError, type Config } from '../platform/config';
 import { createLogger } from '../platform/logger';
 import { startPgliteServer } from '../platform/services/pglite-server';
 import { startTemporalDevServer } from '../platform/services/temporal-dev-server';
-import { ensureTemporalCli } from '../platform/services/go-tools';
+import { ensureTemporalCli } from '../platform/services/temporal-cli';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { usageAlertsWorkflow } from '../workflows/usage-alerts';
 import { composeStack } from './compose';

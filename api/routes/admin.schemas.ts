@@ -21,5 +21,9 @@ export const upsertPlanBody = strictBody({
 });
 export const setPlanBody = strictBody({ planId: z.string().min(1) });
 
+export const listAccountsQuery = z.object({
+  after: z.string().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
 export const accountSchema = z.object({ id: z.string(), name: z.string(), email: z.string().nullable(), planId: z.string(), stripeCustomerId: z.string().nullable(), periodStart: z.string(), periodEnd: z.string(), provisioningState: z.string(), provisioningNote: z.string().nullable(), createdAt: z.string() });
 export const appSchema = z.object({ id: z.string(), accountId: z.string(), name: z.string(), stripeAccountId: z.string().nullable(), createdAt: z.string() });

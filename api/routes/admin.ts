@@ -3,7 +3,7 @@ import type { ApiDeps } from '../deps';
 import { defineRoute, type RouteDef } from '../openapi/route';
 import type { Authenticator } from '../middleware/authenticate';
 import { AppError, notFound } from '../../platform/errors';
-import { createAccount, getAccount, setAccountPlan } from '../../db/accounts';
+import { createAccount, getAccount, listAccounts, setAccountPlan } from '../../db/accounts';
 import { createApp } from '../../db/apps';
 import { createKey, revokeKey } from '../../db/keys';
 import { getPlan, listPlans, upsertPlan } from '../../db/plans';
@@ -30,6 +30,15 @@ export function adminRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] {
           throw new AppError('unavailable', `Temporal is unavailable; the account was not created: ${(err as Error).message}`);
         }
         return { status: 201, body: { account: created.account, apiKey: created.apiKey.key } };
+      },
+    }),
+    defineRoute({
+      method: 'get', path: '/admin/accounts', summary: 'List accounts in id order, a page at a time (`after` = the last id of the previous page)', tag, auth: ['admin'],
+      query: s.listAccountsQuery,
+      responses: { 200: { description: 'one page; `nextAfter` is null on the last', schema: z.object({ accounts: z.array(s.accountSchema), nextAfter: z.string().nullable() }) } },
+      handler: async ({ query }) => {
+        const accounts = await listAccounts(deps.db, query);
+        return { status: 200, body: { accounts, nextAfter: accounts.length === query.limit ? accounts[accounts.length - 1]!.id : null } };
       },
     }),
     defineRoute({

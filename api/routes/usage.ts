@@ -1,6 +1,7 @@
 import type { ApiDeps } from '../deps';
 import { defineRoute, type RouteDef } from '../openapi/route';
 import { AppError } from '../../platform/errors';
+import { recordLimitCheck, recordUsageEvents } from '../../platform/metrics';
 import type { Principal } from '../middleware/principal';
 import * as s from './usage.schemas';
 
@@ -20,7 +21,9 @@ export function usageRoutes(deps: ApiDeps): RouteDef[] {
       responses: { 200: { description: 'stored durably; per-event outcome', schema: s.ingestResponse }, 503: { description: 'the usage store is down; retry the same batch' } },
       handler: async ({ body, principal }) => {
         requireScope(principal);
-        return { status: 200, body: await deps.ingestor.ingest(body.events) };
+        const result = await deps.ingestor.ingest(body.events);
+        recordUsageEvents(result);
+        return { status: 200, body: result };
       },
     }),
     defineRoute({
@@ -29,7 +32,9 @@ export function usageRoutes(deps: ApiDeps): RouteDef[] {
       responses: { 200: { description: 'the decision', schema: s.checkResponse } },
       handler: async ({ body, principal }) => {
         requireScope(principal);
-        return { status: 200, body: await deps.limits.check(body) };
+        const decision = await deps.limits.check(body);
+        recordLimitCheck(decision.allowed);
+        return { status: 200, body: decision };
       },
     }),
     defineRoute({
