@@ -37,3 +37,20 @@ export function unitsBudgetBuys(budgetCents: string, terms: OverageTerms): bigin
   return budget <= 0n ? 0n : (budget / price) * BigInt(terms.blockSize.split('.')[0]!);
 }
 
+
+export interface OverageLine {
+  meter: string; included: string; used: number; quantity: string; blocks: string; blockSize: string;
+  unitAmountCents: string; amountCents: number;
+}
+
+/** The overage of each priced meter for a period's usage, as invoice lines (whole cents each). */
+export function overageLines(prices: Record<string, OverageTerms>, used: Record<string, number>): OverageLine[] {
+  return Object.entries(prices).map(([meter, terms]) => {
+    const units = overageUnits(used[meter] ?? 0, terms);
+    const cost = overageCost(units, terms);
+    return {
+      meter, included: terms.included, used: used[meter] ?? 0, quantity: units.toString(), blocks: cost.blocks.toString(),
+      blockSize: terms.blockSize, unitAmountCents: terms.unitAmountCents, amountCents: cost.roundedCents,
+    };
+  });
+}
