@@ -56,13 +56,13 @@ export async function markUsageReport(db: Pick<Db, 'query'>, input: { identifier
 
 export interface ReportedOverage { reported: string; pending: string; lastError: string | null }
 
-/** Per meter: what Stripe acknowledged, what is written but not yet acknowledged, and the last refusal. */
+/** Per meter: what Stripe acknowledged, what is written but not yet acknowledged, and the latest event's refusal (null once one succeeds). */
 export async function reportedOverage(db: Pick<Db, 'query'>, accountId: string, periodStart: string): Promise<Partial<Record<Meter, ReportedOverage>>> {
   const { rows } = await db.query<{ meter: Meter; reported: string; pending: string; last_error: string | null }>(
     `SELECT meter,
             coalesce(sum(quantity) FILTER (WHERE status = 'sent'), 0)::text AS reported,
             coalesce(sum(quantity) FILTER (WHERE status = 'pending'), 0)::text AS pending,
-            (array_agg(error ORDER BY seq DESC) FILTER (WHERE status = 'failed'))[1] AS last_error
+            (array_agg(error ORDER BY seq DESC))[1] AS last_error
      FROM usage_reports WHERE account_id = $1 AND period_start = $2 GROUP BY meter`,
     [accountId, periodStart],
   );
