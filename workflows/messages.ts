@@ -38,3 +38,14 @@ export const onboardingStateQuery = defineQuery<OnboardingState>('onboardingStat
 /** Name shared with activities/connect-signals.ts, which signal-with-starts by name. */
 export const appSubscriptionEventSignal = defineSignal<[AppSubscriptionEvent]>('appSubscriptionEvent');
 export const appSubscriptionStateQuery = defineQuery<{ seen: string[] }>('appSubscriptionState');
+
+/** Usage reporting (workflows/usage-reporting.ts): report now and answer with the result. */
+export interface UsageReportingState {
+  reports: number;
+  /** The last report's per-meter metered vs reported overage (whole units, decimal text). */
+  last: { meters: Record<string, { metered: string; reported: string }>; skipped?: string; at: string } | null;
+  /** Stripe refused the last report (bad meter, deleted customer): no automatic retry until asked. */
+  failure: string | null;
+}
+export const reportUsageUpdate = defineUpdate<UsageReportingState>('reportUsage');
+export const usageReportingStateQuery = defineQuery<UsageReportingState>('usageReportingState');
