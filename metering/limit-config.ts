@@ -3,6 +3,7 @@ import type { Db } from '../platform/pg';
 import { AppError } from '../platform/errors';
 import type { Meter } from '../platform/meters';
 import { toNano } from './decimal';
+import { effectiveLimits } from './effective-limits';
 
 export type LimitMode = 'hard' | 'soft' | 'none';
 export interface AccountLimit { periodStart: Date; periodEnd: Date; limit: bigint | null; mode: LimitMode }
@@ -18,16 +19,14 @@ export function createLimitConfig(db: Db, opts: { ttlMs?: number; max?: number }
     ttl: opts.ttlMs ?? 1_000,
     fetchMethod: async (key) => {
       const [accountId, meter] = key.split('\u0000') as [string, Meter];
-      const { rows } = await db.query<{ period_start: Date; period_end: Date; limit_value: string | null; mode: 'hard' | 'soft' | null }>(
-        `SELECT a.period_start, a.period_end, l.limit_value::text, l.mode FROM accounts a
-         LEFT JOIN plan_limits l ON l.plan_id = a.plan_id AND l.meter = $2 WHERE a.id = $1`,
-        [accountId, meter],
-      );
+      const { rows } = await db.query<{ period_start: Date; period_end: Date }>('SELECT period_start, period_end FROM accounts WHERE id = $1', [accountId]);
       const row = rows[0];
       if (!row) throw new AppError('not_found', 'Account not found', [{ path: ['body', 'accountId'], message: 'no such account' }]);
+      // The plan's limit, or the hard limit an overage spend cap makes of a soft one.
+      const limit = (await effectiveLimits(db, accountId))[meter];
       return {
         periodStart: row.period_start, periodEnd: row.period_end,
-        limit: row.limit_value === null ? null : toNano(row.limit_value), mode: row.limit_value === null ? 'none' : (row.mode ?? 'none'),
+        limit: limit ? toNano(limit.limit) : null, mode: limit?.mode ?? 'none',
       };
     },
   });
