@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { jwtVerify } from 'jose';
+import { errors as joseErrors, jwtVerify } from 'jose';
 import type { Db } from '../../platform/pg';
 import { AppError } from '../../platform/errors';
 import { findActiveKey } from '../../db/keys';
@@ -17,6 +17,7 @@ const sameSecret = (a: string, b: string) => {
 };
 
 const invalid = (why: string) => new AppError('unauthorized', why);
+const BAD_TOKEN = 'Invalid end-user token';
 
 export function createAuthenticator(db: Db, adminToken: string | undefined) {
   const cache = new Map<string, { principal: Principal; until: number }>();
@@ -38,13 +39,16 @@ export function createAuthenticator(db: Db, adminToken: string | undefined) {
   async function fromJwt(token: string, appId: string | undefined): Promise<Principal> {
     if (!appId) throw invalid('End-user tokens are accepted only on /v1/{app_id}/billing routes');
     const app = await getAppJwtSecret(db, appId);
-    // Same answer as a bad signature: an unauthenticated caller must not learn which app ids exist.
-    if (!app) throw invalid('Invalid end-user token');
+    // An unknown app and a token its app did not sign get the same answer, so an
+    // unauthenticated caller cannot learn which app ids exist. Only a token whose signature
+    // verified may learn more (which claim failed: it is expired, or lacks `sub`).
+    if (!app) throw invalid(BAD_TOKEN);
     try {
       const { payload } = await jwtVerify(token, new TextEncoder().encode(app.jwtSecret), { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] });
       return { kind: 'end_user', appId, accountId: app.accountId, customerId: String(payload.sub) };
     } catch (err) {
-      throw invalid(`Invalid end-user token: ${(err as Error).message}`);
+      if (err instanceof joseErrors.JWTClaimValidationFailed || err instanceof joseErrors.JWTExpired) throw invalid(`${BAD_TOKEN}: ${err.message}`);
+      throw invalid(BAD_TOKEN);
     }
   }
 
