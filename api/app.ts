@@ -24,5 +24,8 @@ export function createApp(deps: ApiDeps): Koa & { auth: Authenticator } {
   app.use(metricsMiddleware());
   app.use(router.routes());
   app.use(router.allowedMethods());
+  // A client that hangs up (or is cut for being slow) mid-request is the client's business:
+  // a warning in the request's log, not Koa's default stack trace on stderr.
+  app.on('error', (err: Error, ctx?: Koa.Context) => (ctx?.state.log ?? deps.logger).warn({ err: err.message }, 'request aborted'));
   return Object.assign(app, { auth });
 }
