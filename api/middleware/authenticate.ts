@@ -45,8 +45,11 @@ export function createAuthenticator(db: Db, adminToken: string | undefined) {
     if (!app) throw invalid(BAD_TOKEN);
     try {
       const { payload } = await jwtVerify(token, new TextEncoder().encode(app.jwtSecret), { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] });
+      // The customer id reaches Stripe and Postgres text, which cannot hold NUL.
+      if (String(payload.sub).includes('\u0000')) throw invalid(`${BAD_TOKEN}: sub must not contain NUL`);
       return { kind: 'end_user', appId, accountId: app.accountId, customerId: String(payload.sub) };
     } catch (err) {
+      if (err instanceof AppError) throw err;
       if (err instanceof joseErrors.JWTClaimValidationFailed || err instanceof joseErrors.JWTExpired) throw invalid(`${BAD_TOKEN}: ${err.message}`);
       throw invalid(BAD_TOKEN);
     }
