@@ -49,3 +49,9 @@ export async function currentAppSubscription(db: Pick<Db, 'query'>, appId: strin
 export async function markCancelAtPeriodEnd(db: Pick<Db, 'query'>, appId: string, subscriptionId: string): Promise<void> {
   await db.query('UPDATE app_subscriptions SET cancel_at_period_end = true, updated_at = now() WHERE app_id = $1 AND id = $2', [appId, subscriptionId]);
 }
+
+/** The app a stored subscription belongs to, whichever app that is. */
+export async function appOfSubscription(db: Pick<Db, 'query'>, subscriptionId: string): Promise<string | undefined> {
+  const { rows } = await db.query<{ app_id: string }>('SELECT app_id FROM app_subscriptions WHERE id = $1', [subscriptionId]);
+  return rows[0]?.app_id;
+}

@@ -44,6 +44,18 @@ export const configSchema = z.object({
   /** Request bodies above this many bytes answer 413. 10,000 usage events fit in ~2 MB. */
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(4 * 1024 * 1024),
   ...toolsShape,
+  /**
+   * Request budgets per second, per API process (0 = unlimited). Usage routes (ingestion and
+   * limit checks) are machine traffic at thousands of requests/s; the other routes serve
+   * people and apps. Each budget applies per key and, separately, per account.
+   */
+  RATE_LIMIT_USAGE_PER_KEY: z.coerce.number().int().min(0).default(20_000),
+  RATE_LIMIT_USAGE_PER_ACCOUNT: z.coerce.number().int().min(0).default(10_000),
+  RATE_LIMIT_API_PER_KEY: z.coerce.number().int().min(0).default(100),
+  RATE_LIMIT_API_PER_ACCOUNT: z.coerce.number().int().min(0).default(300),
+  /** A request's headers must arrive within this many ms, the whole request (body included) within REQUEST_TIMEOUT_MS. */
+  HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -28,8 +28,12 @@ export async function appSubscriptionWorkflow(input: { subscriptionId: string; a
     while (inbox.length > 0) {
       const e = inbox.shift()!;
       if (seen.includes(e.eventId)) continue;
-      let outcome: 'applied' | 'stale' | 'failed';
-      try {
+      let outcome: 'applied' | 'stale' | 'failed' | 'mismatch';
+      if (e.appId !== input.appId) {
+        // The subscription is this workflow's app's: another app's account cannot change it.
+        log.warn('event from another app\'s account', { eventId: e.eventId, appId: e.appId });
+        outcome = 'mismatch';
+      } else try {
         const applied = await acts.applyAppSubscriptionPatch({ subscriptionId: input.subscriptionId, appId: input.appId, eventCreated: e.created, ...e.patch });
         outcome = applied ? 'applied' : 'stale';
       } catch (err) {

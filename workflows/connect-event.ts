@@ -20,7 +20,7 @@ export const CONNECT_EVENT_TYPES: readonly string[] = [
  */
 export async function connectEventWorkflow(input: { eventId: string }): Promise<{ outcome: string }> {
   const event = await readConnectEvent({ eventId: input.eventId });
-  const done = async (outcome: 'ignored' | 'unknown_account' | 'applied' | 'stale') => {
+  const done = async (outcome: 'ignored' | 'unknown_account' | 'applied' | 'stale' | 'mismatch') => {
     await markStripeEvent({ eventId: input.eventId, outcome });
     return { outcome };
   };
@@ -29,6 +29,11 @@ export async function connectEventWorkflow(input: { eventId: string }): Promise<
   // An account we do not know is kept for an operator, never guessed onto another tenant.
   if (!event.appId) return done('unknown_account');
   upsertSearchAttributes([{ key: AppId, value: event.appId }]);
+  // Parked for an operator: the event's account is not the app that owns its object.
+  if (event.mismatch) {
+    log.warn('connect event names another app\'s object', { eventId: event.eventId, objectId: event.objectId });
+    return done('mismatch');
+  }
   if (event.subscriptionId && event.patch) {
     await forwardToAppSubscriptionWorkflow({ event: { ...event, appId: event.appId, subscriptionId: event.subscriptionId } });
     return { outcome: 'forwarded' };

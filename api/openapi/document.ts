@@ -1,13 +1,12 @@
 import { z } from 'zod';
 import type { RouteDef } from './route';
+import type { ErrorDetail } from '../../platform/errors';
 
-const errorSchema = z.object({
-  error: z.object({
-    code: z.string(),
-    message: z.string(),
-    details: z.array(z.object({ path: z.array(z.union([z.string(), z.number()])).optional(), message: z.string() })),
-  }),
-});
+const detailSchema = z.object({ path: z.array(z.union([z.string(), z.number()])).optional(), message: z.string(), code: z.string().optional() });
+// Compile-time tie: every detail the API sends (ErrorDetail) fits the documented schema.
+export const errorDetailsFitSpec: ErrorDetail extends z.infer<typeof detailSchema> ? true : never = true;
+
+const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string(), details: z.array(detailSchema) }) });
 
 const jsonSchema = (schema: z.ZodType, io: 'input' | 'output') =>
   z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' });

@@ -7,6 +7,8 @@ export const createAppBody = strictBody({ name: z.string().min(1).max(200) });
 export const createServiceKeyBody = strictBody({ name: z.string().min(1).max(200), scopes: z.array(z.literal('usage:write')).min(1) });
 export const accountParams = z.object({ accountId: z.string().min(1) });
 export const keyParams = z.object({ keyId: z.string().min(1) });
+export const appParams = z.object({ appId: z.string().min(1) });
+export const jwtSecretParams = appParams.extend({ jwtSecretId: z.string().min(1) });
 export const planParams = z.object({ planId: z.string().regex(/^[a-z0-9_-]{1,64}$/) });
 
 const limitSchema = z.strictObject({ limit: z.number().finite().nonnegative(), mode: z.enum(['hard', 'soft']) });

@@ -4,7 +4,7 @@ import { defineRoute, type RouteDef } from '../openapi/route';
 import type { Authenticator } from '../middleware/authenticate';
 import { AppError, notFound } from '../../platform/errors';
 import { createAccount, getAccount, listAccounts, setAccountPlan } from '../../db/accounts';
-import { createApp } from '../../db/apps';
+import { addAppJwtSecret, createApp, getApp, revokeAppJwtSecret } from '../../db/apps';
 import { createKey, revokeKey } from '../../db/keys';
 import { getPlan, listPlans, upsertPlan } from '../../db/plans';
 import { startAccountProvisioning } from '../workflow-starts';
@@ -14,6 +14,7 @@ const tag = 'admin';
 
 export function adminRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] {
   const account = async (id: string) => (await getAccount(deps.db, id)) ?? Promise.reject(notFound('Account'));
+  const app = async (id: string) => (await getApp(deps.db, id)) ?? Promise.reject(notFound('App'));
   return [
     defineRoute({
       method: 'post', path: '/admin/accounts', summary: 'Create an account; its API key is shown once', tag, auth: ['admin'],
@@ -67,10 +68,36 @@ export function adminRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] {
     defineRoute({
       method: 'post', path: '/admin/accounts/{accountId}/apps', summary: 'Create an app; its secret key and JWT secret are shown once', tag, auth: ['admin'],
       params: s.accountParams, body: s.createAppBody,
-      responses: { 201: { description: 'created', schema: z.object({ app: s.appSchema, secretKey: z.string(), jwtSecret: z.string() }) } },
+      responses: { 201: { description: 'created', schema: z.object({ app: s.appSchema, secretKey: z.string(), secretKeyId: z.string(), jwtSecret: z.string(), jwtSecretId: z.string() }) } },
       handler: async ({ params, body }) => {
         await account(params.accountId);
         return { status: 201, body: await createApp(deps.db, { accountId: params.accountId, name: body.name }) };
+      },
+    }),
+    // Rotation is the operator's: a leaked app secret must not be able to rotate the app's
+    // credentials itself and revoke its owner's. Old and new stay valid until the old is revoked.
+    defineRoute({
+      method: 'post', path: '/admin/apps/{appId}/secret-keys', summary: "Issue another secret key for an app (rotation; revoke the old one with DELETE /admin/keys/{keyId})", tag, auth: ['admin'],
+      params: s.appParams,
+      responses: { 201: { description: 'created; shown once', schema: z.object({ id: z.string(), key: z.string() }) } },
+      handler: async ({ params }) => {
+        const found = await app(params.appId);
+        return { status: 201, body: await createKey(deps.db, { kind: 'app_secret', accountId: found.accountId, appId: found.id, name: 'rotated' }) };
+      },
+    }),
+    defineRoute({
+      method: 'post', path: '/admin/apps/{appId}/jwt-secrets', summary: 'Issue another JWT secret for an app (rotation: tokens of either verify until one is revoked)', tag, auth: ['admin'],
+      params: s.appParams,
+      responses: { 201: { description: 'created; shown once', schema: z.object({ id: z.string(), jwtSecret: z.string() }) } },
+      handler: async ({ params }) => ({ status: 201, body: await addAppJwtSecret(deps.db, (await app(params.appId)).id) }),
+    }),
+    defineRoute({
+      method: 'delete', path: '/admin/apps/{appId}/jwt-secrets/{jwtSecretId}', summary: "Revoke one of an app's JWT secrets", tag, auth: ['admin'],
+      params: s.jwtSecretParams,
+      responses: { 204: { description: 'revoked' } },
+      handler: async ({ params }) => {
+        if (!(await revokeAppJwtSecret(deps.db, params.appId, params.jwtSecretId))) throw notFound('JWT secret');
+        return { status: 204 };
       },
     }),
     defineRoute({
