@@ -11,3 +11,4 @@ export { appCatalogWorkflow } from './app-catalog';
 export { appCheckoutWorkflow, appCancelWorkflow } from './app-checkout';
 export { appSubscriptionWorkflow } from './app-subscription';
 export { connectEventWorkflow } from './connect-event';
+export { stripeReconcileWorkflow, stripeAccountReconcileWorkflow } from './stripe-reconcile';

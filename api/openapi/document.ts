@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { RouteDef } from './route';
+import { IDEMPOTENCY_HEADER_DOC, idempotencyKeyHeader } from '../middleware/idempotency';
 
 const errorSchema = z.object({
   error: z.object({
@@ -40,7 +41,10 @@ export function buildOpenApi(routes: RouteDef[], info: { title: string; version:
       tags: [def.tag],
       operationId: `${def.method}${def.path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
       security: def.auth.map((k) => ({ [securityOf[k] ?? k]: [] })),
-      parameters: [...parametersOf(def, 'path', def.params), ...parametersOf(def, 'query', def.query)],
+      parameters: [
+        ...parametersOf(def, 'path', def.params), ...parametersOf(def, 'query', def.query),
+        ...(def.idempotent ? [{ name: 'Idempotency-Key', in: 'header', required: false, description: IDEMPOTENCY_HEADER_DOC, schema: jsonSchema(idempotencyKeyHeader, 'input') }] : []),
+      ],
       ...(def.body && !def.rawBody
         ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(def.body, 'input') } } } }
         : {}),

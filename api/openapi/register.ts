@@ -4,6 +4,7 @@ import { AppError } from '../../platform/errors';
 import { readBody, parseJson } from '../middleware/body';
 import { fromZod } from '../middleware/errors';
 import type { Authenticator } from '../middleware/authenticate';
+import type { Idempotency } from '../middleware/idempotency';
 import type { RouteDef } from './route';
 
 const parse = <T>(schema: z.ZodType<T> | undefined, value: unknown, where: string): T => {
@@ -17,7 +18,7 @@ const parse = <T>(schema: z.ZodType<T> | undefined, value: unknown, where: strin
  * Mounts RouteDefs on the router: authenticate, authorise by principal kind (401 without a
  * credential, 403 with the wrong kind), read the body under the size limit, validate, run.
  */
-export function registerRoutes(router: Router, routes: RouteDef[], deps: { auth: Authenticator; maxBodyBytes: number }) {
+export function registerRoutes(router: Router, routes: RouteDef[], deps: { auth: Authenticator; maxBodyBytes: number; idempotency?: Idempotency }) {
   for (const def of routes) {
     const koaPath = def.path.replace(/\{([^}]+)\}/g, ':$1');
     router[def.method](koaPath, async (ctx) => {
@@ -30,7 +31,10 @@ export function registerRoutes(router: Router, routes: RouteDef[], deps: { auth:
       const params = parse(def.params, ctx.params, 'path');
       const query = parse(def.query, ctx.query, 'query');
       const body = def.rawBody ? raw : parse(def.body, def.body ? parseJson(raw) ?? {} : undefined, 'body');
-      const result = await def.handler({ params, query, body, principal, ctx });
+      const run = () => def.handler({ params, query, body, principal, ctx });
+      const result = def.idempotent && deps.idempotency
+        ? await deps.idempotency({ principal, header: ctx.get('idempotency-key') || undefined, method: def.method, path: ctx.path, body }, run)
+        : await run();
       ctx.status = result.status;
       for (const [k, v] of Object.entries(result.headers ?? {})) ctx.set(k, v);
       if (result.body !== undefined) ctx.body = result.body;

@@ -94,6 +94,21 @@ describe('subscribe, subscription, cancel', () => {
     expect(state.seen).toHaveLength(4);
   });
 
+  it('a failed first invoice leaves the subscription incomplete (as Stripe has it), not past_due; paying it activates', async () => {
+    const subscriptionId = rid('sub');
+    const t = nowS();
+    const first = invoice('invoice.payment_failed', 'cus_first_fail', subscriptionId, t);
+    (first.data.object as Record<string, unknown>).billing_reason = 'subscription_create';
+    await deliverConnect(stack, first);
+    await eventually('first invoice failure applied', async () => (await outcomeOf(stack, first.id)) === 'applied');
+    const sub = await subscriptionOf('cus_first_fail');
+    expect(sub).toMatchObject({ id: subscriptionId, status: 'incomplete' });
+    // Not live: the customer may start a new checkout.
+    expect((await api('POST', 'subscribe', app.secretKey, { planId: plan.id, customerId: 'cus_first_fail', ...URLS })).status).toBe(200);
+    await deliverConnect(stack, invoice('invoice.payment_succeeded', 'cus_first_fail', subscriptionId, t + 1));
+    await eventually('active', async () => (await subscriptionOf('cus_first_fail')).status === 'active');
+  });
+
   it('customer.subscription.updated on an archived price keeps the plan; .deleted cancels', async () => {
     const subscriptionId = await subscribed('cus_life');
     const oldPrice = plan.stripePriceId;
