@@ -19,8 +19,10 @@ export function checkoutSlot(acts: SlotActivities, owner: string) {
   return {
     async take(): Promise<void> {
       const before = await acts.claimCheckoutSlot({ owner, workflowId });
-      if (!before) return;
-      if (before.sessionId) await acts.expireCheckoutSession({ sessionId: before.sessionId, stripeAccount: before.stripeAccount });
+      // A holder without a session yet finds out itself (keep fails); signalling it now could
+      // land while it is finishing its first task, which the server then refuses.
+      if (!before?.sessionId) return;
+      await acts.expireCheckoutSession({ sessionId: before.sessionId, stripeAccount: before.stripeAccount });
       try {
         await getExternalWorkflowHandle(before.workflowId).signal(checkoutSupersededSignal);
       } catch (err) {

@@ -77,6 +77,9 @@ export async function platformCheckoutWorkflow(input: PlatformCheckoutInput): Pr
     if (err instanceof ApplicationFailure && err.type === 'Superseded') failureType = err.type;
     failure = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
     await condition(allHandlersFinished);
+    // Superseded is an outcome, not a fault: the update tells the caller (409), the run ends
+    // as an expired checkout.
+    if (failureType === 'Superseded') return { checkoutId: input.checkoutId, url: '', mode: 'session', status: 'expired' };
     throw err;
   }
 
