@@ -14,16 +14,22 @@ export type Claim =
 /**
  * Takes the key for this request, or says why not. One statement decides, so two requests
  * with the same key at once cannot both win: the loser sees the winner's row. An expired or
- * abandoned row is taken over in place.
+ * abandoned row is taken over in place: abandoned is a running row of this very process
+ * (`holder`) that the process no longer runs (`heldHere` false: it failed while Postgres was
+ * down and could not release it), or any running row older than two minutes.
  */
-export async function claimIdempotencyKey(db: Pick<Db, 'query'>, scope: string, key: string, requestHash: string): Promise<Claim> {
+export async function claimIdempotencyKey(
+  db: Pick<Db, 'query'>, k: { scope: string; key: string; requestHash: string; holder: string; heldHere: boolean },
+): Promise<Claim> {
+  const { scope, key, requestHash } = k;
   const { rows } = await db.query(
-    `INSERT INTO idempotency_keys AS k (scope, key, request_hash) VALUES ($1, $2, $3)
-     ON CONFLICT (scope, key) DO UPDATE SET request_hash = $3, status_code = NULL, response = NULL, created_at = now()
+    `INSERT INTO idempotency_keys AS k (scope, key, request_hash, holder) VALUES ($1, $2, $3, $6)
+     ON CONFLICT (scope, key) DO UPDATE SET request_hash = $3, status_code = NULL, response = NULL, holder = $6, created_at = now()
        WHERE k.created_at < now() - make_interval(hours => $4)
           OR (k.status_code IS NULL AND k.created_at < now() - make_interval(secs => $5))
+          OR (k.status_code IS NULL AND k.holder = $6 AND NOT $7 AND k.request_hash = $3)
      RETURNING 1`,
-    [scope, key, requestHash, IDEMPOTENCY_TTL_HOURS, ABANDONED_AFTER_S],
+    [scope, key, requestHash, IDEMPOTENCY_TTL_HOURS, ABANDONED_AFTER_S, k.holder, k.heldHere],
   );
   if (rows.length > 0) return { kind: 'claimed' };
   const held = (await db.query('SELECT request_hash, status_code, response FROM idempotency_keys WHERE scope = $1 AND key = $2', [scope, key])).rows[0];

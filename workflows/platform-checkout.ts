@@ -1,5 +1,5 @@
 import {
-  ApplicationFailure, allHandlersFinished, condition, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo,
+  ActivityFailure, ApplicationFailure, allHandlersFinished, condition, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { StripeObjectId } from './search-attributes';
@@ -75,6 +75,9 @@ export async function platformCheckoutWorkflow(input: PlatformCheckoutInput): Pr
     result = { checkoutId: input.checkoutId, url: session.url, mode: 'session' };
   } catch (err) {
     if (err instanceof ApplicationFailure && err.type === 'Superseded') failureType = err.type;
+    // Retries ran out on a failure that was not a refusal (Postgres or Stripe unreachable): the
+    // caller is told to try again (503); the same key then resumes with the same session.
+    if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && !err.cause.nonRetryable) failureType = 'Unavailable';
     failure = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
     await condition(allHandlersFinished);
     // Superseded is an outcome, not a fault: the update tells the caller (409), the run ends

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Db } from '../../platform/pg';
 import { AppError } from '../../platform/errors';
@@ -42,6 +42,9 @@ const PURGE_EVERY_MS = 10 * 60 * 1000;
  */
 export function createIdempotency(db: Pick<Db, 'query'>) {
   let lastPurge = 0;
+  // Which keys this process is running now, and its name in the table's `holder` column.
+  const holder = randomUUID();
+  const running = new Map<string, number>();
   return async (input: { principal: Principal; header: string | undefined; method: string; path: string; body: unknown }, run: () => Promise<RouteResult>): Promise<RouteResult> => {
     if (input.header === undefined) return run();
     const parsed = idempotencyKeyHeader.safeParse(input.header);
@@ -53,7 +56,21 @@ export function createIdempotency(db: Pick<Db, 'query'>) {
       lastPurge = Date.now();
       void purgeIdempotencyKeys(db).catch(() => undefined);
     }
-    const claim = await claimIdempotencyKey(db, scope, key, hash);
+    const here = JSON.stringify([scope, key]);
+    // Counted before the claim's round trip, so a second request of this process sees the first
+    // at once and never takes its row over as abandoned.
+    const heldHere = (running.get(here) ?? 0) > 0;
+    running.set(here, (running.get(here) ?? 0) + 1);
+    try {
+      return await claimAndRun(scope, key, hash, heldHere, run);
+    } finally {
+      const n = (running.get(here) ?? 1) - 1;
+      if (n > 0) running.set(here, n); else running.delete(here);
+    }
+  };
+
+  async function claimAndRun(scope: string, key: string, hash: string, heldHere: boolean, run: () => Promise<RouteResult>): Promise<RouteResult> {
+    const claim = await claimIdempotencyKey(db, { scope, key, requestHash: hash, holder, heldHere });
     const detail = [{ path: ['header', 'idempotency-key'], message: 'already used' }];
     if (claim.kind === 'mismatch') {
       throw new AppError('conflict', `Idempotency-Key ${key} was already used with different parameters (another body or route); use a new key`, detail);
@@ -70,7 +87,7 @@ export function createIdempotency(db: Pick<Db, 'query'>) {
     if (result.status >= 200 && result.status < 300) await completeIdempotencyKey(db, scope, key, result.status, result.body);
     else await releaseIdempotencyKey(db, scope, key);
     return result;
-  };
+  }
 }
 
 export type Idempotency = ReturnType<typeof createIdempotency>;

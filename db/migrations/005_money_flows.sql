@@ -16,6 +16,9 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
   request_hash text NOT NULL,
   status_code  integer,
   response     jsonb,
+  -- The API process running the first request: that process knows at once whether the request
+  -- still runs; other processes wait for the row to be abandoned (two minutes).
+  holder       text,
   created_at   timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (scope, key)
 );

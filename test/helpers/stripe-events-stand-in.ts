@@ -5,12 +5,15 @@ import type { AddressInfo } from 'node:net';
  * Stands in for Stripe's events list only (GET /v1/events), which stripe-mock answers with
  * fixed fixtures: a test puts the events Stripe "has" here, and they are listed per account
  * (Stripe-Account header), newest first, filtered by created[gte] and paged by starting_after,
- * as Stripe does. Every other request is passed through to stripe-mock unchanged.
+ * as Stripe does. Every other request is passed through to stripe-mock unchanged (and noted,
+ * so a test can count what Stripe was asked to create).
  */
 export async function startStripeEventsStandIn(stripeMockBase: string) {
   const events: { account: string | null; event: { id: string; created: number } & Record<string, unknown> }[] = [];
   const upstream = new URL(stripeMockBase);
   const listRequests: { account: string | null; query: string }[] = [];
+  /** Every request passed through: what Stripe was asked to create, and under which key. */
+  const forwarded: { method: string; path: string; idempotencyKey: string | null }[] = [];
 
   const list = (req: IncomingMessage, res: ServerResponse, url: URL) => {
     const account = (req.headers['stripe-account'] as string | undefined) ?? null;
@@ -29,6 +32,7 @@ export async function startStripeEventsStandIn(stripeMockBase: string) {
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://stand-in');
     if (req.method === 'GET' && url.pathname === '/v1/events') return list(req, res, url);
+    forwarded.push({ method: req.method ?? '', path: url.pathname, idempotencyKey: (req.headers['idempotency-key'] as string | undefined) ?? null });
     const forward = request({ host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: { ...req.headers, host: upstream.host } }, (up) => {
       res.writeHead(up.statusCode ?? 502, up.headers);
       up.pipe(res);
@@ -43,6 +47,7 @@ export async function startStripeEventsStandIn(stripeMockBase: string) {
     /** Stripe now has this event in the account's list (null: the platform's own account). */
     add: (account: string | null, event: { id: string; created: number } & Record<string, unknown>) => { events.push({ account, event }); },
     listRequests,
+    forwarded,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
