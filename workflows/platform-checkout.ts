@@ -7,8 +7,8 @@ import { accountCheckoutOwner, checkoutSlot } from './checkout-slot';
 import { checkoutCompletedSignal, checkoutSessionUpdate, checkoutSupersededSignal, type CheckoutResult } from './messages';
 
 // Local activities: someone waits on the HTTP request, and each regular activity costs server
-// round trips (measured ~10-40 ms each on a loaded 2-core dev server). All four are idempotent
-// (DB upserts, Stripe idempotency keys), so the re-run after a worker crash (the workflow task
+// round trips (measured ~10-40 ms each on a loaded 2-core dev server). All are idempotent
+// (DB upserts, Stripe idempotency keys, the checkout slot taken by workflow id), so the re-run after a worker crash (the workflow task
 // times out and another worker replays) makes the same session, not a second one.
 const acts = proxyLocalActivities<Activities>({
   startToCloseTimeout: '15 seconds',
