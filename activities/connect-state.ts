@@ -1,6 +1,6 @@
 import type { Db } from '../platform/pg';
 import { getStripeEvent } from '../db/stripe-events';
-import { appIdOfStripeAccount } from '../db/apps';
+import { appIdOfStripeAccount, applyAccountCapability } from '../db/apps';
 import { appPlanIdOfPrice, getAppPlan } from '../db/app-plans';
 import { appOfSubscription, applyAppSubscriptionPatch, type AppSubscriptionPatch } from '../db/app-subscriptions';
 import { appOfOrder, applyOrderRefund, getOrder, markOrderFailed, markOrderPaid, orderIdOfPaymentIntent } from '../db/orders';
@@ -38,7 +38,11 @@ export function createConnectStateActivities(deps: { db: Db }) {
       return { ...event, appId };
     },
 
-    async applyAppSubscriptionPatch(input: AppSubscriptionPatch): Promise<boolean> {
+    async applyAccountCapability(input: { stripeAccountId: string; chargesEnabled: boolean; eventCreated: number }): Promise<'applied' | 'stale'> {
+      return (await applyAccountCapability(db, input.stripeAccountId, input.chargesEnabled, input.eventCreated)) ? 'applied' : 'stale';
+    },
+
+    async applyAppSubscriptionPatch(input: AppSubscriptionPatch): Promise<{ applied: boolean; duplicateOf: string | null; tie: boolean }> {
       return applyAppSubscriptionPatch(db, input);
     },
 

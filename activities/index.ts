@@ -14,6 +14,10 @@ import { createAppCheckoutActivities } from './app-checkout';
 import { createConnectStateActivities } from './connect-state';
 import { createConnectSignalActivities } from './connect-signals';
 import { createUsageReportingActivities } from './usage-reporting';
+import { createCheckoutSlotActivities } from './checkout-slots';
+import { createDuplicateSubscriptionActivities } from './duplicate-subscriptions';
+import { createSubscriptionRereadActivities } from './subscription-reread';
+import { createStripeReconcileActivities } from './stripe-reconcile';
 
 /** `temporal` and `taskQueue` let activities signal-with-start workflows (platform billing). */
 export interface ActivityDeps { db: Db; store: MeteringStore; stripe?: Stripe; temporal?: Client; taskQueue?: string; platformFeeBps?: number }
@@ -33,6 +37,10 @@ export function createActivities(deps: ActivityDeps) {
     ...createConnectStateActivities(deps),
     ...createConnectSignalActivities(deps),
     ...createUsageReportingActivities(deps),
+    ...createCheckoutSlotActivities(deps),
+    ...createDuplicateSubscriptionActivities(deps),
+    ...createSubscriptionRereadActivities(deps),
+    ...createStripeReconcileActivities(deps),
   };
 }
 
@@ -43,3 +51,4 @@ export type { AppSubscriptionEvent } from './connect-signals';
 export type { ConnectStatus } from './connect-accounts';
 export type { PlanFields, ProductFields } from './app-catalog';
 export type { OverageReport, StripeInvoiceSummary } from './usage-reporting';
+export type { ReconcilePage } from './stripe-reconcile';

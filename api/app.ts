@@ -9,6 +9,7 @@ import { buildOpenApi } from './openapi/document';
 import { allRoutes } from './routes';
 import { metricsMiddleware } from './middleware/metrics';
 import { createRateLimits } from './middleware/rate-limit';
+import { createIdempotency } from './middleware/idempotency';
 
 /** The Koa app, without listen(): bin/api.ts serves it, tests drive it on an ephemeral port. */
 export function createApp(deps: ApiDeps): Koa & { auth: Authenticator } {
@@ -18,7 +19,9 @@ export function createApp(deps: ApiDeps): Koa & { auth: Authenticator } {
   const routes = allRoutes(deps, auth);
   const openapi = buildOpenApi(routes, { title: 'Tollbooth billing and metering API', version: '0.1.0' });
   router.get('/openapi.json', (ctx) => { ctx.body = openapi; });
-  registerRoutes(router, routes, { auth, maxBodyBytes: deps.config.MAX_BODY_BYTES, rateLimits: createRateLimits(deps.config) });
+  registerRoutes(router, routes, {
+    auth, maxBodyBytes: deps.config.MAX_BODY_BYTES, rateLimits: createRateLimits(deps.config), idempotency: createIdempotency(deps.db),
+  });
   app.use(requestContext(deps.logger));
   app.use(metricsMiddleware()); // outside errorHandler: it must see the status errors become
   app.use(errorHandler());

@@ -4,11 +4,11 @@ import { inTransaction } from '../platform/pg';
 import { newId } from '../platform/ids';
 import { createKey } from './keys';
 
-export interface App { id: string; accountId: string; name: string; stripeAccountId: string | null; createdAt: string }
+export interface App { id: string; accountId: string; name: string; stripeAccountId: string | null; chargesEnabled: boolean; createdAt: string }
 
-interface AppRow { id: string; account_id: string; name: string; stripe_account_id: string | null; created_at: Date }
+interface AppRow { id: string; account_id: string; name: string; stripe_account_id: string | null; charges_enabled: boolean; created_at: Date }
 
-const toApp = (r: AppRow): App => ({ id: r.id, accountId: r.account_id, name: r.name, stripeAccountId: r.stripe_account_id, createdAt: r.created_at.toISOString() });
+const toApp = (r: AppRow): App => ({ id: r.id, accountId: r.account_id, name: r.name, stripeAccountId: r.stripe_account_id, chargesEnabled: r.charges_enabled, createdAt: r.created_at.toISOString() });
 
 export async function createApp(db: Db, input: { accountId: string; name: string }) {
   return inTransaction(db, async (tx) => {
@@ -65,4 +65,17 @@ export async function setAppStripeAccount(db: Pick<Db, 'query'>, appId: string, 
 export async function appIdOfStripeAccount(db: Pick<Db, 'query'>, stripeAccountId: string): Promise<string | undefined> {
   const { rows } = await db.query<{ id: string }>('SELECT id FROM apps WHERE stripe_account_id = $1', [stripeAccountId]);
   return rows[0]?.id;
+}
+
+/**
+ * `account.updated` of an app's connected account: whether it may take payments follows the
+ * newest event (Stripe `created`); an older one arriving late changes nothing. False when the
+ * account is not an app's or the event is stale.
+ */
+export async function applyAccountCapability(db: Pick<Db, 'query'>, stripeAccountId: string, chargesEnabled: boolean, eventCreated: number): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE apps SET charges_enabled = $2, account_event_created = $3 WHERE stripe_account_id = $1 AND account_event_created <= $3`,
+    [stripeAccountId, chargesEnabled, eventCreated],
+  );
+  return (rowCount ?? 0) > 0;
 }

@@ -13,3 +13,4 @@ export { appSubscriptionWorkflow } from './app-subscription';
 export { connectEventWorkflow } from './connect-event';
 export { usageReportingWorkflow } from './usage-reporting';
 export { invoicePreviewWorkflow } from './invoice-preview';
+export { stripeReconcileWorkflow, stripeAccountReconcileWorkflow } from './stripe-reconcile';

@@ -13,6 +13,8 @@ export interface CheckoutResult {
 export const checkoutSessionUpdate = defineUpdate<CheckoutResult>('checkoutSession');
 /** Sent by the stripe-event workflow on checkout.session.completed. */
 export const checkoutCompletedSignal = defineSignal<[{ eventId: string; subscriptionId: string | null }]>('checkoutCompleted');
+/** A newer checkout of the same buyer took the slot and expired this one's session. */
+export const checkoutSupersededSignal = defineSignal('checkoutSuperseded');
 
 /** Name shared with activities/platform-signals.ts, which signal-with-starts by name. */
 export const subscriptionEventSignal = defineSignal<[PlatformBillingEvent]>('subscriptionEvent');

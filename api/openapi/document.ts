@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { RouteDef } from './route';
 import type { ErrorDetail } from '../../platform/errors';
+import { IDEMPOTENCY_HEADER_DOC, idempotencyKeyHeader } from '../middleware/idempotency';
 
 const detailSchema = z.object({ path: z.array(z.union([z.string(), z.number()])).optional(), message: z.string(), code: z.string().optional() });
 // Compile-time tie: every detail the API sends (ErrorDetail) fits the documented schema.
@@ -39,7 +40,10 @@ export function buildOpenApi(routes: RouteDef[], info: { title: string; version:
       tags: [def.tag],
       operationId: `${def.method}${def.path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
       security: def.auth.map((k) => ({ [securityOf[k] ?? k]: [] })),
-      parameters: [...parametersOf(def, 'path', def.params), ...parametersOf(def, 'query', def.query)],
+      parameters: [
+        ...parametersOf(def, 'path', def.params), ...parametersOf(def, 'query', def.query),
+        ...(def.idempotent ? [{ name: 'Idempotency-Key', in: 'header', required: false, description: IDEMPOTENCY_HEADER_DOC, schema: jsonSchema(idempotencyKeyHeader, 'input') }] : []),
+      ],
       ...(def.body && !def.rawBody
         ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(def.body, 'input') } } } }
         : {}),

@@ -6,6 +6,7 @@ import { fromZod } from '../middleware/errors';
 import type { Authenticator } from '../middleware/authenticate';
 import type { Principal } from '../middleware/principal';
 import type { RateLimits } from '../middleware/rate-limit';
+import type { Idempotency } from '../middleware/idempotency';
 import type { RouteDef } from './route';
 
 const parse = <T>(schema: z.ZodType<T> | undefined, value: unknown, where: string): T => {
@@ -23,7 +24,9 @@ const ANONYMOUS: Principal = { kind: 'anonymous' };
  * body under the size limit, validate, run. Public routes never look at credentials: an
  * unrelated Authorization header (a proxy's, a webhook sender's) must not turn them into 401s.
  */
-export function registerRoutes(router: Router, routes: RouteDef[], deps: { auth: Authenticator; maxBodyBytes: number; rateLimits: RateLimits }) {
+export function registerRoutes(
+  router: Router, routes: RouteDef[], deps: { auth: Authenticator; maxBodyBytes: number; rateLimits: RateLimits; idempotency?: Idempotency },
+) {
   for (const def of routes) {
     const koaPath = def.path.replace(/\{([^}]+)\}/g, ':$1');
     const budget = def.budget ?? 'api';
@@ -41,7 +44,10 @@ export function registerRoutes(router: Router, routes: RouteDef[], deps: { auth:
       const body = def.rawBody ? raw : parse(def.body, def.body ? parseJson(raw) ?? {} : undefined, 'body');
       const forAccount = def.limitedAccount && deps.rateLimits.byAccount(ctx, budget, def.limitedAccount(body));
       if (forAccount) await forAccount;
-      const result = await def.handler({ params, query, body, principal, ctx });
+      const run = () => def.handler({ params, query, body, principal, ctx });
+      const result = def.idempotent && deps.idempotency
+        ? await deps.idempotency({ principal, header: ctx.get('idempotency-key') || undefined, method: def.method, path: ctx.path, body }, run)
+        : await run();
       ctx.status = result.status;
       for (const [k, v] of Object.entries(result.headers ?? {})) ctx.set(k, v);
       if (result.body !== undefined) ctx.body = result.body;

@@ -38,6 +38,8 @@ export interface RouteDef<P = any, Q = any, B = any> {
   limitedAccount?: (body: B) => string;
   /** Webhooks verify signatures on the exact bytes: they get the raw body as a Buffer. */
   rawBody?: boolean;
+  /** Create routes: honour an Idempotency-Key header (api/middleware/idempotency.ts). */
+  idempotent?: boolean;
   responses: Record<number, { description: string; schema?: z.ZodType }>;
   handler: (input: RouteInput<P, Q, B>) => Promise<RouteResult>;
 }

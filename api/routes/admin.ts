@@ -17,7 +17,7 @@ export function adminRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] {
   const app = async (id: string) => (await getApp(deps.db, id)) ?? Promise.reject(notFound('App'));
   return [
     defineRoute({
-      method: 'post', path: '/admin/accounts', summary: 'Create an account; its API key is shown once', tag, auth: ['admin'],
+      method: 'post', path: '/admin/accounts', idempotent: true, summary: 'Create an account; its API key is shown once', tag, auth: ['admin'],
       body: s.createAccountBody,
       responses: { 201: { description: 'created', schema: z.object({ account: s.accountSchema, apiKey: z.string() }) } },
       handler: async ({ body }) => {
@@ -48,7 +48,7 @@ export function adminRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] {
       handler: async ({ params }) => ({ status: 200, body: { account: await account(params.accountId) } }),
     }),
     defineRoute({
-      method: 'post', path: '/admin/accounts/{accountId}/keys', summary: 'Issue another API key for an account (rotation)', tag, auth: ['admin'], params: s.accountParams,
+      method: 'post', path: '/admin/accounts/{accountId}/keys', idempotent: true, summary: 'Issue another API key for an account (rotation)', tag, auth: ['admin'], params: s.accountParams,
       responses: { 201: { description: 'created', schema: z.object({ id: z.string(), key: z.string() }) } },
       handler: async ({ params }) => {
         await account(params.accountId);
@@ -66,7 +66,7 @@ export function adminRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] {
       },
     }),
     defineRoute({
-      method: 'post', path: '/admin/accounts/{accountId}/apps', summary: 'Create an app; its secret key and JWT secret are shown once', tag, auth: ['admin'],
+      method: 'post', path: '/admin/accounts/{accountId}/apps', idempotent: true, summary: 'Create an app; its secret key and JWT secret are shown once', tag, auth: ['admin'],
       params: s.accountParams, body: s.createAppBody,
       responses: { 201: { description: 'created', schema: z.object({ app: s.appSchema, secretKey: z.string(), secretKeyId: z.string(), jwtSecret: z.string(), jwtSecretId: z.string() }) } },
       handler: async ({ params, body }) => {
@@ -101,7 +101,7 @@ export function adminRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] {
       },
     }),
     defineRoute({
-      method: 'post', path: '/admin/service-keys', summary: "Create a key for the platform's own services", tag, auth: ['admin'], body: s.createServiceKeyBody,
+      method: 'post', path: '/admin/service-keys', idempotent: true, summary: "Create a key for the platform's own services", tag, auth: ['admin'], body: s.createServiceKeyBody,
       responses: { 201: { description: 'created', schema: z.object({ id: z.string(), key: z.string() }) } },
       handler: async ({ body }) => ({ status: 201, body: await createKey(deps.db, { kind: 'service', name: body.name, scopes: body.scopes }) }),
     }),
