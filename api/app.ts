@@ -8,6 +8,8 @@ import { registerRoutes } from './openapi/register';
 import { buildOpenApi } from './openapi/document';
 import { allRoutes } from './routes';
 import { metricsMiddleware } from './middleware/metrics';
+import { createRateLimits } from './middleware/rate-limit';
+import { createIdempotency } from './middleware/idempotency';
 
 /** The Koa app, without listen(): bin/api.ts serves it, tests drive it on an ephemeral port. */
 export function createApp(deps: ApiDeps): Koa & { auth: Authenticator } {
@@ -17,11 +19,16 @@ export function createApp(deps: ApiDeps): Koa & { auth: Authenticator } {
   const routes = allRoutes(deps, auth);
   const openapi = buildOpenApi(routes, { title: 'Tollbooth billing and metering API', version: '0.1.0' });
   router.get('/openapi.json', (ctx) => { ctx.body = openapi; });
-  registerRoutes(router, routes, { auth, maxBodyBytes: deps.config.MAX_BODY_BYTES });
+  registerRoutes(router, routes, {
+    auth, maxBodyBytes: deps.config.MAX_BODY_BYTES, rateLimits: createRateLimits(deps.config), idempotency: createIdempotency(deps.db),
+  });
   app.use(requestContext(deps.logger));
+  app.use(metricsMiddleware()); // outside errorHandler: it must see the status errors become
   app.use(errorHandler());
-  app.use(metricsMiddleware());
   app.use(router.routes());
   app.use(router.allowedMethods());
+  // A client that hangs up (or is cut for being slow) mid-request is the client's business:
+  // a warning in the request's log, not Koa's default stack trace on stderr.
+  app.on('error', (err: Error, ctx?: Koa.Context) => (ctx?.state.log ?? deps.logger).warn({ err: err.message }, 'request aborted'));
   return Object.assign(app, { auth });
 }

@@ -6,7 +6,12 @@ import { findStored, pairKey } from './dedupe';
 import { createGroupWriter } from './group-commit';
 import { awaitOrphanInserts, ingestQueryPrefix, settleFailedInsert } from './insert-settle';
 import { repairRollups } from './rollup-repair';
+import { rollUpGauges } from './gauge-rollup';
 import { createTenantDirectory } from './tenants';
+import { settleByEvents } from './limit-ledger';
+
+/** Reservation ids (`rsv_...`) double as the id of the usage event that settles them. */
+const RESERVATION_PREFIX = 'rsv_';
 
 export interface IngestResult { accepted: number; duplicates: number; rejected: Rejection[] }
 
@@ -62,6 +67,8 @@ export function createIngestor(deps: { db: Db; store: MeteringStore; now?: () =>
         await settleFailedInsert(deps.store, queryId);
         throw err;
       });
+      await rollUpGauges(deps.store)(fresh); // a gauge bucket is recomputed from all its readings
+      await settleByEvents(tx, fresh.filter((r) => r.event_id.startsWith(RESERVATION_PREFIX)).map((r) => ({ accountId: r.account_id, eventId: r.event_id })));
       return { inserted: new Set(fresh.map((r) => pairKey(r.account_id, r.event_id))), stored: already };
     });
   });

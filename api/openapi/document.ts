@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import type { RouteDef } from './route';
+import type { ErrorDetail } from '../../platform/errors';
+import { IDEMPOTENCY_HEADER_DOC, idempotencyKeyHeader } from '../middleware/idempotency';
 
-const errorSchema = z.object({
-  error: z.object({
-    code: z.string(),
-    message: z.string(),
-    details: z.array(z.object({ path: z.array(z.union([z.string(), z.number()])).optional(), message: z.string() })),
-  }),
-});
+const detailSchema = z.object({ path: z.array(z.union([z.string(), z.number()])).optional(), message: z.string(), code: z.string().optional() });
+// Compile-time tie: every detail the API sends (ErrorDetail) fits the documented schema.
+export const errorDetailsFitSpec: ErrorDetail extends z.infer<typeof detailSchema> ? true : never = true;
+
+const errorSchema = z.object({ error: z.object({ code: z.string(), message: z.string(), details: z.array(detailSchema) }) });
 
 const jsonSchema = (schema: z.ZodType, io: 'input' | 'output') =>
   z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' });
@@ -40,7 +40,10 @@ export function buildOpenApi(routes: RouteDef[], info: { title: string; version:
       tags: [def.tag],
       operationId: `${def.method}${def.path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
       security: def.auth.map((k) => ({ [securityOf[k] ?? k]: [] })),
-      parameters: [...parametersOf(def, 'path', def.params), ...parametersOf(def, 'query', def.query)],
+      parameters: [
+        ...parametersOf(def, 'path', def.params), ...parametersOf(def, 'query', def.query),
+        ...(def.idempotent ? [{ name: 'Idempotency-Key', in: 'header', required: false, description: IDEMPOTENCY_HEADER_DOC, schema: jsonSchema(idempotencyKeyHeader, 'input') }] : []),
+      ],
       ...(def.body && !def.rawBody
         ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(def.body, 'input') } } } }
         : {}),

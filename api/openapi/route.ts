@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Principal, PrincipalKind } from '../middleware/principal';
+import type { Budget } from '../middleware/rate-limit';
 
 /**
  * Every route is declared once as a RouteDef: the same zod schemas validate the request and
@@ -31,8 +32,14 @@ export interface RouteDef<P = any, Q = any, B = any> {
   params?: z.ZodType<P>;
   query?: z.ZodType<Q>;
   body?: z.ZodType<B>;
+  /** Which request budget the route draws on (default `api`). */
+  budget?: Budget;
+  /** The account a service-key call acts for, named in its body: counted against that account's budget. */
+  limitedAccount?: (body: B) => string;
   /** Webhooks verify signatures on the exact bytes: they get the raw body as a Buffer. */
   rawBody?: boolean;
+  /** Create routes: honour an Idempotency-Key header (api/middleware/idempotency.ts). */
+  idempotent?: boolean;
   responses: Record<number, { description: string; schema?: z.ZodType }>;
   handler: (input: RouteInput<P, Q, B>) => Promise<RouteResult>;
 }

@@ -7,6 +7,9 @@ import { strictBody } from '../openapi/route';
  * database nor Stripe.
  */
 const url = z.url();
+// Postgres text cannot hold NUL: refused here, before a workflow makes Stripe objects that
+// the database write would then orphan.
+const text = () => z.string().refine((v) => !v.includes('\u0000'), 'must not contain NUL (\\u0000)');
 // ISO 4217 codes the runtime knows; Stripe takes lowercase. A well-formed but unknown code
 // ("xyz") is a 400 here rather than a Stripe error later.
 const ISO_CURRENCIES = new Set(Intl.supportedValuesOf('currency').map((c) => c.toLowerCase()));
@@ -15,7 +18,7 @@ const currency = z.string().regex(/^[a-z]{3}$/, 'a lowercase ISO 4217 code such 
 // Stripe's unit_amount ceiling (eight digits in the smallest unit).
 const amount = z.number().int().nonnegative().max(99_999_999);
 // Stripe's metadata limits: 50 keys, keys up to 40 characters, values up to 500.
-const metadata = z.record(z.string().min(1).max(40), z.string().max(500)).refine((m) => Object.keys(m).length <= 50, 'at most 50 keys');
+const metadata = z.record(text().min(1).max(40), text().max(500)).refine((m) => Object.keys(m).length <= 50, 'at most 50 keys');
 
 export const appParams = z.object({ app_id: z.string().min(1) });
 export const planParams = appParams.extend({ plan_id: z.string().min(1) });
@@ -25,21 +28,21 @@ export const orderParams = appParams.extend({ order_id: z.string().min(1) });
 export const onboardBody = strictBody({ refreshUrl: url, returnUrl: url });
 
 export const createPlanBody = strictBody({
-  name: z.string().min(1).max(200), description: z.string().max(2000).optional(),
+  name: text().min(1).max(200), description: text().max(2000).optional(),
   amount, currency, interval: z.enum(['day', 'week', 'month', 'year']),
-  features: z.array(z.string().min(1).max(80)).max(15).optional(),
+  features: z.array(text().min(1).max(80)).max(15).optional(),
 });
 export const updatePlanBody = createPlanBody.partial();
 export const createProductBody = strictBody({
-  name: z.string().min(1).max(200), description: z.string().max(2000).optional(),
+  name: text().min(1).max(200), description: text().max(2000).optional(),
   amount, currency, metadata: metadata.optional(),
 });
 export const updateProductBody = createProductBody.partial();
 
-export const subscribeBody = strictBody({ planId: z.string().min(1), customerId: z.string().min(1).optional(), successUrl: url, cancelUrl: url });
-export const cancelBody = strictBody({ customerId: z.string().min(1).optional() });
-export const purchaseBody = strictBody({ productId: z.string().min(1), quantity: z.number().int().min(1).max(100).optional(), customerId: z.string().min(1).optional(), successUrl: url, cancelUrl: url });
-export const customerQuery = z.object({ customerId: z.string().min(1).optional() });
+export const subscribeBody = strictBody({ planId: text().min(1), customerId: text().min(1).optional(), successUrl: url, cancelUrl: url });
+export const cancelBody = strictBody({ customerId: text().min(1).optional() });
+export const purchaseBody = strictBody({ productId: text().min(1), quantity: z.number().int().min(1).max(100).optional(), customerId: text().min(1).optional(), successUrl: url, cancelUrl: url });
+export const customerQuery = z.object({ customerId: text().min(1).optional() });
 export const ordersQuery = customerQuery.extend({ cursor: z.string().optional(), limit: z.coerce.number().int().min(1).max(100).default(20) });
 
 export const onboardResponse = z.object({ stripeAccountId: z.string(), url: z.string(), expiresAt: z.string(), accountCreated: z.boolean() });

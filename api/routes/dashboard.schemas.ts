@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { METERS } from '../../platform/meters';
 import { isValidTimeZone } from '../../metering/timezone';
+import { overageStatus } from './overage.schemas';
 
 export const MAX_RANGE_DAYS = 366;
 const dayNumber = (d: string) => Date.parse(`${d}T00:00:00Z`) / 86_400_000;
@@ -30,4 +31,6 @@ export const billingResponse = z.object({
   usage: z.record(z.string(), meterUsage),
   subscription: z.unknown().nullable(),
   alerts: z.array(z.object({ id: z.string(), meter: z.string(), threshold: z.number(), used: z.number(), limit: z.number(), createdAt: z.string() })),
+  overage: z.record(z.string(), overageStatus).describe('per meter with an overage price: metered vs reported overage this period'),
+  spendCap: z.object({ maxCents: z.number() }).nullable(),
 });
