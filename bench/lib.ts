@@ -39,7 +39,9 @@ export async function spawnApi(services: TestServices, opts: { chdb?: boolean; e
     ...(opts.chdb ? {} : { CLICKHOUSE_URL: services.clickhouseUrl }),
     ...opts.env,
   };
-  const child: ChildProcess = spawn(process.execPath, [require.resolve('tsx/cli'), join(__dirname, '..', 'bin', 'api.ts')], {
+  // BENCH_API_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": profile the API under load.
+  const nodeArgs = (process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, require.resolve('tsx/cli'), join(__dirname, '..', 'bin', 'api.ts')], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env }, stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve, reject) => {

@@ -108,11 +108,10 @@ export function createUsageView(deps: { db: Db; store: MeteringStore }, opts: Us
       }
       const fresh = entry.snapshot;
       if (fresh && now() - fresh.asOf <= maxLagMs) return fresh;
-      // An in-flight read that began recently is fresh enough; otherwise read now.
-      if (entry.loading) {
-        const s = await entry.loading;
-        if (samePeriod(s.period, period) && now() - s.asOf <= maxLagMs) return s;
-      }
+      // One read per account at a time: a check that finds one in flight waits for it, whatever
+      // its age when it lands. Under overload `used` then lags more, but the stores never get a
+      // read per check (which would only slow every read down further).
+      if (entry.loading) return entry.loading;
       return (await load([period])).get(period.accountId)!;
     },
     close(): void {
