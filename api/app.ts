@@ -8,6 +8,7 @@ import { registerRoutes } from './openapi/register';
 import { buildOpenApi } from './openapi/document';
 import { allRoutes } from './routes';
 import { metricsMiddleware } from './middleware/metrics';
+import { registerPages } from './pages';
 
 /** The Koa app, without listen(): bin/api.ts serves it, tests drive it on an ephemeral port. */
 export function createApp(deps: ApiDeps): Koa & { auth: Authenticator } {
@@ -17,6 +18,7 @@ export function createApp(deps: ApiDeps): Koa & { auth: Authenticator } {
   const routes = allRoutes(deps, auth);
   const openapi = buildOpenApi(routes, { title: 'Tollbooth billing and metering API', version: '0.1.0' });
   router.get('/openapi.json', (ctx) => { ctx.body = openapi; });
+  registerPages(router);
   registerRoutes(router, routes, { auth, maxBodyBytes: deps.config.MAX_BODY_BYTES });
   app.use(requestContext(deps.logger));
   app.use(errorHandler());

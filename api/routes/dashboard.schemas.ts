@@ -31,3 +31,11 @@ export const billingResponse = z.object({
   subscription: z.unknown().nullable(),
   alerts: z.array(z.object({ id: z.string(), meter: z.string(), threshold: z.number(), used: z.number(), limit: z.number(), createdAt: z.string() })),
 });
+
+export const plansResponse = z.object({
+  plans: z.array(z.object({
+    id: z.string(), name: z.string(), description: z.string(), amountCents: z.number().int(), currency: z.string(),
+    interval: z.enum(['month', 'year']), limits: z.record(z.string(), z.object({ limit: z.number(), mode: z.enum(['hard', 'soft']) })),
+    purchasable: z.boolean(),
+  })),
+});

@@ -3,7 +3,7 @@ import { defineRoute, type RouteDef } from '../openapi/route';
 import { AppError, notFound } from '../../platform/errors';
 import { getAccount } from '../../db/accounts';
 import { getApp } from '../../db/apps';
-import { getPlan } from '../../db/plans';
+import { getPlan, listPlans } from '../../db/plans';
 import { currentSubscription } from '../../db/platform-subscriptions';
 import { dailyUsage } from '../../metering/daily-usage';
 import { periodUsage, usageStatus } from '../../metering/period-usage';
@@ -59,6 +59,22 @@ export function dashboardRoutes(deps: ApiDeps): RouteDef[] {
             usage,
             subscription: await currentSubscription(deps.db, account.id),
             alerts,
+          },
+        };
+      },
+    }),
+    defineRoute({
+      method: 'get', path: '/dashboard/plans', summary: 'The platform plans an account can choose from', tag, auth: ['account'],
+      responses: { 200: { description: 'plans, cheapest first; purchasable ones can go through checkout', schema: s.plansResponse } },
+      handler: async () => {
+        const plans = await listPlans(deps.db);
+        return {
+          status: 200,
+          body: {
+            plans: plans.map((p) => ({
+              id: p.id, name: p.name, description: p.description, amountCents: p.amountCents, currency: p.currency, interval: p.interval,
+              limits: p.limits, purchasable: !p.isDefault && p.amountCents > 0 && p.stripePriceId !== null,
+            })),
           },
         };
       },

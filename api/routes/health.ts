@@ -14,13 +14,6 @@ const probe = async (fn: () => Promise<unknown>) => {
   }
 };
 
-const DOCS_HTML = `<!doctype html><html><head><meta charset="utf-8"><title>Tollbooth API</title>
-<style>body{font:15px system-ui;margin:2rem;max-width:60rem}code{background:#eee;padding:0 .3em}li{margin:.3em 0}</style></head>
-<body><h1>Tollbooth API</h1><p>The machine-readable spec is at <a href="/openapi.json"><code>/openapi.json</code></a> (OpenAPI 3.1).</p>
-<ul id="routes"></ul><script>fetch('/openapi.json').then(r=>r.json()).then(s=>{const ul=document.getElementById('routes');
-for(const [p,ops] of Object.entries(s.paths))for(const [m,op] of Object.entries(ops)){const li=document.createElement('li');
-li.innerHTML='<code>'+m.toUpperCase()+' '+p+'</code> '+op.summary;ul.appendChild(li);}});</script></body></html>`;
-
 export function healthRoutes(deps: ApiDeps): RouteDef[] {
   return [
     defineRoute({
@@ -47,11 +40,6 @@ export function healthRoutes(deps: ApiDeps): RouteDef[] {
       method: 'get', path: '/metrics', summary: 'Prometheus metrics', tag: 'operations', auth: [],
       responses: { 200: { description: 'text/plain; version=0.0.4' } },
       handler: async ({ ctx }) => { ctx.type = 'text/plain; version=0.0.4'; return { status: 200, body: renderMetrics() }; },
-    }),
-    defineRoute({
-      method: 'get', path: '/docs', summary: 'Human-readable API index', tag: 'operations', auth: [],
-      responses: { 200: { description: 'HTML' } },
-      handler: async ({ ctx }) => { ctx.type = 'text/html'; return { status: 200, body: DOCS_HTML }; },
     }),
   ];
 }
