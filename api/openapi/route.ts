@@ -31,9 +31,12 @@ export interface RouteDef<P = any, Q = any, B = any> {
   params?: z.ZodType<P>;
   query?: z.ZodType<Q>;
   body?: z.ZodType<B>;
+  /** What the reference shows when validation is deliberately looser (events are checked one by one). */
+  documentedBody?: z.ZodType;
   /** Webhooks verify signatures on the exact bytes: they get the raw body as a Buffer. */
   rawBody?: boolean;
-  responses: Record<number, { description: string; schema?: z.ZodType }>;
+  /** Success and error responses; an error status without a schema answers the Error body. */
+  responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
   handler: (input: RouteInput<P, Q, B>) => Promise<RouteResult>;
 }
 

@@ -18,7 +18,7 @@ export function adminRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] {
     defineRoute({
       method: 'post', path: '/admin/accounts', summary: 'Create an account; its API key is shown once', tag, auth: ['admin'],
       body: s.createAccountBody,
-      responses: { 201: { description: 'created', schema: z.object({ account: s.accountSchema, apiKey: z.string() }) } },
+      responses: { 201: { description: 'created', schema: z.object({ account: s.accountSchema, apiKey: z.string().describe('Shown once') }) }, 503: { description: 'Temporal is unavailable; nothing was created' } },
       handler: async ({ body }) => {
         const created = await createAccount(deps.db, body);
         try {
@@ -39,7 +39,7 @@ export function adminRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] {
     }),
     defineRoute({
       method: 'post', path: '/admin/accounts/{accountId}/keys', summary: 'Issue another API key for an account (rotation)', tag, auth: ['admin'], params: s.accountParams,
-      responses: { 201: { description: 'created', schema: z.object({ id: z.string(), key: z.string() }) } },
+      responses: { 201: { description: 'created', schema: s.keySchema } },
       handler: async ({ params }) => {
         await account(params.accountId);
         return { status: 201, body: await createKey(deps.db, { kind: 'account', accountId: params.accountId, name: 'rotated' }) };
@@ -58,7 +58,7 @@ export function adminRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] {
     defineRoute({
       method: 'post', path: '/admin/accounts/{accountId}/apps', summary: 'Create an app; its secret key and JWT secret are shown once', tag, auth: ['admin'],
       params: s.accountParams, body: s.createAppBody,
-      responses: { 201: { description: 'created', schema: z.object({ app: s.appSchema, secretKey: z.string(), jwtSecret: z.string() }) } },
+      responses: { 201: { description: 'created', schema: z.object({ app: s.appSchema, secretKey: z.string().describe('Shown once'), jwtSecret: z.string().describe('Shown once: signs end-user JWTs (HS256)') }) } },
       handler: async ({ params, body }) => {
         await account(params.accountId);
         return { status: 201, body: await createApp(deps.db, { accountId: params.accountId, name: body.name }) };
@@ -66,7 +66,7 @@ export function adminRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] {
     }),
     defineRoute({
       method: 'post', path: '/admin/service-keys', summary: "Create a key for the platform's own services", tag, auth: ['admin'], body: s.createServiceKeyBody,
-      responses: { 201: { description: 'created', schema: z.object({ id: z.string(), key: z.string() }) } },
+      responses: { 201: { description: 'created', schema: s.keySchema } },
       handler: async ({ body }) => ({ status: 201, body: await createKey(deps.db, { kind: 'service', name: body.name, scopes: body.scopes }) }),
     }),
     defineRoute({
@@ -80,13 +80,13 @@ export function adminRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] {
     }),
     defineRoute({
       method: 'get', path: '/admin/plans', summary: 'The platform plan catalogue', tag, auth: ['admin'],
-      responses: { 200: { description: 'plans' } },
+      responses: { 200: { description: 'plans, cheapest first', schema: z.object({ plans: z.array(s.planSchema) }) } },
       handler: async () => ({ status: 200, body: { plans: await listPlans(deps.db) } }),
     }),
     defineRoute({
       method: 'put', path: '/admin/plans/{planId}', summary: 'Create or replace a platform plan and its limits', tag, auth: ['admin'],
       params: s.planParams, body: s.upsertPlanBody,
-      responses: { 200: { description: 'the plan' } },
+      responses: { 200: { description: 'the plan', schema: z.object({ plan: s.planSchema }) } },
       handler: async ({ params, body }) => ({ status: 200, body: { plan: await upsertPlan(deps.db, { id: params.planId, ...body }) } }),
     }),
   ];

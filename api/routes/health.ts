@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ApiDeps } from '../deps';
 import { defineRoute, type RouteDef } from '../openapi/route';
 import { renderMetrics } from '../middleware/metrics';
+import { errorBody } from '../openapi/error-body';
 
 const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T | false> =>
   Promise.race([p, new Promise<false>((resolve) => setTimeout(() => resolve(false), ms).unref())]);
@@ -14,6 +15,10 @@ const probe = async (fn: () => Promise<unknown>) => {
   }
 };
 
+const checks = z.object({ postgres: z.boolean(), clickhouse: z.boolean(), temporal: z.boolean() });
+const readyBody = z.object({ status: z.literal('ready'), checks }).meta({ examples: [{ status: 'ready', checks: { postgres: true, clickhouse: true, temporal: true } }] });
+const notReadyBody = errorBody.extend({ checks });
+
 export function healthRoutes(deps: ApiDeps): RouteDef[] {
   return [
     defineRoute({
@@ -23,7 +28,7 @@ export function healthRoutes(deps: ApiDeps): RouteDef[] {
     }),
     defineRoute({
       method: 'get', path: '/readyz', summary: 'Readiness: Postgres, ClickHouse and Temporal answer', tag: 'operations', auth: [],
-      responses: { 200: { description: 'ready' }, 503: { description: 'a dependency is down' } },
+      responses: { 200: { description: 'ready', schema: readyBody }, 503: { description: 'a dependency is down', schema: notReadyBody } },
       handler: async () => {
         const [postgres, clickhouse, temporal] = await Promise.all([
           probe(() => deps.db.query('SELECT 1')),
@@ -38,7 +43,7 @@ export function healthRoutes(deps: ApiDeps): RouteDef[] {
     }),
     defineRoute({
       method: 'get', path: '/metrics', summary: 'Prometheus metrics', tag: 'operations', auth: [],
-      responses: { 200: { description: 'text/plain; version=0.0.4' } },
+      responses: { 200: { description: 'Prometheus text exposition format', contentType: 'text/plain; version=0.0.4' } },
       handler: async ({ ctx }) => { ctx.type = 'text/plain; version=0.0.4'; return { status: 200, body: renderMetrics() }; },
     }),
   ];
