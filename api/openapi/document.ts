@@ -4,7 +4,7 @@ import { createSchemaCollector, exampleOf } from './json-schema';
 import { ERROR_DESCRIPTIONS, errorBody } from './error-body';
 
 const securityOf: Record<string, string> = {
-  admin: 'adminToken', account: 'accountKey', app: 'appSecretKey', end_user: 'endUserJwt', service: 'serviceKey',
+  admin: 'adminToken', account: 'accountKey', dashboard: 'dashboardToken', app: 'appSecretKey', end_user: 'endUserJwt', service: 'serviceKey',
 };
 
 type Collector = ReturnType<typeof createSchemaCollector>;
@@ -86,6 +86,7 @@ export function buildOpenApi(routes: RouteDef[], info: { title: string; version:
       securitySchemes: {
         adminToken: bearer('ADMIN_TOKEN of the deployment: the admin routes'),
         accountKey: bearer('An account API key (tb_acct_...): /dashboard/* for that account'),
+        dashboardToken: bearer('A read-only dashboard token (tb_dash_...), minted by POST /dashboard/tokens or by an admin: GET /dashboard/* of one account until it expires'),
         appSecretKey: bearer("An app's secret key (tb_sk_...): that app's /v1/{app_id}/billing/* routes; acts for a customer named by customerId"),
         endUserJwt: { ...bearer("An end user's HS256 JWT signed with the app's JWT secret; sub = customer id, exp required"), bearerFormat: 'JWT' },
         serviceKey: bearer('A platform service key (tb_svc_...) with scope usage:write: /v1/usage/*'),

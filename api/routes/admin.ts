@@ -9,6 +9,8 @@ import { createKey, revokeKey } from '../../db/keys';
 import { getPlan, listPlans, upsertPlan } from '../../db/plans';
 import { startAccountProvisioning } from '../workflow-starts';
 import * as s from './admin.schemas';
+import { tokenBody, tokenResponse } from './dashboard.schemas';
+import { mintDashboardToken } from './dashboard-token-route';
 
 const tag = 'admin';
 
@@ -62,6 +64,15 @@ export function adminRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] {
       handler: async ({ params, body }) => {
         await account(params.accountId);
         return { status: 201, body: await createApp(deps.db, { accountId: params.accountId, name: body.name }) };
+      },
+    }),
+    defineRoute({
+      method: 'post', path: '/admin/accounts/{accountId}/dashboard-tokens', summary: 'Mint a read-only dashboard token for an account (to embed /app)', tag, auth: ['admin'],
+      params: s.accountParams, body: tokenBody,
+      responses: { 201: { description: 'the token; it may call GET /dashboard/* only', schema: tokenResponse } },
+      handler: async ({ params, body }) => {
+        await account(params.accountId);
+        return { status: 201, body: await mintDashboardToken(auth, params.accountId, body.ttlSeconds) };
       },
     }),
     defineRoute({

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { METERS } from '../../platform/meters';
 import { isValidTimeZone } from '../../metering/timezone';
+import { strictBody } from '../openapi/route';
+import { DASHBOARD_TOKEN_MAX_SECONDS } from '../dashboard-tokens';
 
 export const MAX_RANGE_DAYS = 366;
 const dayNumber = (d: string) => Date.parse(`${d}T00:00:00Z`) / 86_400_000;
@@ -88,3 +90,11 @@ export const plansResponse = z.object({
     purchasable: z.boolean().describe('Sold through Stripe Checkout (paid, with a Stripe price)'),
   }).meta({ id: 'PlanOffer' })),
 }).meta({ examples: [{ plans: [{ id: 'pro', name: 'Pro', description: '', amountCents: 2500, currency: 'usd', interval: 'month', limits: {}, purchasable: true }] }] });
+
+export const tokenBody = strictBody({
+  ttlSeconds: z.number().int().min(60).max(DASHBOARD_TOKEN_MAX_SECONDS).default(900).describe('Lifetime in seconds (default 15 minutes, at most 24 hours)'),
+}).meta({ examples: [{ ttlSeconds: 900 }] });
+export const tokenResponse = z.object({
+  token: z.string().describe('Bearer token for GET /dashboard/*; open the page as /app#token=<token>'),
+  expiresAt: z.string(),
+}).meta({ id: 'DashboardToken', examples: [{ token: 'tb_dash_eyJhbGciOiJIUzI1NiJ9…', expiresAt: '2026-11-26T10:15:00.000Z' }] });

@@ -12,15 +12,17 @@ import { METERS } from '../../platform/meters';
 import { addDays, daysBetween, localDate } from '../../metering/timezone';
 import { requireAccount } from '../tenancy';
 import * as s from './dashboard.schemas';
+import type { Authenticator } from '../middleware/authenticate';
+import { mintDashboardToken } from './dashboard-token-route';
 
 const tag = 'dashboard';
 
-export function dashboardRoutes(deps: ApiDeps): RouteDef[] {
+export function dashboardRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] {
   const usageOf = dailyUsage(deps.store);
   const periodOf = periodUsage(deps.store);
   return [
     defineRoute({
-      method: 'get', path: '/dashboard/usage', summary: 'Daily usage history (every day zero-filled)', tag, auth: ['account'],
+      method: 'get', path: '/dashboard/usage', summary: 'Daily usage history (every day zero-filled)', tag, auth: ['account', 'dashboard'],
       query: s.usageQuery,
       responses: { 200: { description: 'daily usage', schema: s.usageResponse } },
       handler: async ({ query, principal }) => {
@@ -39,7 +41,7 @@ export function dashboardRoutes(deps: ApiDeps): RouteDef[] {
       },
     }),
     defineRoute({
-      method: 'get', path: '/dashboard/billing', summary: 'Current plan, usage and limits', tag, auth: ['account'],
+      method: 'get', path: '/dashboard/billing', summary: 'Current plan, usage and limits', tag, auth: ['account', 'dashboard'],
       responses: { 200: { description: 'billing overview', schema: s.billingResponse } },
       handler: async ({ principal }) => {
         const account = await getAccount(deps.db, requireAccount(principal));
@@ -64,7 +66,13 @@ export function dashboardRoutes(deps: ApiDeps): RouteDef[] {
       },
     }),
     defineRoute({
-      method: 'get', path: '/dashboard/plans', summary: 'The platform plans an account can choose from', tag, auth: ['account'],
+      method: 'post', path: '/dashboard/tokens', summary: 'Mint a short-lived read-only dashboard token (to embed /app without the API key)', tag, auth: ['account'],
+      body: s.tokenBody,
+      responses: { 201: { description: 'the token; it may call GET /dashboard/* only', schema: s.tokenResponse }, 503: { description: 'ADMIN_TOKEN is unset: tokens cannot be signed' } },
+      handler: async ({ body, principal }) => ({ status: 201, body: await mintDashboardToken(auth, requireAccount(principal), body.ttlSeconds) }),
+    }),
+    defineRoute({
+      method: 'get', path: '/dashboard/plans', summary: 'The platform plans an account can choose from', tag, auth: ['account', 'dashboard'],
       responses: { 200: { description: 'plans, cheapest first; purchasable ones can go through checkout', schema: s.plansResponse } },
       handler: async () => {
         const plans = await listPlans(deps.db);

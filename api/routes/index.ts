@@ -15,7 +15,7 @@ export const allRoutes = (deps: ApiDeps, auth: Authenticator): RouteDef[] => [
   ...healthRoutes(deps),
   ...adminRoutes(deps, auth),
   ...usageRoutes(deps),
-  ...dashboardRoutes(deps),
+  ...dashboardRoutes(deps, auth),
   ...platformBillingRoutes(deps),
   ...connectRoutes(deps),
   ...appCatalogRoutes(deps),

@@ -48,7 +48,9 @@ async function exerciseEveryRoute() {
   await hit('post', '/v1/usage/check', { token: svc.body.key, body: { accountId, meter: 'ai_tokens', amount: 10 } });
   // Dashboard and platform billing.
   await hit('get', '/dashboard/usage', { token: apiKey, query: '?timezone=Europe/Paris' });
-  await hit('get', '/dashboard/billing', { token: apiKey });
+  await hit('post', '/admin/accounts/{accountId}/dashboard-tokens', { token: admin, params: { accountId }, body: {} });
+  const dashboardToken = (await hit('post', '/dashboard/tokens', { token: apiKey, body: { ttlSeconds: 300 } })).body.token;
+  await hit('get', '/dashboard/billing', { token: dashboardToken });
   await hit('get', '/dashboard/plans', { token: apiKey });
   await hit('post', '/dashboard/billing/checkout', { token: apiKey, body: { planId: 'pro', ...URLS } });
   await eventually('Stripe customer', async () => (await call(stack.url, 'GET', `/admin/accounts/${accountId}`, { token: admin })).body.account.stripeCustomerId);

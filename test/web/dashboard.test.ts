@@ -5,6 +5,7 @@ import { assignPlan, createAccount, createServiceKey, setPlan, usageEvent } from
 import { artifactPath, openBrowser } from '../helpers/browser';
 import { evaluateAlerts } from '../../metering/alerts';
 import { localDate } from '../../metering/timezone';
+import { createDashboardTokens } from '../../api/dashboard-tokens';
 
 const GiB = 1024 ** 3;
 const DAY = 86_400_000;
@@ -116,7 +117,9 @@ describe('the billing dashboard at /app (chromium)', () => {
     }
     expect(drawn.storage_bytes.type).toBe('line');
     expect(drawn.storage_bytes.datasets.map((d: any) => d.label)).toEqual(['Peak', 'Average']);
-    expect(drawn.storage_bytes.datasets[1].data).toEqual(rowsOf('storage_bytes').map((r: any) => r.average));
+    // Today's time-weighted average grows with the clock between the two reads: whole days only.
+    expect(drawn.storage_bytes.datasets[1].data.slice(0, -1)).toEqual(rowsOf('storage_bytes').slice(0, -1).map((r: any) => r.average));
+    expect(drawn.storage_bytes.datasets[1].data.at(-1)).toBeGreaterThanOrEqual(2 * GiB);
     // The known usage is there (not just two empty series that agree).
     expect(drawn.ai_tokens.datasets[0].data.reduce((a: number, b: number) => a + b, 0)).toBe(2_500 + 12_000 + 4_321);
     expect(Math.max(...drawn.storage_bytes.datasets[0].data)).toBe(3 * GiB);
@@ -169,5 +172,29 @@ describe('the billing dashboard at /app (chromium)', () => {
     await other.goto(`${stack.url}/app`);
     expect(await other.isVisible('#sign-in-view')).toBe(true);
     await Promise.all([page.close(), other.close()]);
+  });
+
+  it('a dashboard token (minted by the account) embeds the page read-only: GET /dashboard/* only, until it expires', async () => {
+    const minted = await call(stack.url, 'POST', '/dashboard/tokens', { token: account.apiKey, body: { ttlSeconds: 600 } });
+    expect(minted.status).toBe(201);
+    const token: string = minted.body.token;
+    expect(Date.parse(minted.body.expiresAt) - Date.now()).toBeGreaterThan(590_000);
+    expect((await call(stack.url, 'GET', '/dashboard/billing', { token })).status).toBe(200);
+    const upgrade = await call(stack.url, 'POST', '/dashboard/billing/checkout', { token, body: { planId: 'pro', successUrl: 'https://x.example/', cancelUrl: 'https://x.example/' } });
+    expect(upgrade.status).toBe(403);
+    expect((await call(stack.url, 'POST', '/dashboard/tokens', { token, body: {} })).status).toBe(403);
+    expect((await call(stack.url, 'GET', '/admin/plans', { token })).status).toBe(403);
+    const expired = await createDashboardTokens(stack.adminToken).mint(account.accountId, -10);
+    expect((await call(stack.url, 'GET', '/dashboard/billing', { token: expired.token })).status).toBe(401);
+    const forged = await createDashboardTokens('another-admin-token-entirely').mint(account.accountId, 600);
+    expect((await call(stack.url, 'GET', '/dashboard/billing', { token: forged.token })).status).toBe(401);
+
+    const page = await browser.context.newPage();
+    await page.goto(`${stack.url}/app#token=${token}`);
+    await page.waitForSelector('body[data-loaded="plan"]');
+    expect(page.url()).toBe(`${stack.url}/app`);
+    expect(await page.$$eval('li.meter', (items) => items.map((li) => (li as any).dataset.percent))).toEqual(['30', '25', '85', '0']);
+    expect(await page.isVisible('#billing-actions')).toBe(false);
+    await page.close();
   });
 });
