@@ -25,10 +25,12 @@ export function createAppCatalogActivities(deps: { db: Db; stripe?: Stripe }) {
     (await rejectedFast(() => stripe().prices.create({
       product: p.productId, unit_amount: p.amount, currency: p.currency, metadata: p.meta, ...(p.interval && { recurring: { interval: p.interval } }),
     }, { stripeAccount: acct, idempotencyKey: `${key}:price` }))).id;
-  const archivePrice = (acct: string, priceId: string) =>
-    rejectedFast(() => stripe().prices.update(priceId, { active: false }, { stripeAccount: acct }));
-  const updateProduct = (acct: string, id: string, params: Stripe.ProductUpdateParams) =>
-    Object.keys(params).length ? rejectedFast(() => stripe().products.update(id, params, { stripeAccount: acct })) : undefined;
+  // Updates carry the change's key too: a retried activity repeats the same request, so Stripe
+  // answers it from its idempotency cache instead of applying it again.
+  const archivePrice = (acct: string, key: string, priceId: string) =>
+    rejectedFast(() => stripe().prices.update(priceId, { active: false }, { stripeAccount: acct, idempotencyKey: `${key}:archive:${priceId}` }));
+  const updateProduct = (acct: string, key: string, id: string, params: Stripe.ProductUpdateParams) =>
+    Object.keys(params).length ? rejectedFast(() => stripe().products.update(id, params, { stripeAccount: acct, idempotencyKey: `${key}:product-update` })) : undefined;
 
   return {
     async createAppPlan(input: { appId: string; planId: string; key: string; fields: PlanFields }): Promise<AppPlan> {
@@ -51,12 +53,12 @@ export function createAppCatalogActivities(deps: { db: Db; stripe?: Stripe }) {
       const plan = await getAppPlan(deps.db, input.appId, input.planId);
       if (!plan) throw ApplicationFailure.nonRetryable(`Plan ${input.planId} not found`, 'NotFound');
       const f = input.fields;
-      await updateProduct(acct, plan.stripeProductId, { ...(f.name && { name: f.name }), ...describe(f.description, false), ...features(f.features) });
+      await updateProduct(acct, input.key, plan.stripeProductId, { ...(f.name && { name: f.name }), ...describe(f.description, false), ...features(f.features) });
       const next = { amount: f.amount ?? plan.amount, currency: f.currency ?? plan.currency, interval: f.interval ?? plan.interval };
       let stripePriceId: string | undefined;
       if (next.amount !== plan.amount || next.currency !== plan.currency || next.interval !== plan.interval) {
         stripePriceId = await newPrice(acct, input.key, { productId: plan.stripeProductId, ...next, meta: { appId: input.appId, planId: plan.id } });
-        await archivePrice(acct, plan.stripePriceId);
+        await archivePrice(acct, input.key, plan.stripePriceId);
       }
       return (await updateAppPlan(deps.db, input.appId, input.planId, { ...f, ...next, stripePriceId }))!;
     },
@@ -82,14 +84,14 @@ export function createAppCatalogActivities(deps: { db: Db; stripe?: Stripe }) {
       const product = await getAppProduct(deps.db, input.appId, input.productId);
       if (!product) throw ApplicationFailure.nonRetryable(`Product ${input.productId} not found`, 'NotFound');
       const f = input.fields;
-      await updateProduct(acct, product.stripeProductId, {
+      await updateProduct(acct, input.key, product.stripeProductId, {
         ...(f.name && { name: f.name }), ...describe(f.description, false), ...(f.metadata && { metadata: f.metadata }),
       });
       const next = { amount: f.amount ?? product.amount, currency: f.currency ?? product.currency };
       let stripePriceId: string | undefined;
       if (next.amount !== product.amount || next.currency !== product.currency) {
         stripePriceId = await newPrice(acct, input.key, { productId: product.stripeProductId, ...next, meta: { appId: input.appId, productId: product.id } });
-        await archivePrice(acct, product.stripePriceId);
+        await archivePrice(acct, input.key, product.stripePriceId);
       }
       return (await updateAppProduct(deps.db, input.appId, input.productId, { ...f, ...next, stripePriceId }))!;
     },

@@ -24,7 +24,7 @@ export function createAppCheckoutActivities(deps: { db: Db; stripe?: Stripe; pla
   };
 
   return {
-    async createAppSubscriptionCheckout(input: SessionInput & { planId: string }): Promise<{ sessionId: string; url: string }> {
+    async createAppSubscriptionCheckout(input: SessionInput & { planId: string }): Promise<{ sessionId: string; url: string; stripeAccount: string }> {
       const acct = await accountOf(input.appId);
       const plan = await getAppPlan(deps.db, input.appId, input.planId);
       if (!plan?.active) throw ApplicationFailure.nonRetryable(`Plan ${input.planId} not found`, 'NotFound');
@@ -35,7 +35,7 @@ export function createAppCheckoutActivities(deps: { db: Db; stripe?: Stripe; pla
         success_url: input.successUrl, cancel_url: input.cancelUrl, metadata,
         subscription_data: { metadata, application_fee_percent: bps / 100 },
       }, { stripeAccount: acct, idempotencyKey: `${input.key}:session` }));
-      return { sessionId: session.id, url: urlOf(session) };
+      return { sessionId: session.id, url: urlOf(session), stripeAccount: acct };
     },
 
     /** The order is written pending first, so no webhook can arrive for an order we lack. */

@@ -13,13 +13,15 @@ export interface ConnectEvent {
   subscriptionId: string | null;
   patch?: { customerId?: string | null; planId?: string | null; priceId?: string | null; status?: string; cancelAtPeriodEnd?: boolean; periodStart?: string; periodEnd?: string };
   order?: { orderId: string | null; paymentIntent: string | null; outcome: 'paid' | 'failed' | 'refund'; amountRefunded?: number };
+  /** account.updated: whether the connected account may take payments now. */
+  capability?: { chargesEnabled: boolean };
 }
 
 type Obj = Record<string, any>;
 const idOf = (v: unknown): string | null => (typeof v === 'string' ? v : typeof (v as Obj)?.id === 'string' ? (v as Obj).id : null);
 const isoOf = (s: unknown): string | undefined => (typeof s === 'number' ? new Date(s * 1000).toISOString() : undefined);
 
-function fromSubscription(sub: Obj, deleted: boolean): ConnectEvent['patch'] {
+export function fromSubscription(sub: Obj, deleted: boolean): ConnectEvent['patch'] {
   const item = sub.items?.data?.[0] ?? {};
   return {
     customerId: sub.metadata?.customerId ?? null, planId: sub.metadata?.planId ?? null, priceId: idOf(item.price),
@@ -33,8 +35,10 @@ function fromInvoice(inv: Obj, paid: boolean): Pick<ConnectEvent, 'subscriptionI
   const details = inv.parent?.subscription_details ?? {};
   const subscriptionId = idOf(inv.subscription) ?? idOf(details.subscription) ?? idOf(line.subscription);
   // A paid renewal makes the subscription active again; a failed one past due (Stripe's own
-  // status for it), whichever of them Stripe created last.
-  const patch = { customerId: details.metadata?.customerId ?? null, status: paid ? 'active' : 'past_due', ...(paid && { periodStart: isoOf(line.period?.start), periodEnd: isoOf(line.period?.end) }) };
+  // status for it), whichever of them Stripe created last. The first invoice failing leaves the
+  // subscription `incomplete`, as Stripe has it: it never started, so it is not past due.
+  const failedStatus = inv.billing_reason === 'subscription_create' ? 'incomplete' : 'past_due';
+  const patch = { customerId: details.metadata?.customerId ?? null, status: paid ? 'active' : failedStatus, ...(paid && { periodStart: isoOf(line.period?.start), periodEnd: isoOf(line.period?.end) }) };
   return { subscriptionId, patch };
 }
 
@@ -63,6 +67,8 @@ export function normalizeConnectEvent(payload: Obj): ConnectEvent {
       return { ...base, order: { orderId: obj.metadata?.orderId ?? null, paymentIntent: base.objectId, outcome: 'failed' } };
     case 'charge.refunded':
       return { ...base, order: { orderId: obj.metadata?.orderId ?? null, paymentIntent: idOf(obj.payment_intent), outcome: 'refund', amountRefunded: Number(obj.amount_refunded ?? 0) } };
+    case 'account.updated':
+      return { ...base, capability: { chargesEnabled: obj.charges_enabled === true } };
     default:
       return base;
   }

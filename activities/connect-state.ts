@@ -1,12 +1,13 @@
 import type { Db } from '../platform/pg';
 import { getStripeEvent } from '../db/stripe-events';
-import { appIdOfStripeAccount } from '../db/apps';
+import { appIdOfStripeAccount, applyAccountCapability } from '../db/apps';
 import { appPlanIdOfPrice, getAppPlan } from '../db/app-plans';
-import { applyAppSubscriptionPatch, type AppSubscriptionPatch } from '../db/app-subscriptions';
-import { applyOrderRefund, getOrder, markOrderFailed, markOrderPaid, orderIdOfPaymentIntent } from '../db/orders';
+import { appOfSubscription, applyAppSubscriptionPatch, type AppSubscriptionPatch } from '../db/app-subscriptions';
+import { appOfOrder, applyOrderRefund, getOrder, markOrderFailed, markOrderPaid, orderIdOfPaymentIntent } from '../db/orders';
 import { normalizeConnectEvent, type ConnectEvent } from './connect-events';
 
-export type RoutedConnectEvent = ConnectEvent & { appId: string | null };
+/** `mismatch`: the object the event names belongs to another app than its connected account's. */
+export type RoutedConnectEvent = ConnectEvent & { appId: string | null; mismatch?: boolean };
 
 /** App billing state from Connect events. Every write is guarded: safe to retry and repeat. */
 export function createConnectStateActivities(deps: { db: Db }) {
@@ -23,6 +24,12 @@ export function createConnectStateActivities(deps: { db: Db }) {
       const event = normalizeConnectEvent(stored.payload as Record<string, any>);
       const account = stored.account ?? event.stripeAccountId;
       const appId = account ? ((await appIdOfStripeAccount(db, account)) ?? null) : null;
+      // A signed event from app A's account naming app B's subscription or order must not touch
+      // it: the account decides the app, and the object has to be that app's.
+      const owner = !appId ? undefined
+        : event.subscriptionId ? await appOfSubscription(db, event.subscriptionId)
+          : event.order ? await appOfOrder(db, event.order) : undefined;
+      if (owner && owner !== appId) return { ...event, appId, mismatch: true };
       if (appId && event.patch) {
         const byPrice = event.patch.priceId ? await appPlanIdOfPrice(db, appId, event.patch.priceId) : undefined;
         const candidate = byPrice ?? event.patch.planId;
@@ -31,7 +38,11 @@ export function createConnectStateActivities(deps: { db: Db }) {
       return { ...event, appId };
     },
 
-    async applyAppSubscriptionPatch(input: AppSubscriptionPatch): Promise<boolean> {
+    async applyAccountCapability(input: { stripeAccountId: string; chargesEnabled: boolean; eventCreated: number }): Promise<'applied' | 'stale'> {
+      return (await applyAccountCapability(db, input.stripeAccountId, input.chargesEnabled, input.eventCreated)) ? 'applied' : 'stale';
+    },
+
+    async applyAppSubscriptionPatch(input: AppSubscriptionPatch): Promise<{ applied: boolean; duplicateOf: string | null; tie: boolean }> {
       return applyAppSubscriptionPatch(db, input);
     },
 

@@ -13,6 +13,11 @@ import { createAppCatalogActivities } from './app-catalog';
 import { createAppCheckoutActivities } from './app-checkout';
 import { createConnectStateActivities } from './connect-state';
 import { createConnectSignalActivities } from './connect-signals';
+import { createUsageReportingActivities } from './usage-reporting';
+import { createCheckoutSlotActivities } from './checkout-slots';
+import { createDuplicateSubscriptionActivities } from './duplicate-subscriptions';
+import { createSubscriptionRereadActivities } from './subscription-reread';
+import { createStripeReconcileActivities } from './stripe-reconcile';
 
 /** `temporal` and `taskQueue` let activities signal-with-start workflows (platform billing). */
 export interface ActivityDeps { db: Db; store: MeteringStore; stripe?: Stripe; temporal?: Client; taskQueue?: string; platformFeeBps?: number }
@@ -31,6 +36,11 @@ export function createActivities(deps: ActivityDeps) {
     ...createAppCheckoutActivities(deps),
     ...createConnectStateActivities(deps),
     ...createConnectSignalActivities(deps),
+    ...createUsageReportingActivities(deps),
+    ...createCheckoutSlotActivities(deps),
+    ...createDuplicateSubscriptionActivities(deps),
+    ...createSubscriptionRereadActivities(deps),
+    ...createStripeReconcileActivities(deps),
   };
 }
 
@@ -40,3 +50,5 @@ export type { ConnectEvent } from './connect-events';
 export type { AppSubscriptionEvent } from './connect-signals';
 export type { ConnectStatus } from './connect-accounts';
 export type { PlanFields, ProductFields } from './app-catalog';
+export type { OverageReport, StripeInvoiceSummary } from './usage-reporting';
+export type { ReconcilePage } from './stripe-reconcile';

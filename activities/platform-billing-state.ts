@@ -46,9 +46,9 @@ export function createPlatformBillingStateActivities(deps: { db: Db }) {
       );
       return rows[0] ? { subscriptionId: rows[0].id, planId: rows[0].plan_id, lastEventCreated: Number(rows[0].last_event_created) } : null;
     },
-    async applySubscriptionPatch(input: SubscriptionPatch): Promise<{ applied: boolean; status: string; planId: string | null }> {
-      const { applied, subscription } = await applySubscriptionPatch(db, input);
-      return { applied, status: subscription.status, planId: subscription.planId };
+    async applySubscriptionPatch(input: SubscriptionPatch): Promise<{ applied: boolean; status: string; planId: string | null; duplicateOf: string | null; tie: boolean }> {
+      const { applied, subscription, duplicateOf, tie } = await applySubscriptionPatch(db, input);
+      return { applied, status: subscription.status, planId: subscription.planId, duplicateOf, tie };
     },
     /** A paid invoice: the subscription's and the account's period move forward to it. */
     async renewBillingPeriod(input: { accountId: string; subscriptionId: string; periodStart: string; periodEnd: string }): Promise<boolean> {

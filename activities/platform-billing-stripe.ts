@@ -4,6 +4,7 @@ import type { Db } from '../platform/pg';
 import { stripeCalls } from './stripe-calls';
 import { getAccount } from '../db/accounts';
 import { getPlan } from '../db/plans';
+import { createOverageStripe } from './overage-stripe';
 
 /**
  * Stripe calls of platform billing (the platform's own Stripe account). Every write carries an
@@ -12,6 +13,7 @@ import { getPlan } from '../db/plans';
  */
 export function createPlatformBillingStripeActivities(deps: { db: Db; stripe?: Stripe }) {
   const { stripe, rejectedFast } = stripeCalls(deps.stripe);
+  const overage = createOverageStripe(deps);
   const priceOf = async (planId: string): Promise<string> => {
     const plan = await getPlan(deps.db, planId);
     if (!plan?.stripePriceId) throw ApplicationFailure.nonRetryable(`Plan ${planId} has no Stripe price`, 'PlanNotSellable');
@@ -23,12 +25,14 @@ export function createPlatformBillingStripeActivities(deps: { db: Db; stripe?: S
       checkoutId: string; workflowId: string; accountId: string; customerId: string; planId: string; successUrl: string; cancelUrl: string;
     }): Promise<{ sessionId: string; url: string }> {
       const price = await priceOf(input.planId);
+      // Overage: the plan's metered Prices ride along (none for a plan without overage prices).
+      const metered = (await overage.ensureOveragePrices(input.planId)).map((p) => ({ price: p }));
       const metadata = { accountId: input.accountId, planId: input.planId };
       const session = await rejectedFast(() => stripe().checkout.sessions.create({
         mode: 'subscription',
         customer: input.customerId,
         client_reference_id: input.accountId,
-        line_items: [{ price, quantity: 1 }],
+        line_items: [{ price, quantity: 1 }, ...metered],
         success_url: input.successUrl,
         cancel_url: input.cancelUrl,
         // The webhook finds the checkout workflow and the account from these.

@@ -24,7 +24,7 @@ type Obj = Record<string, any>;
 const idOf = (v: unknown): string | null => (typeof v === 'string' ? v : typeof (v as Obj)?.id === 'string' ? (v as Obj).id : null);
 const isoOf = (seconds: unknown): string | undefined => (typeof seconds === 'number' ? new Date(seconds * 1000).toISOString() : undefined);
 
-function subscriptionPatch(sub: Obj, type: string): PlatformBillingEvent['patch'] {
+export function subscriptionPatch(sub: Obj, type: string): PlatformBillingEvent['patch'] {
   const item = sub.items?.data?.[0] ?? {};
   // API versions since 2025-03 moved the period from the subscription onto its items.
   const start = sub.current_period_start ?? item.current_period_start;

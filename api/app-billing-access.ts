@@ -33,3 +33,16 @@ export function requireConnected(deps: Pick<ApiDeps, 'config'>, app: App): strin
   }
   return app.stripeAccountId;
 }
+
+/**
+ * Selling (subscribe, purchase) needs more than a connected account: Stripe must have enabled
+ * charges on it, which `account.updated` tells us (and takes away again, e.g. when new
+ * verification is due).
+ */
+export function requireCharges(deps: Pick<ApiDeps, 'config'>, app: App): string {
+  const account = requireConnected(deps, app);
+  if (!app.chargesEnabled) {
+    throw new AppError('conflict', `App ${app.id} cannot take payments: Stripe has not enabled charges on its connected account ${account}; finish onboarding with POST /v1/${app.id}/billing/connect/onboard`);
+  }
+  return account;
+}

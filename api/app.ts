@@ -9,6 +9,8 @@ import { buildOpenApi } from './openapi/document';
 import { allRoutes } from './routes';
 import { metricsMiddleware } from './middleware/metrics';
 import { registerPages } from './pages';
+import { createRateLimits } from './middleware/rate-limit';
+import { createIdempotency } from './middleware/idempotency';
 
 const API_DESCRIPTION = [
   'Billing and usage metering: platform plans with metered limits, and app monetisation through Stripe Connect.',
@@ -26,11 +28,16 @@ export function createApp(deps: ApiDeps): Koa & { auth: Authenticator } {
   const openapi = buildOpenApi(routes, { title: 'Tollbooth billing and metering API', version: '0.1.0', description: API_DESCRIPTION });
   router.get('/openapi.json', (ctx) => { ctx.body = openapi; });
   registerPages(router);
-  registerRoutes(router, routes, { auth, maxBodyBytes: deps.config.MAX_BODY_BYTES });
+  registerRoutes(router, routes, {
+    auth, maxBodyBytes: deps.config.MAX_BODY_BYTES, rateLimits: createRateLimits(deps.config), idempotency: createIdempotency(deps.db),
+  });
   app.use(requestContext(deps.logger));
+  app.use(metricsMiddleware()); // outside errorHandler: it must see the status errors become
   app.use(errorHandler());
-  app.use(metricsMiddleware());
   app.use(router.routes());
   app.use(router.allowedMethods());
+  // A client that hangs up (or is cut for being slow) mid-request is the client's business:
+  // a warning in the request's log, not Koa's default stack trace on stderr.
+  app.on('error', (err: Error, ctx?: Koa.Context) => (ctx?.state.log ?? deps.logger).warn({ err: err.message }, 'request aborted'));
   return Object.assign(app, { auth });
 }

@@ -13,7 +13,7 @@ import { AppId, CustomerId } from '../workflows/search-attributes';
 type Deps = Pick<ApiDeps, 'temporal' | 'config'>;
 
 // Failure types our activities raise (ApplicationFailure.type) → what the client is told.
-const STATUS_OF: Record<string, AppError['code']> = { NotFound: 'not_found', NotOnboarded: 'conflict', StripeNotConfigured: 'unavailable' };
+const STATUS_OF: Record<string, AppError['code']> = { NotFound: 'not_found', NotOnboarded: 'conflict', Superseded: 'conflict', StripeNotConfigured: 'unavailable' };
 
 /** The innermost failure of a workflow, update or activity error: that is the one with the reason. */
 function toAppError(err: unknown, what: string): unknown {

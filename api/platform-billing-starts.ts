@@ -54,7 +54,9 @@ export async function startPlatformCheckout(deps: Pick<ApiDeps, 'temporal' | 'co
       throw new AppError('conflict', 'A checkout with this Idempotency-Key already ended without a session; use a new key');
     }
     if (err instanceof WorkflowUpdateFailedError) {
-      throw new AppError('unprocessable', `Checkout failed: ${err.cause?.message ?? err.message}`);
+      const type = (err.cause as { type?: string } | undefined)?.type;
+      const code = type === 'Superseded' ? 'conflict' : type === 'Unavailable' ? 'unavailable' : 'unprocessable';
+      throw new AppError(code, `Checkout failed: ${err.cause?.message ?? err.message}`);
     }
     throw err;
   }

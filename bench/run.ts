@@ -3,6 +3,7 @@ import { benchIngest } from './ingest';
 import { benchUsageQuery } from './usage-query';
 import { benchCheck } from './check';
 import { benchPlatformBilling } from './platform-billing';
+import { benchRateLimit } from './rate-limit';
 
 const all: Record<string, (s: Parameters<typeof benchIngest>[0]) => Promise<void>> = {
   ingest: benchIngest,
@@ -10,6 +11,7 @@ const all: Record<string, (s: Parameters<typeof benchIngest>[0]) => Promise<void
   'usage-query': benchUsageQuery,
   check: benchCheck,
   'platform-billing': benchPlatformBilling,
+  'rate-limit': benchRateLimit,
 };
 
 /** `npm run bench [name ...]`: each benchmark prints one JSON line. */

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer } from 'node:http';
 import { NativeConnection, Worker, Runtime, DefaultLogger } from '@temporalio/worker';
 import type { Config } from '../platform/config';
 import { createDb } from '../platform/pg';
@@ -43,7 +43,7 @@ export async function composeStack(config: Config, opts: { api?: boolean; worker
     config, db, store, logger, temporal: temporal.client, temporalHealthy: temporal.healthy,
     ingestor: createIngestor({ db, store }), limits: createLimitChecker({ db, store }),
   };
-  const closers: (() => Promise<unknown>)[] = [];
+  const closers: (() => Promise<unknown>)[] = [() => deps.limits.close()];
 
   let worker: Worker | undefined;
   if (opts.worker !== false) {
@@ -64,7 +64,14 @@ export async function composeStack(config: Config, opts: { api?: boolean; worker
   let apiUrl: string | undefined;
   if (opts.api !== false) {
     const app = createApp(deps);
-    const server: Server = await new Promise((resolve) => { const s = app.listen(config.PORT, config.HOST, () => resolve(s)); });
+    // Slow clients are cut (408, then closed) once their headers or their whole request take
+    // longer than configured, so a few hundred trickling sockets cannot hold the server; Node
+    // checks every connectionsCheckingInterval, which bounds how late the cut can be.
+    const server = createServer({
+      headersTimeout: Math.min(config.HEADERS_TIMEOUT_MS, config.REQUEST_TIMEOUT_MS), requestTimeout: config.REQUEST_TIMEOUT_MS,
+      connectionsCheckingInterval: Math.min(1_000, config.HEADERS_TIMEOUT_MS),
+    }, app.callback());
+    await new Promise<void>((resolve) => { server.listen(config.PORT, config.HOST, resolve); });
     const address = server.address();
     apiUrl = `http://${config.HOST}:${typeof address === 'object' && address ? address.port : config.PORT}`;
     closers.push(() => new Promise((resolve) => { server.close(resolve); server.closeAllConnections(); }));

@@ -6,9 +6,10 @@ import { loadConfig, ConfigError, type Config } from '../platform/config';
 import { createLogger } from '../platform/logger';
 import { startPgliteServer } from '../platform/services/pglite-server';
 import { startTemporalDevServer } from '../platform/services/temporal-dev-server';
-import { ensureTemporalCli } from '../platform/services/go-tools';
+import { ensureTemporalCli } from '../platform/services/temporal-cli';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { usageAlertsWorkflow } from '../workflows/usage-alerts';
+import { stripeReconcileWorkflow } from '../workflows/stripe-reconcile';
 import { composeStack } from './compose';
 
 /** The admin token of an embedded install: generated once, kept in DATA_DIR (mode 600). */
@@ -55,16 +56,20 @@ async function main() {
   }
   const stack = await composeStack(config, { logger });
   stops.push(() => stack.close());
-  try {
-    await stack.deps.temporal.schedule.create({
-      scheduleId: 'usage-alerts',
-      spec: { intervals: [{ every: '1 minute' }] },
-      action: { type: 'startWorkflow', workflowType: usageAlertsWorkflow, taskQueue: config.TEMPORAL_TASK_QUEUE, args: [{}] },
-      policies: { overlap: ScheduleOverlapPolicy.SKIP },
-    });
-  } catch (err) {
-    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-  }
+  const every = async (scheduleId: string, interval: `${number} minute${'' | 's'}`, workflowType: typeof usageAlertsWorkflow | typeof stripeReconcileWorkflow) => {
+    try {
+      await stack.deps.temporal.schedule.create({
+        scheduleId, spec: { intervals: [{ every: interval }] },
+        action: { type: 'startWorkflow', workflowType, taskQueue: config.TEMPORAL_TASK_QUEUE, args: [] },
+        policies: { overlap: ScheduleOverlapPolicy.SKIP },
+      });
+    } catch (err) {
+      if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+    }
+  };
+  await every('usage-alerts', '1 minute', usageAlertsWorkflow);
+  // Lost webhooks: Stripe's events lists are checked for events that were never delivered.
+  if (config.STRIPE_SECRET_KEY) await every('stripe-reconcile', '5 minutes', stripeReconcileWorkflow);
 
   let stopping = false;
   const shutdown = async (signal: string) => {

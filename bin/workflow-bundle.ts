@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { cacheDir } from '../platform/services/cache';
 
 const WORKFLOWS_DIR = join(__dirname, '..', 'workflows');
+/** Written by `npm run build` (bin/build.ts) at the root of the build. */
+const PREBUILT = join(__dirname, '..', 'workflow-bundle.js');
 
 /** The bundle depends on our workflow sources and the SDK version, nothing else. */
 function sourceHash(): string {
@@ -14,18 +16,24 @@ function sourceHash(): string {
   return hash.digest('hex').slice(0, 16);
 }
 
-/**
- * Prebuilt workflow bundle, made once per source version and cached outside the clone: the
- * worker, `npm start` and every test file reuse it instead of running webpack each time.
- */
+/** The workflow bundle: the build's own when running from `npm run build` output, else cachedWorkflowBundle(). */
 export async function loadWorkflowBundle(): Promise<{ code: string }> {
+  if (existsSync(PREBUILT)) return { code: readFileSync(PREBUILT, 'utf8') };
+  return cachedWorkflowBundle();
+}
+
+/**
+ * Made once per source version and cached outside the clone, so the worker, `npm start`, the
+ * build and every test file reuse it instead of running webpack each time.
+ */
+export async function cachedWorkflowBundle(): Promise<{ code: string }> {
   const dir = join(cacheDir(), 'workflow-bundles');
   const file = join(dir, `workflows-${sourceHash()}.js`);
   if (existsSync(file)) return { code: readFileSync(file, 'utf8') };
   const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietLogger });
   mkdirSync(dir, { recursive: true });
   writeFileSync(`${file}.tmp${process.pid}`, code);
-  require('node:fs').renameSync(`${file}.tmp${process.pid}`, file);
+  renameSync(`${file}.tmp${process.pid}`, file);
   return { code };
 }
 

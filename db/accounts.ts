@@ -62,6 +62,12 @@ export async function getAccount(db: Pick<Db, 'query'>, id: string): Promise<Acc
   return rows[0] && toAccount(rows[0]);
 }
 
+/** One page of accounts in id order, after the cursor `after` (keyset pagination: stable under inserts). */
+export async function listAccounts(db: Pick<Db, 'query'>, page: { after?: string; limit: number }): Promise<Account[]> {
+  const { rows } = await db.query<AccountRow>('SELECT * FROM accounts WHERE id > $1 ORDER BY id LIMIT $2', [page.after ?? '', page.limit]);
+  return rows.map(toAccount);
+}
+
 export async function setAccountPlan(db: Db, id: string, planId: string): Promise<void> {
   await db.query('UPDATE accounts SET plan_id = $2 WHERE id = $1', [id, planId]);
 }

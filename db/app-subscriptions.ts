@@ -1,4 +1,5 @@
 import type { Db } from '../platform/pg';
+import { inTransaction } from '../platform/pg';
 import { LIVE_SUBSCRIPTION_STATUSES } from './subscription-statuses';
 
 export interface AppSubscription {
@@ -20,19 +21,43 @@ export interface AppSubscriptionPatch {
   customerId?: string | null; planId?: string | null; status?: string; cancelAtPeriodEnd?: boolean; periodStart?: string; periodEnd?: string;
 }
 
-/** Applies an event's state unless newer state is stored; fields the event lacks keep their value. */
-export async function applyAppSubscriptionPatch(db: Pick<Db, 'query'>, p: AppSubscriptionPatch): Promise<boolean> {
-  const { rowCount } = await db.query(
-    `INSERT INTO app_subscriptions AS s (id, app_id, customer_id, plan_id, status, cancel_at_period_end, current_period_start, current_period_end, last_event_created)
-     VALUES ($1, $2, $3::text, $4::text, coalesce($5::text, 'incomplete'), coalesce($6::boolean, false), $7::timestamptz, $8::timestamptz, $9)
-     ON CONFLICT (id) DO UPDATE SET customer_id = coalesce(s.customer_id, $3::text), plan_id = coalesce($4::text, s.plan_id),
-       status = coalesce($5::text, s.status), cancel_at_period_end = coalesce($6::boolean, s.cancel_at_period_end),
-       current_period_start = coalesce($7::timestamptz, s.current_period_start), current_period_end = coalesce($8::timestamptz, s.current_period_end),
-       last_event_created = $9, updated_at = now()
-     WHERE s.app_id = $2 AND s.last_event_created <= $9`,
-    [p.subscriptionId, p.appId, p.customerId ?? null, p.planId ?? null, p.status ?? null, p.cancelAtPeriodEnd ?? null, p.periodStart ?? null, p.periodEnd ?? null, p.eventCreated],
-  );
-  return (rowCount ?? 0) > 0;
+/**
+ * Applies an event's state unless newer state is stored; fields the event lacks keep their value.
+ * `duplicateOf`: the customer already has an older live subscription of this app (two
+ * checkouts were paid); this one is the later and is to be cancelled. `tie`: applied over state
+ * from an event of the same second (arrival order decided; the caller re-reads Stripe).
+ */
+export async function applyAppSubscriptionPatch(db: Db, p: AppSubscriptionPatch): Promise<{ applied: boolean; duplicateOf: string | null; tie: boolean }> {
+  return inTransaction(db, async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`app-subscriptions:${p.appId}`]);
+    const before = (await tx.query('SELECT last_event_created FROM app_subscriptions WHERE id = $1 AND app_id = $2', [p.subscriptionId, p.appId])).rows[0];
+    const { rows } = await tx.query(
+      `INSERT INTO app_subscriptions AS s (id, app_id, customer_id, plan_id, status, cancel_at_period_end, current_period_start, current_period_end, last_event_created)
+       VALUES ($1, $2, $3::text, $4::text, coalesce($5::text, 'incomplete'), coalesce($6::boolean, false), $7::timestamptz, $8::timestamptz, $9)
+       ON CONFLICT (id) DO UPDATE SET customer_id = coalesce(s.customer_id, $3::text), plan_id = coalesce($4::text, s.plan_id),
+         status = coalesce($5::text, s.status), cancel_at_period_end = coalesce($6::boolean, s.cancel_at_period_end),
+         current_period_start = coalesce($7::timestamptz, s.current_period_start), current_period_end = coalesce($8::timestamptz, s.current_period_end),
+         last_event_created = $9, updated_at = now()
+       WHERE s.app_id = $2 AND s.last_event_created <= $9
+       RETURNING id, customer_id, status, created_at`,
+      [p.subscriptionId, p.appId, p.customerId ?? null, p.planId ?? null, p.status ?? null, p.cancelAtPeriodEnd ?? null, p.periodStart ?? null, p.periodEnd ?? null, p.eventCreated],
+    );
+    const row = rows[0];
+    if (!row) return { applied: false, duplicateOf: null, tie: false };
+    const tie = before !== undefined && Number(before.last_event_created) === p.eventCreated;
+    if (!row.customer_id || !LIVE_SUBSCRIPTION_STATUSES.includes(row.status)) return { applied: true, duplicateOf: null, tie };
+    const older = await tx.query<{ id: string }>(
+      `SELECT id FROM app_subscriptions WHERE app_id = $1 AND customer_id = $2 AND id <> $3 AND status = ANY($4) AND (created_at, id) < ($5, $3)
+       ORDER BY created_at, id LIMIT 1`,
+      [p.appId, row.customer_id, row.id, LIVE_SUBSCRIPTION_STATUSES, row.created_at],
+    );
+    return { applied: true, duplicateOf: older.rows[0]?.id ?? null, tie };
+  });
+}
+
+/** A duplicate subscription was cancelled on Stripe: it stops counting now, not at its webhook. */
+export async function endDuplicateAppSubscription(db: Pick<Db, 'query'>, appId: string, subscriptionId: string): Promise<void> {
+  await db.query(`UPDATE app_subscriptions SET status = 'canceled', updated_at = now() WHERE app_id = $1 AND id = $2`, [appId, subscriptionId]);
 }
 
 /** The customer's current subscription: a live one first, else the newest. */
@@ -48,4 +73,10 @@ export async function currentAppSubscription(db: Pick<Db, 'query'>, appId: strin
 /** Cancel at period end, recorded right away; a later Stripe event with newer state still wins. */
 export async function markCancelAtPeriodEnd(db: Pick<Db, 'query'>, appId: string, subscriptionId: string): Promise<void> {
   await db.query('UPDATE app_subscriptions SET cancel_at_period_end = true, updated_at = now() WHERE app_id = $1 AND id = $2', [appId, subscriptionId]);
+}
+
+/** The app a stored subscription belongs to, whichever app that is. */
+export async function appOfSubscription(db: Pick<Db, 'query'>, subscriptionId: string): Promise<string | undefined> {
+  const { rows } = await db.query<{ app_id: string }>('SELECT app_id FROM app_subscriptions WHERE id = $1', [subscriptionId]);
+  return rows[0]?.app_id;
 }

@@ -92,3 +92,9 @@ export async function orderIdOfPaymentIntent(db: Pick<Db, 'query'>, appId: strin
   const { rows } = await db.query('SELECT id FROM orders WHERE app_id = $1 AND payment_intent = $2', [appId, paymentIntent]);
   return rows[0]?.id;
 }
+
+/** The app an order belongs to, found by its id or its PaymentIntent, whichever app that is. */
+export async function appOfOrder(db: Pick<Db, 'query'>, ref: { orderId: string | null; paymentIntent: string | null }): Promise<string | undefined> {
+  const { rows } = await db.query<{ app_id: string }>('SELECT app_id FROM orders WHERE id = $1 OR payment_intent = $2 LIMIT 1', [ref.orderId, ref.paymentIntent]);
+  return rows[0]?.app_id;
+}

@@ -2,6 +2,7 @@ import type { Db } from '../platform/pg';
 import { inTransaction } from '../platform/pg';
 
 import type { Meter } from '../platform/meters';
+import { overagePrices, replaceOveragePrices, type OveragePrices } from './overage-prices';
 
 export type LimitMode = 'hard' | 'soft';
 
@@ -17,6 +18,8 @@ export interface Plan {
   stripePriceId: string | null;
   isDefault: boolean;
   limits: Partial<Record<Meter, PlanLimit>>;
+  /** Usage beyond an included amount billed through Stripe meters; empty: no overage billing. */
+  overage: OveragePrices;
 }
 
 const PLAN_SQL = `
@@ -31,7 +34,7 @@ interface PlanRow {
   limits: Record<string, { limit: string | number; mode: LimitMode }>;
 }
 
-const toPlan = (r: PlanRow): Plan => ({
+const toPlan = (r: PlanRow): Omit<Plan, 'overage'> => ({
   id: r.id, name: r.name, description: r.description, amountCents: r.amount_cents, currency: r.currency,
   interval: r.interval, stripePriceId: r.stripe_price_id, isDefault: r.is_default,
   limits: Object.fromEntries(Object.entries(r.limits).map(([m, l]) => [m, { limit: Number(l.limit), mode: l.mode }])),
@@ -39,12 +42,12 @@ const toPlan = (r: PlanRow): Plan => ({
 
 export async function listPlans(db: Db): Promise<Plan[]> {
   const { rows } = await db.query<PlanRow>(`${PLAN_SQL} GROUP BY p.id ORDER BY p.amount_cents, p.id`);
-  return rows.map(toPlan);
+  return Promise.all(rows.map(async (r) => ({ ...toPlan(r), overage: await overagePrices(db, r.id) })));
 }
 
 export async function getPlan(db: Pick<Db, 'query'>, id: string): Promise<Plan | undefined> {
   const { rows } = await db.query<PlanRow>(`${PLAN_SQL} WHERE p.id = $1 GROUP BY p.id`, [id]);
-  return rows[0] && toPlan(rows[0]);
+  return rows[0] && { ...toPlan(rows[0]), overage: await overagePrices(db, id) };
 }
 
 export async function defaultPlanId(db: Pick<Db, 'query'>): Promise<string> {
@@ -56,7 +59,8 @@ export async function defaultPlanId(db: Pick<Db, 'query'>): Promise<string> {
 /** Creates or replaces a platform plan and its limits in one transaction. */
 export async function upsertPlan(
   db: Db,
-  plan: { id: string; name: string; description?: string; amountCents: number; currency?: string; interval?: 'month' | 'year'; stripePriceId?: string | null; limits: Partial<Record<Meter, PlanLimit>> },
+  plan: { id: string; name: string; description?: string; amountCents: number; currency?: string; interval?: 'month' | 'year'; stripePriceId?: string | null; limits: Partial<Record<Meter, PlanLimit>>;
+    overage?: Partial<Record<Meter, { included: number; unitAmountCents: number; blockSize?: number }>> },
 ): Promise<Plan> {
   return inTransaction(db, async (tx) => {
     await tx.query(
@@ -70,6 +74,7 @@ export async function upsertPlan(
     for (const [meter, l] of Object.entries(plan.limits)) {
       await tx.query('INSERT INTO plan_limits (plan_id, meter, limit_value, mode) VALUES ($1, $2, $3, $4)', [plan.id, meter, l.limit, l.mode]);
     }
+    await replaceOveragePrices(tx, plan.id, plan.overage ?? {});
     return (await getPlan(tx, plan.id))!;
   });
 }

@@ -38,10 +38,15 @@ export interface SubscriptionPatch {
 /**
  * Applies an event's state when it is not older than the newest applied one (fields the event
  * does not carry keep their value), then re-derives the account's plan. `applied: false` means
- * the event was stale: newer state is already stored.
+ * the event was stale: newer state is already stored. `tie`: applied over state from an event
+ * of the same second, so arrival order decided; the caller re-reads Stripe to settle it.
  */
-export async function applySubscriptionPatch(db: Db, p: SubscriptionPatch): Promise<{ applied: boolean; subscription: PlatformSubscription }> {
+export async function applySubscriptionPatch(db: Db, p: SubscriptionPatch): Promise<{ applied: boolean; subscription: PlatformSubscription; duplicateOf: string | null; tie: boolean }> {
   return inTransaction(db, async (tx) => {
+    // Two subscriptions of one account turning live at once take turns, so exactly the later
+    // one sees the other (duplicateOf).
+    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`platform-subscriptions:${p.accountId}`]);
+    const before = (await tx.query('SELECT last_event_created FROM platform_subscriptions WHERE id = $1', [p.subscriptionId])).rows[0];
     const { rows } = await tx.query(
       `INSERT INTO platform_subscriptions AS ps (id, account_id, plan_id, status, cancel_at_period_end, current_period_start, current_period_end, last_event_created)
        VALUES ($1, $2, $3::text, coalesce($4::text, 'incomplete'), coalesce($5::boolean, false), $6::timestamptz, $7::timestamptz, $8)
@@ -55,7 +60,30 @@ export async function applySubscriptionPatch(db: Db, p: SubscriptionPatch): Prom
     );
     if (rows[0]) await syncAccountPlan(tx, p.accountId);
     const current = rows[0] ?? (await tx.query('SELECT * FROM platform_subscriptions WHERE id = $1', [p.subscriptionId])).rows[0];
-    return { applied: Boolean(rows[0]), subscription: toSubscription(current) };
+    const duplicateOf = rows[0] && LIVE_SUBSCRIPTION_STATUSES.includes(current.status) ? await olderLiveSubscription(tx, current) : null;
+    const tie = Boolean(rows[0]) && before !== undefined && Number(before.last_event_created) === p.eventCreated;
+    return { applied: Boolean(rows[0]), subscription: toSubscription(current), duplicateOf, tie };
+  });
+}
+
+/**
+ * One account, one live subscription: a second one (two checkouts paid) is a duplicate of the
+ * older, which stays. Older = first seen, then id, so both sides agree which one goes.
+ */
+async function olderLiveSubscription(tx: Pick<Db, 'query'>, sub: { id: string; account_id: string; created_at: Date }): Promise<string | null> {
+  const { rows } = await tx.query<{ id: string }>(
+    `SELECT id FROM platform_subscriptions WHERE account_id = $1 AND id <> $2 AND status = ANY($3) AND (created_at, id) < ($4, $2)
+     ORDER BY created_at, id LIMIT 1`,
+    [sub.account_id, sub.id, LIVE_SUBSCRIPTION_STATUSES, sub.created_at],
+  );
+  return rows[0]?.id ?? null;
+}
+
+/** A duplicate subscription was cancelled on Stripe: it stops counting now, not at its webhook. */
+export async function endDuplicateSubscription(db: Db, subscriptionId: string): Promise<void> {
+  await inTransaction(db, async (tx) => {
+    const { rows } = await tx.query(`UPDATE platform_subscriptions SET status = 'canceled', grace_until = NULL, updated_at = now() WHERE id = $1 RETURNING account_id`, [subscriptionId]);
+    if (rows[0]) await syncAccountPlan(tx, rows[0].account_id);
   });
 }
 

@@ -1,6 +1,7 @@
 import type { Db } from '../platform/pg';
 
-export type StripeEventOutcome = 'pending' | 'applied' | 'ignored' | 'unknown_account' | 'stale' | 'failed';
+// mismatch: the event's connected account is not the app that owns the object it names.
+export type StripeEventOutcome = 'pending' | 'applied' | 'ignored' | 'unknown_account' | 'stale' | 'failed' | 'mismatch';
 
 export interface StoredStripeEvent {
   id: string;

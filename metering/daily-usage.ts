@@ -1,14 +1,12 @@
 import type { MeteringStore } from '../platform/clickhouse';
 import { toNano, fromNano } from './decimal';
-import { gaugeDays, type Reading } from './gauge';
+import { gaugeDays } from './gauge';
+import { gaugeHistory } from './gauge-history';
 import { METERS, isGauge, type Meter } from '../platform/meters';
 import { addDays, datesBetween, startOfLocalDay } from './timezone';
 
 export interface DailyUsageQuery { accountId: string; startDate: string; endDate: string; timezone: string; meter?: Meter; appId?: string }
 export interface DailyUsage { date: string; meter: Meter; value: number; average?: number }
-
-// Storage is rarely flat for long; a level older than this is treated as unknown.
-const GAUGE_LOOKBACK_SECONDS = 400 * 86_400;
 
 const appFilter = (appId?: string) => (appId ? 'AND app_id = {app:String}' : '');
 
@@ -23,24 +21,6 @@ const counterDays = (store: MeteringStore) => async (q: DailyUsageQuery, meters:
     { tz: q.timezone, account: q.accountId, meters, from, to, app: q.appId ?? '' },
   );
 
-/** Gauge readings in the range plus each series' level when the range starts. */
-async function gaugeInputs(store: MeteringStore, q: DailyUsageQuery, meter: Meter, from: number, to: number) {
-  const params = { account: q.accountId, meter, from, to, since: from - GAUGE_LOOKBACK_SECONDS, app: q.appId ?? '' };
-  const [carryRows, rows] = await Promise.all([
-    store.query<{ app_id: string; v: string }>(
-      `SELECT app_id, toString(argMax(value, (timestamp, event_id))) AS v FROM {db:Identifier}.usage_gauge_readings
-       WHERE account_id = {account:String} AND meter = {meter:String} AND timestamp >= {since:DateTime} AND timestamp < {from:DateTime} ${appFilter(q.appId)}
-       GROUP BY app_id`, params),
-    store.query<{ app_id: string; ts: number | string; v: string }>(
-      `SELECT app_id, toUInt32(timestamp) AS ts, toString(value) AS v FROM {db:Identifier}.usage_gauge_readings
-       WHERE account_id = {account:String} AND meter = {meter:String} AND timestamp >= {from:DateTime} AND timestamp < {to:DateTime} ${appFilter(q.appId)}
-       ORDER BY timestamp, event_id`, params),
-  ]);
-  const carry = new Map(carryRows.map((r) => [r.app_id, toNano(r.v)]));
-  const readings: Reading[] = rows.map((r) => ({ series: r.app_id, ts: Number(r.ts), value: toNano(r.v) }));
-  return { carry, readings };
-}
-
 /** Daily usage, every day of the range for every meter asked, zero-filled, sorted by date then meter. */
 export const dailyUsage = (store: MeteringStore) => async (q: DailyUsageQuery, nowMs = Date.now()): Promise<DailyUsage[]> => {
   const dates = datesBetween(q.startDate, q.endDate);
@@ -54,8 +34,9 @@ export const dailyUsage = (store: MeteringStore) => async (q: DailyUsageQuery, n
   const [counterRows, gaugeResults] = await Promise.all([
     counters.length ? counterDays(store)(q, counters, from, to) : Promise.resolve([]),
     Promise.all(gauges.map(async (m) => {
-      const { carry, readings } = await gaugeInputs(store, q, m, from, to);
-      return [m, gaugeDays(bounds, carry, readings, Math.floor(nowMs / 1000))] as const;
+      const now = Math.floor(nowMs / 1000);
+      const { carry, inputs } = await gaugeHistory(store, { ...q, meter: m }, dates, bounds, now);
+      return [m, gaugeDays(bounds, carry, inputs, now)] as const;
     })),
   ]);
   const counterValue = new Map(counterRows.map((r) => [`${r.date}|${r.meter}`, fromNano(toNano(r.value))]));

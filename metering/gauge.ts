@@ -1,7 +1,17 @@
 import { fromNano } from './decimal';
 
 export interface Reading { series: string; ts: number; value: bigint }
+/**
+ * A stretch [ts, end) summarised from the rollup, in which only `series` changes: its first
+ * reading is at `ts`, `peak` is the highest level it set, `last` the level it ends with and
+ * `integral` its level x seconds from `ts` to `end`. The other series hold their levels meanwhile,
+ * so the account's peak in it is theirs plus `peak` and its integral theirs x duration plus `integral`.
+ */
+export interface Segment { series: string; ts: number; end: number; peak: bigint; last: bigint; integral: bigint }
+export type GaugeInput = Reading | Segment;
 export interface GaugeDay { peak: number; average: number }
+
+const isSegment = (i: GaugeInput): i is Segment => 'end' in i;
 
 /**
  * Peak and time-weighted average of a gauge per day. The account's level at any moment is the
@@ -11,9 +21,10 @@ export interface GaugeDay { peak: number; average: number }
  *
  * @param bounds day boundaries in seconds: day i is [bounds[i], bounds[i + 1])
  * @param carry each series' last reading before bounds[0]
- * @param readings readings inside the range, sorted by time
+ * @param readings readings and segments inside the range, sorted by time; a segment lies within
+ *   one day, ends by `now`, and no other input falls inside it
  */
-export function gaugeDays(bounds: readonly number[], carry: ReadonlyMap<string, bigint>, readings: readonly Reading[], now: number): GaugeDay[] {
+export function gaugeDays(bounds: readonly number[], carry: ReadonlyMap<string, bigint>, readings: readonly GaugeInput[], now: number): GaugeDay[] {
   const level = new Map(carry);
   let total = [...level.values()].reduce((a, b) => a + b, 0n);
   let known = level.size > 0;
@@ -35,10 +46,23 @@ export function gaugeDays(bounds: readonly number[], carry: ReadonlyMap<string, 
       const upto = Math.min(t, end);
       if (known && upto > cursor) { integral += total * BigInt(upto - cursor); covered += upto - cursor; if (total > peak) peak = total; }
       cursor = Math.max(cursor, upto);
+      const segment = readings[next]!;
+      if (isSegment(segment)) {
+        const others = total - (level.get(segment.series) ?? 0n);
+        if (others + segment.peak > peak) peak = others + segment.peak;
+        integral += others * BigInt(segment.end - segment.ts) + segment.integral;
+        covered += segment.end - segment.ts;
+        level.set(segment.series, segment.last);
+        total = others + segment.last;
+        known = true;
+        cursor = segment.end;
+        next++;
+        continue;
+      }
       // Apply every reading of this instant before looking at the level: series that change at
       // the same second must not show a sum that never existed.
-      while (next < readings.length && readings[next]!.ts === t) {
-        const r = readings[next++]!;
+      while (next < readings.length && readings[next]!.ts === t && !isSegment(readings[next]!)) {
+        const r = readings[next++] as Reading;
         total += r.value - (level.get(r.series) ?? 0n);
         level.set(r.series, r.value);
       }

@@ -5,7 +5,12 @@ import { checkEvent, type EventRow, type Rejection } from './events';
 import { findStored, pairKey, splitBatchDuplicates } from './dedupe';
 import { createGroupWriter } from './group-commit';
 import { repairRollups } from './rollup-repair';
+import { rollUpGauges } from './gauge-rollup';
 import { createTenantDirectory } from './tenants';
+import { settleByEvents } from './limit-ledger';
+
+/** Reservation ids (`rsv_...`) double as the id of the usage event that settles them. */
+const RESERVATION_PREFIX = 'rsv_';
 
 export interface IngestResult { accepted: number; duplicates: number; rejected: Rejection[] }
 
@@ -40,6 +45,8 @@ export function createIngestor(deps: { db: Db; store: MeteringStore; now?: () =>
       // A retry after a crash may find its events stored but not rolled up: complete them.
       if (already.size > 0) await repair([...already.values()]);
       await deps.store.insert('usage_events', payloadOf(fresh));
+      await rollUpGauges(deps.store)(fresh); // a gauge bucket is recomputed from all its readings
+      await settleByEvents(tx, fresh.filter((r) => r.event_id.startsWith(RESERVATION_PREFIX)).map((r) => ({ accountId: r.account_id, eventId: r.event_id })));
       return new Set(fresh.map((r) => pairKey(r.account_id, r.event_id)));
     });
   });

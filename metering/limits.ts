@@ -1,95 +1,193 @@
 import type { MeteringStore } from '../platform/clickhouse';
 import type { Db } from '../platform/pg';
-import { AppError } from '../platform/errors';
+import { newId } from '../platform/ids';
 import { isGauge, type Meter } from '../platform/meters';
-import { periodUsage } from './period-usage';
+import { fromNano, toNano } from './decimal';
+import { createLimitConfig, type AccountLimit, type LimitMode } from './limit-config';
+import { admitDirect, keyOf, renewLeases, settleReservation, sweepExpired, type LimitKey } from './limit-ledger';
+import { AppError } from '../platform/errors';
+import { createCarveWriter, type PendingCarve } from './carve-writer';
+import { createUsageView, type UsageSnapshot, type UsageViewOptions } from './usage-view';
 
-export interface CheckInput { accountId: string; meter: Meter; amount: number; reserve?: boolean }
-export interface CheckResult { allowed: boolean; used: number; limit: number | null; remaining: number | null; mode: 'hard' | 'soft' | 'none' }
+export interface CheckInput { accountId: string; meter: Meter; amount: number; reserve?: boolean; ttlSeconds?: number }
+export interface CheckResult {
+  allowed: boolean; used: number; limit: number | null; remaining: number | null; mode: LimitMode;
+  reservationId?: string; expiresAt?: string;
+}
 
-interface AccountLimit { periodStart: Date; periodEnd: Date; limit: number | null; mode: 'hard' | 'soft' | 'none' }
+export const DEFAULT_RESERVATION_TTL_S = 300;
+export const MAX_RESERVATION_TTL_S = 3_600;
+/** Leases outlive every reservation carved from them; a live process renews them. */
+const LEASE_TTL_MS = 2 * MAX_RESERVATION_TTL_S * 1000;
+/** Margin for the clocks of Postgres and this process when comparing lease and reservation ends. */
+const CLOCK_MARGIN_MS = 5_000;
+/** A lease unused this long goes back, so other processes may use its allowance. */
+const IDLE_LEASE_MS = 500;
+/** A denial while other processes hold leases waits this long for them to come back. */
+const DRAIN_MS = 2_000;
 
-// Both caches only make `used` lag by up to this long; admissions are decided by the counter
-// row in Postgres, which is never cached.
-const CACHE_MS = 1_000;
+interface LocalLease { id: string; free: bigint; expiresAt: number; usedAt: number }
+interface KeyState { key: LimitKey; lease?: LocalLease; pending: PendingCarve[]; slowPaths: number }
+
+export interface LimitCheckerOptions extends UsageViewOptions { sweepMs?: number }
 
 /**
- * Limit checks with reservations. For counters, limit_counters.committed is a high-water mark:
- * committed = greatest(metered usage, committed) + amount, written by one conditional upsert,
- * so concurrent hard-limit checks queue on the row and never admit past the limit. A reserved
- * amount that is later reported as events is not counted twice (greatest, not sum). Storage is
- * a level, not a flow: it is compared as latest reading + amount, with nothing reserved.
+ * Limit checks answered from memory. Metered usage comes from a per-process snapshot no older
+ * than a second (usage-view.ts). Admissions under a hard limit come from allowance this process
+ * leased from Postgres (limit-ledger.ts) while the limit is far; near it, every admission is one
+ * Postgres transaction on the counter row. Either way metered + reserved + leased <= limit holds
+ * in Postgres, across processes. Reservations carved from a lease are written behind, in
+ * batches (carve-writer.ts); a crash loses them with the lease's unused rest, and the lease
+ * keeps those units counted until it expires: under-admission, never admission past the limit.
  */
-export function createLimitChecker(deps: { db: Db; store: MeteringStore }) {
-  const limits = new Map<string, { value: AccountLimit; until: number }>();
-  const metered = new Map<string, { value: Promise<Record<Meter, number>>; until: number }>();
-  const usageOf = periodUsage(deps.store);
+export function createLimitChecker(deps: { db: Db; store: MeteringStore }, opts: LimitCheckerOptions = {}) {
+  const config = createLimitConfig(deps.db);
+  const view = createUsageView(deps, opts);
+  const writer = createCarveWriter(deps.db);
+  const states = new Map<string, KeyState>();
 
-  async function accountLimit(accountId: string, meter: Meter): Promise<AccountLimit> {
-    const key = `${accountId}|${meter}`;
-    const hit = limits.get(key);
-    if (hit && hit.until > Date.now()) return hit.value;
-    const { rows } = await deps.db.query<{ period_start: Date; period_end: Date; limit_value: string | null; mode: 'hard' | 'soft' | null }>(
-      `SELECT a.period_start, a.period_end, l.limit_value, l.mode FROM accounts a
-       LEFT JOIN plan_limits l ON l.plan_id = a.plan_id AND l.meter = $2 WHERE a.id = $1`,
-      [accountId, meter],
-    );
-    const row = rows[0];
-    if (!row) throw new AppError('not_found', 'Account not found', [{ path: ['body', 'accountId'], message: 'no such account' }]);
-    const value: AccountLimit = { periodStart: row.period_start, periodEnd: row.period_end, limit: row.limit_value === null ? null : Number(row.limit_value), mode: row.mode ?? 'none' };
-    limits.set(key, { value, until: Date.now() + CACHE_MS });
-    return value;
-  }
+  const stateOf = (key: LimitKey): KeyState => {
+    const id = keyOf(key);
+    let s = states.get(id);
+    if (!s) { s = { key, pending: [], slowPaths: 0 }; states.set(id, s); }
+    return s;
+  };
 
-  function meteredUsage(accountId: string, l: AccountLimit): Promise<Record<Meter, number>> {
-    const key = `${accountId}|${l.periodStart.toISOString()}`;
-    const hit = metered.get(key);
-    if (hit && hit.until > Date.now()) return hit.value;
-    const value = usageOf(accountId, l.periodStart, l.periodEnd);
-    metered.set(key, { value, until: Date.now() + CACHE_MS });
-    value.catch(() => metered.delete(key));
-    return value;
-  }
+  /** Reservations of this process that the snapshot cannot contain yet. */
+  const pendingSum = (s: KeyState, snap: UsageSnapshot): bigint => {
+    s.pending = s.pending.filter((c) => c.xid === undefined || !snap.sees(c.xid));
+    return s.pending.reduce((sum, c) => sum + c.amount, 0n);
+  };
 
-  async function reserve(input: CheckInput, l: AccountLimit, used: number): Promise<number | undefined> {
-    const hard = l.mode === 'hard';
-    const { rows } = await deps.db.query<{ committed: string }>(
-      `INSERT INTO limit_counters AS c (account_id, meter, period_start, committed)
-       SELECT $1, $2, $3, $4::numeric + $5::numeric WHERE NOT $7 OR $4::numeric + $5::numeric <= $6::numeric
-       ON CONFLICT (account_id, meter, period_start) DO UPDATE
-         SET committed = greatest($4::numeric, c.committed) + $5::numeric, updated_at = now()
-         WHERE NOT $7 OR greatest($4::numeric, c.committed) + $5::numeric <= $6::numeric
-       RETURNING committed`,
-      [input.accountId, input.meter, l.periodStart, used, input.amount, l.limit ?? 0, hard],
-    );
-    return rows[0] ? Number(rows[0].committed) : undefined;
-  }
-
-  async function committed(input: CheckInput, l: AccountLimit): Promise<number> {
-    const { rows } = await deps.db.query<{ committed: string }>(
-      'SELECT committed FROM limit_counters WHERE account_id = $1 AND meter = $2 AND period_start = $3',
-      [input.accountId, input.meter, l.periodStart],
-    );
-    return rows[0] ? Number(rows[0].committed) : 0;
-  }
-
-  const result = (allowed: boolean, used: number, l: AccountLimit): CheckResult => ({
-    allowed, used, limit: l.limit, remaining: l.limit === null ? null : Math.max(l.limit - used, 0), mode: l.mode,
+  const answer = (allowed: boolean, used: bigint, l: AccountLimit, reservation?: { id: string; expiresAt: number }): CheckResult => ({
+    allowed, used: fromNano(used), limit: l.limit === null ? null : fromNano(l.limit),
+    remaining: l.limit === null ? null : fromNano(l.limit > used ? l.limit - used : 0n), mode: l.mode,
+    ...(reservation && { reservationId: reservation.id, expiresAt: new Date(reservation.expiresAt).toISOString() }),
   });
+
+  /** Through Postgres: returns this process's lease first (its rest may be what is needed). */
+  async function admitSlow(s: KeyState, l: AccountLimit, amount: bigint, reservation: { id: string; expiresAt: number }, period: UsageSnapshot['period']): Promise<CheckResult> {
+    s.slowPaths++;
+    try {
+      return await admitThroughPostgres(s, l, amount, reservation, period);
+    } finally {
+      s.slowPaths--;
+    }
+  }
+
+  async function admitThroughPostgres(s: KeyState, l: AccountLimit, amount: bigint, reservation: { id: string; expiresAt: number }, period: UsageSnapshot['period']): Promise<CheckResult> {
+    if (s.lease) {
+      const id = s.lease.id;
+      s.lease = undefined;
+      await writer.returnLease(id);
+    }
+    const deadline = Date.now() + DRAIN_MS;
+    for (;;) {
+      const snap = await view.snapshot(period);
+      const metered = snap.metered[s.key.meter as Meter];
+      const r = await admitDirect(deps.db, {
+        ...s.key, amount, metered, limit: l.limit, reservationId: reservation.id, expiresAt: reservation.expiresAt,
+        wantLease: true, leaseExpiresAt: Date.now() + LEASE_TTL_MS,
+      });
+      // `used` from the snapshot, as on the fast path: Postgres' sums are newer than its metered usage.
+      const used = () => metered + snap.reserved[s.key.meter as Meter] + pendingSum(s, snap);
+      if (r.allowed) {
+        s.pending.push({ ...s.key, id: reservation.id, amount, expiresAt: reservation.expiresAt, leaseId: null, writtenAt: Date.now(), xid: r.xid });
+        if (r.lease) {
+          // Two slow paths of this process may both have taken one: keep one, give the other back.
+          const other = s.lease as LocalLease | undefined; // set by a concurrent slow path meanwhile
+          if (other) writer.returnLease(other.id).catch(() => undefined);
+          s.lease = { id: r.lease.id, free: r.lease.size, expiresAt: r.lease.expiresAt - CLOCK_MARGIN_MS, usedAt: Date.now() };
+        }
+        return answer(true, used(), l, reservation);
+      }
+      // Allowance other processes hold unused comes back when they go idle: wait for it.
+      if (r.sums.leased === 0n || Date.now() >= deadline) return answer(false, used(), l);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  // Housekeeping: idle leases go back, living ones are renewed, expired rows are swept.
+  let lastSweep = 0;
+  const sweepMs = opts.sweepMs ?? 1_000;
+  const housekeeping = setInterval(() => {
+    const now = Date.now();
+    const renew: LocalLease[] = [];
+    for (const s of states.values()) {
+      const lease = s.lease;
+      if (lease && now - lease.usedAt > IDLE_LEASE_MS) {
+        s.lease = undefined;
+        writer.returnLease(lease.id).catch(() => undefined); // unreturned, it expires
+      } else if (lease && lease.expiresAt - now < LEASE_TTL_MS / 2) renew.push(lease);
+      if (!s.lease && s.slowPaths === 0 && s.pending.every((c) => c.writtenAt !== undefined && now - c.writtenAt > 60_000)) states.delete(keyOf(s.key));
+    }
+    if (renew.length > 0) {
+      renewLeases(deps.db, renew.map((l) => l.id), now + LEASE_TTL_MS)
+        .then((until) => { for (const l of renew) if (until.has(l.id)) l.expiresAt = until.get(l.id)! - CLOCK_MARGIN_MS; })
+        .catch(() => undefined);
+    }
+    if (now - lastSweep >= sweepMs) {
+      lastSweep = now;
+      sweepExpired(deps.db).catch(() => undefined);
+    }
+  }, 100);
+  housekeeping.unref();
 
   return {
     async check(input: CheckInput): Promise<CheckResult> {
-      const l = await accountLimit(input.accountId, input.meter);
-      const meteredNow = (await meteredUsage(input.accountId, l))[input.meter];
-      if (l.limit === null) return result(true, meteredNow, l);
-      if (isGauge(input.meter)) return result(l.mode === 'soft' || meteredNow + input.amount <= l.limit, meteredNow, l);
-      if (input.reserve === false) {
-        const used = Math.max(meteredNow, await committed(input, l));
-        return result(l.mode === 'soft' || used + input.amount <= l.limit, used, l);
+      const l = await config.get(input.accountId, input.meter);
+      const period = { accountId: input.accountId, start: l.periodStart, end: l.periodEnd };
+      const snap = await view.snapshot(period);
+      const metered = snap.metered[input.meter];
+      const amount = toNano(input.amount);
+      if (l.limit === null) return answer(true, metered, l);
+      // Storage is a level, not a flow: the latest level plus the amount, nothing reserved.
+      if (isGauge(input.meter)) return answer(l.mode === 'soft' || metered + amount <= l.limit, metered, l);
+
+      const s = stateOf({ accountId: input.accountId, meter: input.meter, periodStart: l.periodStart });
+      const used = metered + snap.reserved[input.meter] + pendingSum(s, snap);
+      if (input.reserve === false) return answer(l.mode === 'soft' || used + amount <= l.limit, used, l);
+
+      const now = Date.now();
+      const reservation = { id: newId('rsv'), expiresAt: now + (input.ttlSeconds ?? DEFAULT_RESERVATION_TTL_S) * 1000 };
+      const lease = s.lease;
+      if (l.mode === 'soft' || (lease && lease.free >= amount && reservation.expiresAt <= lease.expiresAt)) {
+        if (lease && l.mode !== 'soft') { lease.free -= amount; lease.usedAt = now; }
+        const carve = { ...s.key, ...reservation, amount, leaseId: l.mode === 'soft' ? null : lease!.id };
+        s.pending.push(carve);
+        writer.add(carve);
+        return answer(true, used + amount, l, reservation);
       }
-      const after = await reserve(input, l, meteredNow);
-      if (after !== undefined) return result(true, after, l);
-      return result(false, Math.max(meteredNow, await committed(input, l)), l);
+      return admitSlow(s, l, amount, reservation, period);
+    },
+    /**
+     * Commit the amount actually used (at most the reserved one; the rest is freed now) or
+     * release all of it. A committed reservation counts until the usage event whose id is the
+     * reservation's id is ingested, then only the event counts.
+     */
+    async settle(input: { reservationId: string; action: 'commit' | 'release'; amount?: number }) {
+      const args = { id: input.reservationId, action: input.action, amount: input.amount === undefined ? undefined : toNano(input.amount) };
+      let r = await settleReservation(deps.db, args);
+      // Admitted from a lease here a moment ago: it may still be queued for writing.
+      if ('found' in r && !r.found) { await writer.drain(); r = await settleReservation(deps.db, args); }
+      if ('tooLarge' in r) {
+        throw new AppError('conflict', `amount is more than the ${fromNano(r.tooLarge)} reserved; report the rest as a usage event`,
+          [{ path: ['body', 'amount'], message: 'more than reserved' }]);
+      }
+      if (!r.found) throw new AppError('not_found', 'No open reservation with this id: it was released, has expired, or never existed');
+      // This process's own not-yet-seen copy shrinks with it, so its `used` follows at once.
+      for (const st of states.values()) for (const c of st.pending) if (c.id === input.reservationId) c.amount = r.amount;
+      return { reservationId: input.reservationId, status: input.action === 'commit' ? 'committed' : 'released', amount: fromNano(r.amount), expiresAt: new Date(r.expiresAt).toISOString() };
+    },
+    /** Writes what is queued (tests and shutdown). */
+    flush: () => writer.drain(),
+    /** Graceful stop: queued reservations are written and unused allowance goes back. */
+    async close(): Promise<void> {
+      clearInterval(housekeeping);
+      view.close();
+      const leases = [...states.values()].flatMap((s) => (s.lease ? [s.lease.id] : []));
+      await Promise.all(leases.map((id) => writer.returnLease(id))).catch(() => undefined);
+      await writer.drain().catch(() => undefined);
     },
   };
 }

@@ -1,29 +1,19 @@
 import type { MeteringStore } from '../platform/clickhouse';
 import { fromNano, toNano } from './decimal';
-import { METERS, isGauge, type Meter } from '../platform/meters';
+import { METERS, type Meter } from '../platform/meters';
+import { meteredUsageOf } from './metered-usage';
 
 /**
  * What counts against a plan's limits: counters summed over the billing period, the gauge at
- * its latest level (the sum of each series' latest reading).
+ * its latest level (the sum of each series' latest reading). One account's share of
+ * meteredUsageOf, as doubles closest to the exact decimals.
  */
-export const periodUsage = (store: MeteringStore) => async (accountId: string, periodStart: Date, periodEnd: Date): Promise<Record<Meter, number>> => {
-  const [counters, gauges] = await Promise.all([
-    store.query<{ meter: Meter; v: string }>(
-      `SELECT meter, toString(sum(value)) AS v FROM {db:Identifier}.usage_counters_15m
-       WHERE account_id = {account:String} AND bucket >= {from:DateTime} AND bucket < {to:DateTime}
-       GROUP BY meter`,
-      { account: accountId, from: periodStart, to: periodEnd },
-    ),
-    store.query<{ meter: Meter; v: string }>(
-      `SELECT meter, toString(argMax(value, (timestamp, event_id))) AS v FROM {db:Identifier}.usage_gauge_readings
-       WHERE account_id = {account:String} GROUP BY meter, app_id`,
-      { account: accountId },
-    ),
-  ]);
-  const usage = Object.fromEntries(METERS.map((m) => [m, 0n])) as Record<Meter, bigint>;
-  for (const r of counters) if (!isGauge(r.meter)) usage[r.meter] += toNano(r.v);
-  for (const r of gauges) if (isGauge(r.meter)) usage[r.meter] += toNano(r.v);
-  return Object.fromEntries(METERS.map((m) => [m, fromNano(usage[m])])) as Record<Meter, number>;
+export const periodUsage = (store: MeteringStore) => {
+  const usageOf = meteredUsageOf(store);
+  return async (accountId: string, periodStart: Date, periodEnd: Date): Promise<Record<Meter, number>> => {
+    const usage = (await usageOf([{ accountId, start: periodStart, end: periodEnd }])).get(accountId)!;
+    return Object.fromEntries(METERS.map((m) => [m, fromNano(usage[m])])) as Record<Meter, number>;
+  };
 };
 
 export type UsageStatus = 'ok' | 'warning' | 'exceeded';

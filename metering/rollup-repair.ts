@@ -2,6 +2,7 @@ import type { MeteringStore } from '../platform/clickhouse';
 import { isGauge } from '../platform/meters';
 import { nanoText, toNano } from './decimal';
 import { lookupChunks, pairKey, type StoredEvent } from './dedupe';
+import { rollUpGauges } from './gauge-rollup';
 
 const QUARTER_S = 900;
 
@@ -16,8 +17,28 @@ const QUARTER_S = 900;
 export const repairRollups = (store: MeteringStore) => async (stored: readonly StoredEvent[]): Promise<number> => {
   const counters = stored.filter((e) => !isGauge(e.meter));
   const gauges = stored.filter((e) => isGauge(e.meter));
-  return (counters.length > 0 ? await repairCounters(store, counters) : 0) + (gauges.length > 0 ? await repairGauges(store, gauges) : 0);
+  const repaired = (counters.length > 0 ? await repairCounters(store, counters) : 0) + (gauges.length > 0 ? await repairGauges(store, gauges) : 0);
+  if (gauges.length > 0) await repairGaugeRollups(store, gauges);
+  return repaired;
 };
+
+/**
+ * The gauge buckets and latest levels are written after the readings (the buckets by the
+ * ingestor, the latest level by a view): both are recomputed from what is stored, which is
+ * idempotent (a bucket is rebuilt whole; an argMax state fed the same reading again is unchanged).
+ */
+async function repairGaugeRollups(store: MeteringStore, events: readonly StoredEvent[]): Promise<void> {
+  await rollUpGauges(store)(events.map((e) => ({ ...e, timestamp: e.ts })));
+  for (const chunk of lookupChunks(events)) {
+    await store.command(
+      `INSERT INTO {db:Identifier}.usage_gauge_latest
+       SELECT account_id, meter, app_id, argMaxState(value, (timestamp, event_id)) FROM {db:Identifier}.usage_events
+       WHERE account_id IN {accounts:InList(String)} AND event_id IN {ids:InList(String)} AND meter = 'storage_bytes'
+       GROUP BY account_id, meter, app_id`,
+      { accounts: [...new Set(chunk.map((e) => e.account_id))], ids: [...new Set(chunk.map((e) => e.event_id))] },
+    );
+  }
+}
 
 type Sums = { account_id: string; meter: string; bucket: number | string; app_id: string; v: string; n: string };
 const keyOf = (r: { account_id: string; meter: string; app_id: string }, bucket: number) => `${r.account_id}|${r.meter}|${bucket}|${r.app_id}`;

@@ -7,6 +7,16 @@ import { z } from 'zod';
 const optionalUrl = z.string().url().optional();
 const secret = (min: number) => z.string().min(min).optional();
 
+/** Where the service's dev tools come from; read by platform/services before any other config. */
+const toolsShape = {
+  /** A `temporal` binary to use instead of resolving one (see platform/services/temporal-cli.ts). */
+  TEMPORAL_CLI: z.string().min(1).optional(),
+  /** A `stripe-mock` binary (tests only). */
+  STRIPE_MOCK_BIN: z.string().min(1).optional(),
+  /** Machine-wide cache of tools and the workflow bundle; default ~/.cache/tollbooth. */
+  TOLLBOOTH_CACHE: z.string().min(1).optional(),
+};
+
 export const configSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -33,6 +43,19 @@ export const configSchema = z.object({
   PLATFORM_FEE_BPS: z.coerce.number().int().min(0).max(10_000).default(500),
   /** Request bodies above this many bytes answer 413. 10,000 usage events fit in ~2 MB. */
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(4 * 1024 * 1024),
+  ...toolsShape,
+  /**
+   * Request budgets per second, per API process (0 = unlimited). Usage routes (ingestion and
+   * limit checks) are machine traffic at thousands of requests/s; the other routes serve
+   * people and apps. Each budget applies per key and, separately, per account.
+   */
+  RATE_LIMIT_USAGE_PER_KEY: z.coerce.number().int().min(0).default(20_000),
+  RATE_LIMIT_USAGE_PER_ACCOUNT: z.coerce.number().int().min(0).default(10_000),
+  RATE_LIMIT_API_PER_KEY: z.coerce.number().int().min(0).default(100),
+  RATE_LIMIT_API_PER_ACCOUNT: z.coerce.number().int().min(0).default(300),
+  /** A request's headers must arrive within this many ms, the whole request (body included) within REQUEST_TIMEOUT_MS. */
+  HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -43,12 +66,42 @@ export class ConfigError extends Error {
 
 /** Parses an environment (process.env by default); throws ConfigError naming each bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  return parseEnv(configSchema, env);
+}
+
+function parseEnv<T extends z.ZodType>(schema: T, env: Record<string, string | undefined>): z.infer<T> {
   // Empty strings count as unset: `FOO= npm start` should mean "no FOO", not "bad FOO".
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = configSchema.safeParse(cleaned);
+  const parsed = schema.safeParse(cleaned);
   if (parsed.success) return parsed.data;
   const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
   throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
+}
+
+const toolsSchema = z.object({ ...toolsShape, PATH: z.string().default('') });
+export type ToolsConfig = z.infer<typeof toolsSchema>;
+
+/**
+ * Just the tool settings (and PATH, where tools are looked up): the test harness and scripts
+ * resolve tools without a full service configuration.
+ */
+export function loadToolsConfig(env: Record<string, string | undefined> = process.env): ToolsConfig {
+  return parseEnv(toolsSchema, env);
+}
+
+const cliSchema = z.object({
+  /** The API the operator CLI (`npx tollbooth`) talks to. */
+  TOLLBOOTH_URL: z.string().url().default('http://127.0.0.1:3000'),
+  /** A service key (scope usage:write) for `usage import`; unset: the CLI mints one with the admin token. */
+  TOLLBOOTH_SERVICE_KEY: z.string().startsWith('tb_', 'must be a Tollbooth key (tb_...)').optional(),
+  ADMIN_TOKEN: configSchema.shape.ADMIN_TOKEN,
+  DATA_DIR: configSchema.shape.DATA_DIR,
+});
+export type CliConfig = z.infer<typeof cliSchema>;
+
+/** The operator CLI's settings: where the API is and the credentials to call it with. */
+export function loadCliConfig(env: Record<string, string | undefined> = process.env): CliConfig {
+  return parseEnv(cliSchema, env);
 }
 
 /** Variables the test harness and bin/start pass to child processes (never secrets of users). */

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sourced by test.sh and bench.sh: make sure dependencies, Debian servers and the pinned Go
+# Sourced by test.sh and bench.sh: make sure dependencies, Debian servers and the pinned dev
 # tools exist (installing what is missing, caches outside the clone), so both commands work
 # on a fresh clone of a fresh machine.
 step() { printf '[%s] %s\n' "${STEP_TAG:-setup}" "$*" >&2; }
@@ -31,9 +31,9 @@ else
 fi
 
 if [[ -n "${TEMPORAL_ADDRESS:-}" && -n "${STRIPE_API_BASE:-}" ]]; then
-  step "Go tools not needed (TEMPORAL_ADDRESS and STRIPE_API_BASE set)"
+  step "dev tools not needed (TEMPORAL_ADDRESS and STRIPE_API_BASE set)"
 else
-  step "ensure Go tools: temporal CLI v1.5.1, stripe-mock v0.203.0 (cached in \${TOLLBOOTH_CACHE:-~/.cache/tollbooth})"
+  step "ensure dev tools: Temporal CLI (platform/services/temporal-cli.ts), stripe-mock (cached in \${TOLLBOOTH_CACHE:-~/.cache/tollbooth})"
   npx tsx scripts/ensure-tools.ts
 fi
 

@@ -1,6 +1,7 @@
 import { proxyLocalActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { StripeObjectId } from './search-attributes';
+import { appCustomerCheckoutOwner, checkoutSlot } from './checkout-slot';
 
 const acts = proxyLocalActivities<Activities>({
   startToCloseTimeout: '20 seconds',
@@ -23,11 +24,19 @@ export async function appCheckoutWorkflow(input: AppCheckoutInput): Promise<AppC
   const info = workflowInfo();
   const key = `${info.workflowId}:${info.firstExecutionRunId}`;
   const common = { appId: input.appId, customerId: input.customerId, successUrl: input.successUrl, cancelUrl: input.cancelUrl, key };
-  const session = input.kind === 'subscribe'
-    ? await acts.createAppSubscriptionCheckout({ ...common, planId: input.planId })
-    : await acts.createAppPurchaseCheckout({ ...common, productId: input.productId, quantity: input.quantity, orderId: input.orderId });
+  let session: { sessionId: string; url: string };
+  if (input.kind === 'subscribe') {
+    // One subscription checkout in flight per customer; purchases of products may run side by side.
+    const slot = checkoutSlot(acts, appCustomerCheckoutOwner(input.appId, input.customerId));
+    await slot.take();
+    const created = await acts.createAppSubscriptionCheckout({ ...common, planId: input.planId });
+    await slot.keep(created.sessionId, created.stripeAccount);
+    session = created;
+  } else {
+    session = await acts.createAppPurchaseCheckout({ ...common, productId: input.productId, quantity: input.quantity, orderId: input.orderId });
+  }
   upsertSearchAttributes([{ key: StripeObjectId, value: session.sessionId }]);
-  return { ...session, ...(input.kind === 'purchase' && { orderId: input.orderId }) };
+  return { url: session.url, sessionId: session.sessionId, ...(input.kind === 'purchase' && { orderId: input.orderId }) };
 }
 
 /** Cancel at period end (id `app-cancel:<subscription id>`): Stripe first, then our row. */

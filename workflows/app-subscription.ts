@@ -8,6 +8,9 @@ const acts = proxyActivities<Activities>({
 });
 
 const EVENTS_PER_RUN = 200;
+// Subscription-state events whose same-second ties are settled by a re-read from Stripe; a
+// deletion is final and needs none.
+const REREAD_ON_TIE = ['customer.subscription.created', 'customer.subscription.updated'];
 const SEEN_KEPT = 500;
 
 /**
@@ -28,10 +31,21 @@ export async function appSubscriptionWorkflow(input: { subscriptionId: string; a
     while (inbox.length > 0) {
       const e = inbox.shift()!;
       if (seen.includes(e.eventId)) continue;
-      let outcome: 'applied' | 'stale' | 'failed';
-      try {
-        const applied = await acts.applyAppSubscriptionPatch({ subscriptionId: input.subscriptionId, appId: input.appId, eventCreated: e.created, ...e.patch });
-        outcome = applied ? 'applied' : 'stale';
+      let outcome: 'applied' | 'stale' | 'failed' | 'mismatch';
+      if (e.appId !== input.appId) {
+        // The subscription is this workflow's app's: another app's account cannot change it.
+        log.warn('event from another app\'s account', { eventId: e.eventId, appId: e.appId });
+        outcome = 'mismatch';
+      } else try {
+        const target = { subscriptionId: input.subscriptionId, appId: input.appId, eventCreated: e.created };
+        let result = await acts.applyAppSubscriptionPatch({ ...target, ...e.patch });
+        if (result.tie && REREAD_ON_TIE.includes(e.type)) {
+          // Same Stripe second as the state it replaced: Stripe's current state settles it.
+          result = await acts.applyAppSubscriptionPatch({ ...target, ...(await acts.rereadAppSubscription(target)) });
+        }
+        // Two checkouts of one customer were paid: this later subscription goes, the older stays.
+        if (result.duplicateOf) await acts.cancelDuplicateAppSubscription({ appId: input.appId, subscriptionId: input.subscriptionId });
+        outcome = result.applied ? 'applied' : 'stale';
       } catch (err) {
         // One bad event must not end the subscription's only workflow: record it, go on.
         log.error('event not applied', { eventId: e.eventId, type: e.type, error: String(err) });

@@ -11,3 +11,6 @@ export { appCatalogWorkflow } from './app-catalog';
 export { appCheckoutWorkflow, appCancelWorkflow } from './app-checkout';
 export { appSubscriptionWorkflow } from './app-subscription';
 export { connectEventWorkflow } from './connect-event';
+export { usageReportingWorkflow } from './usage-reporting';
+export { invoicePreviewWorkflow } from './invoice-preview';
+export { stripeReconcileWorkflow, stripeAccountReconcileWorkflow } from './stripe-reconcile';

@@ -13,6 +13,8 @@ export interface CheckoutResult {
 export const checkoutSessionUpdate = defineUpdate<CheckoutResult>('checkoutSession');
 /** Sent by the stripe-event workflow on checkout.session.completed. */
 export const checkoutCompletedSignal = defineSignal<[{ eventId: string; subscriptionId: string | null }]>('checkoutCompleted');
+/** A newer checkout of the same buyer took the slot and expired this one's session. */
+export const checkoutSupersededSignal = defineSignal('checkoutSuperseded');
 
 /** Name shared with activities/platform-signals.ts, which signal-with-starts by name. */
 export const subscriptionEventSignal = defineSignal<[PlatformBillingEvent]>('subscriptionEvent');
@@ -38,3 +40,14 @@ export const onboardingStateQuery = defineQuery<OnboardingState>('onboardingStat
 /** Name shared with activities/connect-signals.ts, which signal-with-starts by name. */
 export const appSubscriptionEventSignal = defineSignal<[AppSubscriptionEvent]>('appSubscriptionEvent');
 export const appSubscriptionStateQuery = defineQuery<{ seen: string[] }>('appSubscriptionState');
+
+/** Usage reporting (workflows/usage-reporting.ts): report now and answer with the result. */
+export interface UsageReportingState {
+  reports: number;
+  /** The last report's per-meter metered vs reported overage (whole units, decimal text). */
+  last: { meters: Record<string, { metered: string; reported: string }>; skipped?: string; at: string } | null;
+  /** Stripe refused the last report (bad meter, deleted customer): no automatic retry until asked. */
+  failure: string | null;
+}
+export const reportUsageUpdate = defineUpdate<UsageReportingState>('reportUsage');
+export const usageReportingStateQuery = defineQuery<UsageReportingState>('usageReportingState');

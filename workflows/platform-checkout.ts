@@ -1,19 +1,20 @@
 import {
-  ApplicationFailure, allHandlersFinished, condition, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo,
+  ActivityFailure, ApplicationFailure, allHandlersFinished, condition, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { StripeObjectId } from './search-attributes';
-import { checkoutCompletedSignal, checkoutSessionUpdate, type CheckoutResult } from './messages';
+import { accountCheckoutOwner, checkoutSlot } from './checkout-slot';
+import { checkoutCompletedSignal, checkoutSessionUpdate, checkoutSupersededSignal, type CheckoutResult } from './messages';
 
 // Local activities: someone waits on the HTTP request, and each regular activity costs server
-// round trips (measured ~10-40 ms each on a loaded 2-core dev server). All four are idempotent
-// (DB upserts, Stripe idempotency keys), so the re-run after a worker crash (the workflow task
+// round trips (measured ~10-40 ms each on a loaded 2-core dev server). All are idempotent
+// (DB upserts, Stripe idempotency keys, the checkout slot taken by workflow id), so the re-run after a worker crash (the workflow task
 // times out and another worker replays) makes the same session, not a second one.
-const { ensureStripeCustomer, createPlatformCheckoutSession, changePlatformSubscriptionPlan, findEntitledSubscription, applySubscriptionPatch, recordCheckout } =
-  proxyLocalActivities<Activities>({
-    startToCloseTimeout: '15 seconds',
-    retry: { maximumAttempts: 5, initialInterval: '500 milliseconds', backoffCoefficient: 2 },
-  });
+const acts = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '15 seconds',
+  retry: { maximumAttempts: 5, initialInterval: '500 milliseconds', backoffCoefficient: 2 },
+});
+const { ensureStripeCustomer, createPlatformCheckoutSession, changePlatformSubscriptionPlan, findEntitledSubscription, applySubscriptionPatch, recordCheckout } = acts;
 const { closeCheckout } = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 10 } });
 
 export interface PlatformCheckoutInput {
@@ -37,13 +38,16 @@ export type PlatformCheckoutOutcome = CheckoutResult & { status: 'completed' | '
 export async function platformCheckoutWorkflow(input: PlatformCheckoutInput): Promise<PlatformCheckoutOutcome> {
   let result: CheckoutResult | undefined;
   let failure: string | undefined;
+  let failureType = 'CheckoutFailed';
   let completed = false;
   setHandler(checkoutSessionUpdate, async () => {
     await condition(() => result !== undefined || failure !== undefined);
-    if (failure !== undefined) throw ApplicationFailure.nonRetryable(failure, 'CheckoutFailed');
+    if (failure !== undefined) throw ApplicationFailure.nonRetryable(failure, failureType);
     return result!;
   });
+  let superseded = false;
   setHandler(checkoutCompletedSignal, () => { completed = true; });
+  setHandler(checkoutSupersededSignal, () => { superseded = true; });
 
   const { workflowId } = workflowInfo();
   const base = { checkoutId: input.checkoutId, workflowId, accountId: input.accountId, planId: input.planId };
@@ -62,17 +66,29 @@ export async function platformCheckoutWorkflow(input: PlatformCheckoutInput): Pr
       await condition(allHandlersFinished);
       return { ...result, status: 'changed' };
     }
+    const slot = checkoutSlot(acts, accountCheckoutOwner(input.accountId));
+    await slot.take();
     const session = await createPlatformCheckoutSession({ ...base, customerId: customer.stripeCustomerId, successUrl: input.successUrl, cancelUrl: input.cancelUrl });
+    await slot.keep(session.sessionId, null);
     await recordCheckout({ ...base, stripeSessionId: session.sessionId, url: session.url, status: 'open' });
     upsertSearchAttributes([{ key: StripeObjectId, value: session.sessionId }]);
     result = { checkoutId: input.checkoutId, url: session.url, mode: 'session' };
   } catch (err) {
+    if (err instanceof ApplicationFailure && err.type === 'Superseded') failureType = err.type;
+    // Retries ran out on a failure that was not a refusal (Postgres or Stripe unreachable): the
+    // caller is told to try again (503); the same key then resumes with the same session.
+    if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && !err.cause.nonRetryable) failureType = 'Unavailable';
     failure = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
     await condition(allHandlersFinished);
+    // Superseded is an outcome, not a fault: the update tells the caller (409), the run ends
+    // as an expired checkout.
+    if (failureType === 'Superseded') return { checkoutId: input.checkoutId, url: '', mode: 'session', status: 'expired' };
     throw err;
   }
 
-  const done = await condition(() => completed, (input.expiresInSeconds ?? 24 * 3600) * 1000);
+  // A newer checkout of the account expired this session: it ends as expired, unless it was
+  // paid first (completion wins).
+  const done = await condition(() => completed || superseded, (input.expiresInSeconds ?? 24 * 3600) * 1000) && completed;
   await closeCheckout({ checkoutId: input.checkoutId, status: done ? 'completed' : 'expired' });
   await condition(allHandlersFinished);
   return { ...result, status: done ? 'completed' : 'expired' };

@@ -12,6 +12,9 @@ const acts = proxyActivities<Activities>({
 const SEVEN_DAYS_S = 7 * 24 * 3600;
 /** Events per run before continue-as-new keeps the history short. */
 const EVENTS_PER_RUN = 200;
+// Subscription-state events whose same-second ties are settled by a re-read from Stripe; a
+// deletion is final and needs none.
+const REREAD_ON_TIE = ['customer.subscription.created', 'customer.subscription.updated'];
 const SEEN_KEPT = 500;
 // After a failed grace-expiry step, when to try it again.
 const GRACE_RETRY_MS = 60 * 60 * 1000;
@@ -68,7 +71,20 @@ export async function platformSubscriptionWorkflow(input: PlatformSubscriptionIn
     }
     if (!e.patch) return 'stale';
     const { planId, status, cancelAtPeriodEnd, periodStart, periodEnd } = e.patch;
-    const result = await acts.applySubscriptionPatch({ subscriptionId, accountId, eventCreated: e.created, planId, status, cancelAtPeriodEnd, periodStart, periodEnd });
+    let result = await acts.applySubscriptionPatch({ subscriptionId, accountId, eventCreated: e.created, planId, status, cancelAtPeriodEnd, periodStart, periodEnd });
+    if (result.tie && REREAD_ON_TIE.includes(e.type)) {
+      // Same Stripe second as the state it replaced: arrival order is no order. Stripe's
+      // current state settles it (plan metadata-less re-reads keep the stored plan).
+      const fresh = await acts.rereadPlatformSubscription({ subscriptionId });
+      result = await acts.applySubscriptionPatch({ subscriptionId, accountId, eventCreated: e.created, ...fresh });
+    }
+    if (result.duplicateOf) {
+      // Two checkouts were paid: this later subscription goes, the account keeps the older one.
+      log.warn('duplicate subscription: cancelling and refunding it', { subscriptionId, keeps: result.duplicateOf });
+      await acts.cancelDuplicatePlatformSubscription({ subscriptionId });
+      await endDunning();
+      return 'applied';
+    }
     if (result.applied && ['canceled', 'incomplete_expired'].includes(result.status)) await endDunning();
     return result.applied ? 'applied' : 'stale';
   };

@@ -1,7 +1,7 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 
-const { rollOverBillingPeriods, evaluateUsageAlerts } = proxyActivities<Activities>({
+const { rollOverBillingPeriods, evaluateUsageAlerts, startUsageReporting } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   retry: { maximumAttempts: 5 },
 });
@@ -14,5 +14,7 @@ const { rollOverBillingPeriods, evaluateUsageAlerts } = proxyActivities<Activiti
 export async function usageAlertsWorkflow(input: { accountIds?: string[] } = {}): Promise<{ rolledOver: number; raised: number }> {
   const rolledOver = await rollOverBillingPeriods({});
   const raised = await evaluateUsageAlerts({ accountIds: input.accountIds });
+  // Each overage-billed account's period gets its reporting workflow within a minute of starting.
+  if (patched('usage-reporting')) await startUsageReporting({ accountIds: input.accountIds });
   return { rolledOver, raised };
 }

@@ -1,9 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
-import { jwtVerify } from 'jose';
+import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import type { Db } from '../../platform/pg';
 import { AppError } from '../../platform/errors';
 import { findActiveKey } from '../../db/keys';
-import { getAppJwtSecret } from '../../db/apps';
+import { getAppJwtSecrets } from '../../db/apps';
 import type { Principal } from './principal';
 import { createDashboardTokens, DASHBOARD_TOKEN_PREFIX } from '../dashboard-tokens';
 
@@ -18,6 +18,7 @@ const sameSecret = (a: string, b: string) => {
 };
 
 const invalid = (why: string) => new AppError('unauthorized', why);
+const BAD_TOKEN = 'Invalid end-user token';
 
 export function createAuthenticator(db: Db, adminToken: string | undefined) {
   const cache = new Map<string, { principal: Principal; until: number }>();
@@ -39,15 +40,25 @@ export function createAuthenticator(db: Db, adminToken: string | undefined) {
   /** End-user tokens are only meaningful for the app named in the path: its secret verifies them. */
   async function fromJwt(token: string, appId: string | undefined): Promise<Principal> {
     if (!appId) throw invalid('End-user tokens are accepted only on /v1/{app_id}/billing routes');
-    const app = await getAppJwtSecret(db, appId);
-    // Same answer as a bad signature: an unauthenticated caller must not learn which app ids exist.
-    if (!app) throw invalid('Invalid end-user token');
-    try {
-      const { payload } = await jwtVerify(token, new TextEncoder().encode(app.jwtSecret), { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] });
-      return { kind: 'end_user', appId, accountId: app.accountId, customerId: String(payload.sub) };
-    } catch (err) {
-      throw invalid(`Invalid end-user token: ${(err as Error).message}`);
+    const app = await getAppJwtSecrets(db, appId);
+    // An unknown app and a token its app did not sign get the same answer, so an
+    // unauthenticated caller cannot learn which app ids exist. Only a token whose signature
+    // verified may learn more (which claim failed: it is expired, or lacks `sub`).
+    // Every unrevoked secret is tried, newest first: during a rotation both verify.
+    for (const secret of app?.jwtSecrets ?? []) {
+      let payload: JWTPayload;
+      try {
+        ({ payload } = await jwtVerify(token, new TextEncoder().encode(secret), { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] }));
+      } catch (err) {
+        if (err instanceof joseErrors.JWSSignatureVerificationFailed) continue;
+        if (err instanceof joseErrors.JWTClaimValidationFailed || err instanceof joseErrors.JWTExpired) throw invalid(`${BAD_TOKEN}: ${err.message}`);
+        throw invalid(BAD_TOKEN);
+      }
+      // The customer id reaches Stripe and Postgres text, which cannot hold NUL.
+      if (String(payload.sub).includes('\u0000')) throw invalid(`${BAD_TOKEN}: sub must not contain NUL`);
+      return { kind: 'end_user', appId, accountId: app!.accountId, customerId: String(payload.sub) };
     }
+    throw invalid(BAD_TOKEN);
   }
 
   return {

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { Context } from 'koa';
 import { AppError } from '../../platform/errors';
 
@@ -31,6 +32,11 @@ export async function readBody(ctx: Context, limit: number): Promise<Buffer> {
 
 export function parseJson(raw: Buffer): unknown {
   if (raw.length === 0) return undefined;
+  // Decoding would replace each bad byte with U+FFFD, so two ids that differ only there would
+  // become one id (and the second event a "duplicate"): refuse such bodies whole instead.
+  if (!isUtf8(raw)) {
+    throw new AppError('bad_request', 'The request body is not valid UTF-8', [{ path: ['body'], message: 'not valid UTF-8', code: 'invalid_utf8' }]);
+  }
   try {
     return JSON.parse(raw.toString('utf8'));
   } catch (err) {

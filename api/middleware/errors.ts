@@ -21,7 +21,15 @@ export function errorHandler(): Middleware {
   return async (ctx, next) => {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) throw new AppError('not_found', `No route for ${ctx.method} ${ctx.path}`);
+      // The router leaves unserved requests empty: 404, or 405 with Allow when the path exists
+      // but not for this method (501 when it has never heard of the method, such as TRACE or
+      // QUERY). Both get the one error body; an existing path is a 405 whatever the method.
+      const allow = ctx.response.get('Allow');
+      const empty = ctx.body === undefined || ctx.body === null;
+      if (empty && (ctx.status === 405 || ctx.status === 501) && allow) {
+        throw new AppError('method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}; allowed: ${allow}`);
+      }
+      if (empty && (ctx.status === 404 || ctx.status === 501)) throw new AppError('not_found', `No route for ${ctx.method} ${ctx.path}`);
     } catch (err) {
       let appError: AppError;
       if (err instanceof AppError) appError = err;

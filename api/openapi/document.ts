@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { RouteDef } from './route';
 import { createSchemaCollector, exampleOf } from './json-schema';
 import { ERROR_DESCRIPTIONS, errorBody } from './error-body';
+import { IDEMPOTENCY_HEADER_DOC, idempotencyKeyHeader } from '../middleware/idempotency';
 
 const securityOf: Record<string, string> = {
   admin: 'adminToken', account: 'accountKey', dashboard: 'dashboardToken', app: 'appSecretKey', end_user: 'endUserJwt', service: 'serviceKey',
@@ -26,6 +27,9 @@ function errorStatuses(def: RouteDef): number[] {
   if (def.auth.length > 0) { statuses.add(401); statuses.add(403); }
   if (def.path.includes('{')) statuses.add(404);
   if (def.body || def.rawBody) statuses.add(413);
+  if (def.idempotent) statuses.add(409);
+  // Admins are the operator and are not rate limited; every other credential is.
+  if (def.auth.some((k) => k !== 'admin')) statuses.add(429);
   return [...statuses].sort();
 }
 
@@ -66,12 +70,13 @@ export function buildOpenApi(routes: RouteDef[], info: { title: string; version:
   for (const def of routes) {
     const requestBody = requestBodyOf(def, toSchema);
     const signature = def.rawBody ? [{ name: 'Stripe-Signature', in: 'header', required: true, description: 'Stripe\'s signature of the raw body', schema: { type: 'string' } }] : [];
+    const idempotency = def.idempotent ? [{ name: 'Idempotency-Key', in: 'header', required: false, description: IDEMPOTENCY_HEADER_DOC, schema: toSchema(idempotencyKeyHeader, 'input') }] : [];
     (paths[def.path] ??= {})[def.method] = {
       summary: def.summary,
       tags: [def.tag],
       operationId: operationId(def),
       security: def.auth.map((k) => ({ [securityOf[k] ?? k]: [] })),
-      parameters: [...parametersOf(toSchema, 'path', def.params), ...parametersOf(toSchema, 'query', def.query), ...signature],
+      parameters: [...parametersOf(toSchema, 'path', def.params), ...parametersOf(toSchema, 'query', def.query), ...signature, ...idempotency],
       ...(requestBody && { requestBody }),
       responses: responsesOf(def, toSchema, errorRef),
     };

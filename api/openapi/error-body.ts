@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { errorStatus, type ErrorCode } from '../../platform/errors';
+import { errorStatus, type ErrorCode, type ErrorDetail } from '../../platform/errors';
 
 /** The one error body of every route (api/middleware/errors.ts writes it). */
 export const errorBody = z.object({
@@ -22,6 +22,9 @@ export const errorBody = z.object({
   }],
 });
 
+// Compile-time tie: every detail the API sends (ErrorDetail) fits the documented schema.
+export const errorDetailsFitSpec: ErrorDetail extends z.infer<typeof errorBody>['error']['details'][number] ? true : never = true;
+
 /** What each error status means on this API; a route lists the ones it can answer. */
 export const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid input: `details` name each field (path) and why',
@@ -31,5 +34,6 @@ export const ERROR_DESCRIPTIONS: Record<number, string> = {
   409: 'Conflicts with the current state (see the message)',
   413: 'The request body is larger than MAX_BODY_BYTES',
   422: 'Stripe refused the request (the message says why)',
+  429: 'More requests per second than the key\'s or the account\'s budget; `Retry-After` says when to retry',
   503: 'A dependency (Stripe, Temporal, ClickHouse, Postgres) is unavailable or not configured; retry later',
 };

@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { Principal, PrincipalKind } from '../middleware/principal';
+import type { Budget } from '../middleware/rate-limit';
 
 /**
  * Every route is declared once as a RouteDef: the same zod schemas validate the request and
@@ -33,8 +34,14 @@ export interface RouteDef<P = any, Q = any, B = any> {
   body?: z.ZodType<B>;
   /** What the reference shows when validation is deliberately looser (events are checked one by one). */
   documentedBody?: z.ZodType;
+  /** Which request budget the route draws on (default `api`). */
+  budget?: Budget;
+  /** The account a service-key call acts for, named in its body: counted against that account's budget. */
+  limitedAccount?: (body: B) => string;
   /** Webhooks verify signatures on the exact bytes: they get the raw body as a Buffer. */
   rawBody?: boolean;
+  /** Create routes: honour an Idempotency-Key header (api/middleware/idempotency.ts). */
+  idempotent?: boolean;
   /** Success and error responses; an error status without a schema answers the Error body. */
   responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
   handler: (input: RouteInput<P, Q, B>) => Promise<RouteResult>;

@@ -3,8 +3,8 @@ import type { ApiDeps } from '../deps';
 import { defineRoute, type RouteDef } from '../openapi/route';
 import type { Authenticator } from '../middleware/authenticate';
 import { AppError, notFound } from '../../platform/errors';
-import { createAccount, getAccount, setAccountPlan } from '../../db/accounts';
-import { createApp } from '../../db/apps';
+import { createAccount, getAccount, listAccounts, setAccountPlan } from '../../db/accounts';
+import { addAppJwtSecret, createApp, getApp, revokeAppJwtSecret } from '../../db/apps';
 import { createKey, revokeKey } from '../../db/keys';
 import { getPlan, listPlans, upsertPlan } from '../../db/plans';
 import { startAccountProvisioning } from '../workflow-starts';
@@ -16,9 +16,10 @@ const tag = 'admin';
 
 export function adminRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] {
   const account = async (id: string) => (await getAccount(deps.db, id)) ?? Promise.reject(notFound('Account'));
+  const app = async (id: string) => (await getApp(deps.db, id)) ?? Promise.reject(notFound('App'));
   return [
     defineRoute({
-      method: 'post', path: '/admin/accounts', summary: 'Create an account; its API key is shown once', tag, auth: ['admin'],
+      method: 'post', path: '/admin/accounts', idempotent: true, summary: 'Create an account; its API key is shown once', tag, auth: ['admin'],
       body: s.createAccountBody,
       responses: { 201: { description: 'created', schema: z.object({ account: s.accountSchema, apiKey: z.string().describe('Shown once') }) }, 503: { description: 'Temporal is unavailable; nothing was created' } },
       handler: async ({ body }) => {
@@ -35,12 +36,21 @@ export function adminRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] {
       },
     }),
     defineRoute({
+      method: 'get', path: '/admin/accounts', summary: 'List accounts in id order, a page at a time (`after` = the last id of the previous page)', tag, auth: ['admin'],
+      query: s.listAccountsQuery,
+      responses: { 200: { description: 'one page; `nextAfter` is null on the last', schema: z.object({ accounts: z.array(s.accountSchema), nextAfter: z.string().nullable() }) } },
+      handler: async ({ query }) => {
+        const accounts = await listAccounts(deps.db, query);
+        return { status: 200, body: { accounts, nextAfter: accounts.length === query.limit ? accounts[accounts.length - 1]!.id : null } };
+      },
+    }),
+    defineRoute({
       method: 'get', path: '/admin/accounts/{accountId}', summary: 'Read an account', tag, auth: ['admin'], params: s.accountParams,
       responses: { 200: { description: 'the account', schema: z.object({ account: s.accountSchema }) } },
       handler: async ({ params }) => ({ status: 200, body: { account: await account(params.accountId) } }),
     }),
     defineRoute({
-      method: 'post', path: '/admin/accounts/{accountId}/keys', summary: 'Issue another API key for an account (rotation)', tag, auth: ['admin'], params: s.accountParams,
+      method: 'post', path: '/admin/accounts/{accountId}/keys', idempotent: true, summary: 'Issue another API key for an account (rotation)', tag, auth: ['admin'], params: s.accountParams,
       responses: { 201: { description: 'created', schema: s.keySchema } },
       handler: async ({ params }) => {
         await account(params.accountId);
@@ -58,14 +68,24 @@ export function adminRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] {
       },
     }),
     defineRoute({
-      method: 'post', path: '/admin/accounts/{accountId}/apps', summary: 'Create an app; its secret key and JWT secret are shown once', tag, auth: ['admin'],
+      method: 'post', path: '/admin/accounts/{accountId}/apps', idempotent: true, summary: 'Create an app; its secret key and JWT secret are shown once', tag, auth: ['admin'],
       params: s.accountParams, body: s.createAppBody,
-      responses: { 201: { description: 'created', schema: z.object({ app: s.appSchema, secretKey: z.string().describe('Shown once'), jwtSecret: z.string().describe('Shown once: signs end-user JWTs (HS256)') }) } },
+      responses: {
+        201: {
+          description: 'created',
+          schema: z.object({
+            app: s.appSchema, secretKey: z.string().describe('Shown once'), secretKeyId: z.string().describe('revoke it with DELETE /admin/keys/{keyId}'),
+            jwtSecret: z.string().describe('Shown once: signs end-user JWTs (HS256)'), jwtSecretId: z.string(),
+          }),
+        },
+      },
       handler: async ({ params, body }) => {
         await account(params.accountId);
         return { status: 201, body: await createApp(deps.db, { accountId: params.accountId, name: body.name }) };
       },
     }),
+    // Rotation is the operator's: a leaked app secret must not be able to rotate the app's
+    // credentials itself and revoke its owner's. Old and new stay valid until the old is revoked.
     defineRoute({
       method: 'post', path: '/admin/accounts/{accountId}/dashboard-tokens', summary: 'Mint a read-only dashboard token for an account (to embed /app)', tag, auth: ['admin'],
       params: s.accountParams, body: tokenBody,
@@ -76,7 +96,31 @@ export function adminRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] {
       },
     }),
     defineRoute({
-      method: 'post', path: '/admin/service-keys', summary: "Create a key for the platform's own services", tag, auth: ['admin'], body: s.createServiceKeyBody,
+      method: 'post', path: '/admin/apps/{appId}/secret-keys', summary: "Issue another secret key for an app (rotation; revoke the old one with DELETE /admin/keys/{keyId})", tag, auth: ['admin'],
+      params: s.appParams,
+      responses: { 201: { description: 'created; shown once', schema: s.keySchema } },
+      handler: async ({ params }) => {
+        const found = await app(params.appId);
+        return { status: 201, body: await createKey(deps.db, { kind: 'app_secret', accountId: found.accountId, appId: found.id, name: 'rotated' }) };
+      },
+    }),
+    defineRoute({
+      method: 'post', path: '/admin/apps/{appId}/jwt-secrets', summary: 'Issue another JWT secret for an app (rotation: tokens of either verify until one is revoked)', tag, auth: ['admin'],
+      params: s.appParams,
+      responses: { 201: { description: 'created; shown once', schema: s.jwtSecretSchema } },
+      handler: async ({ params }) => ({ status: 201, body: await addAppJwtSecret(deps.db, (await app(params.appId)).id) }),
+    }),
+    defineRoute({
+      method: 'delete', path: '/admin/apps/{appId}/jwt-secrets/{jwtSecretId}', summary: "Revoke one of an app's JWT secrets", tag, auth: ['admin'],
+      params: s.jwtSecretParams,
+      responses: { 204: { description: 'revoked' } },
+      handler: async ({ params }) => {
+        if (!(await revokeAppJwtSecret(deps.db, params.appId, params.jwtSecretId))) throw notFound('JWT secret');
+        return { status: 204 };
+      },
+    }),
+    defineRoute({
+      method: 'post', path: '/admin/service-keys', idempotent: true, summary: "Create a key for the platform's own services", tag, auth: ['admin'], body: s.createServiceKeyBody,
       responses: { 201: { description: 'created', schema: s.keySchema } },
       handler: async ({ body }) => ({ status: 201, body: await createKey(deps.db, { kind: 'service', name: body.name, scopes: body.scopes }) }),
     }),

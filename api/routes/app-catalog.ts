@@ -22,7 +22,7 @@ const nothingToChange = () => new AppError('validation_failed', 'The body names 
 export function appCatalogRoutes(deps: ApiDeps): RouteDef[] {
   return [
     defineRoute({
-      method: 'post', path: '/v1/{app_id}/billing/plans', summary: 'Create a plan', tag: 'app billing', auth: ['app'],
+      method: 'post', path: '/v1/{app_id}/billing/plans', idempotent: true, summary: 'Create a plan', tag: 'app billing', auth: ['app'],
       params: s.appParams, body: s.createPlanBody, responses: { 201: { description: 'the plan, with its Stripe Product and recurring Price', schema: planOut }, ...conflicts },
       handler: async ({ params, body, principal }) => {
         const app = await appOf(deps, principal, params.app_id);
@@ -52,7 +52,7 @@ export function appCatalogRoutes(deps: ApiDeps): RouteDef[] {
       },
     }),
     defineRoute({
-      method: 'post', path: '/v1/{app_id}/billing/products', summary: 'Create a product', tag: 'app billing', auth: ['app'],
+      method: 'post', path: '/v1/{app_id}/billing/products', idempotent: true, summary: 'Create a product', tag: 'app billing', auth: ['app'],
       params: s.appParams, body: s.createProductBody, responses: { 201: { description: 'the product, with its Stripe Product and one-time Price', schema: productOut }, ...conflicts },
       handler: async ({ params, body, principal }) => {
         const app = await appOf(deps, principal, params.app_id);

@@ -8,7 +8,7 @@ import { getAppPlan } from '../../db/app-plans';
 import { getAppProduct } from '../../db/app-products';
 import { currentAppSubscription } from '../../db/app-subscriptions';
 import { getOrder, isValidOrderCursor, listOrders } from '../../db/orders';
-import { appOf, customerOf, requireConnected } from '../app-billing-access';
+import { appOf, customerOf, requireCharges, requireConnected } from '../app-billing-access';
 import { cancelAppSubscription, startAppCheckout } from '../connect-starts';
 import * as s from './connect.schemas';
 
@@ -21,14 +21,14 @@ export function appCheckoutRoutes(deps: ApiDeps): RouteDef[] {
   const both = ['app', 'end_user'] as const;
   return [
     defineRoute({
-      method: 'post', path: '/v1/{app_id}/billing/subscribe', summary: 'Start subscription', tag: 'app billing', auth: [...both],
+      method: 'post', path: '/v1/{app_id}/billing/subscribe', idempotent: true, summary: 'Start subscription', tag: 'app billing', auth: [...both],
       params: s.appParams, body: s.subscribeBody, responses: { 200: { description: 'the Checkout Session URL', schema: s.checkoutResponse }, ...stripeErrors },
       handler: async ({ params, body, principal }) => {
         const app = await appOf(deps, principal, params.app_id);
         const customerId = customerOf(principal, body.customerId, 'body');
         const plan = await getAppPlan(deps.db, app.id, body.planId);
         if (!plan?.active) throw unknown('Plan', 'planId');
-        requireConnected(deps, app);
+        requireCharges(deps, app);
         const current = await currentAppSubscription(deps.db, app.id, customerId);
         if (current && LIVE_SUBSCRIPTION_STATUSES.includes(current.status)) throw conflict(`Customer ${customerId} already has subscription ${current.id} (${current.status})`);
         const { url, sessionId } = await startAppCheckout(deps, { kind: 'subscribe', appId: app.id, customerId, planId: plan.id, successUrl: body.successUrl, cancelUrl: body.cancelUrl });
@@ -61,14 +61,14 @@ export function appCheckoutRoutes(deps: ApiDeps): RouteDef[] {
       },
     }),
     defineRoute({
-      method: 'post', path: '/v1/{app_id}/billing/purchase', summary: 'Purchase a product', tag: 'app billing', auth: [...both],
+      method: 'post', path: '/v1/{app_id}/billing/purchase', idempotent: true, summary: 'Purchase a product', tag: 'app billing', auth: [...both],
       params: s.appParams, body: s.purchaseBody, responses: { 200: { description: 'the Checkout Session URL and the pending order', schema: s.checkoutResponse }, ...stripeErrors },
       handler: async ({ params, body, principal }) => {
         const app = await appOf(deps, principal, params.app_id);
         const customerId = customerOf(principal, body.customerId, 'body');
         const product = await getAppProduct(deps.db, app.id, body.productId);
         if (!product?.active) throw unknown('Product', 'productId');
-        requireConnected(deps, app);
+        requireCharges(deps, app);
         const result = await startAppCheckout(deps, {
           kind: 'purchase', appId: app.id, customerId, productId: product.id, quantity: body.quantity ?? 1, orderId: newId('ord'), successUrl: body.successUrl, cancelUrl: body.cancelUrl,
         });

@@ -7,6 +7,9 @@ import { strictBody } from '../openapi/route';
  * database nor Stripe.
  */
 const url = z.url();
+// Postgres text cannot hold NUL: refused here, before a workflow makes Stripe objects that
+// the database write would then orphan.
+const text = () => z.string().refine((v) => !v.includes('\u0000'), 'must not contain NUL (\\u0000)');
 // ISO 4217 codes the runtime knows; Stripe takes lowercase. A well-formed but unknown code
 // ("xyz") is a 400 here rather than a Stripe error later.
 const ISO_CURRENCIES = new Set(Intl.supportedValuesOf('currency').map((c) => c.toLowerCase()));
@@ -15,7 +18,7 @@ const currency = z.string().regex(/^[a-z]{3}$/, 'a lowercase ISO 4217 code such 
 // Stripe's unit_amount ceiling (eight digits in the smallest unit).
 const amount = z.number().int().nonnegative().max(99_999_999);
 // Stripe's metadata limits: 50 keys, keys up to 40 characters, values up to 500.
-const metadata = z.record(z.string().min(1).max(40), z.string().max(500)).refine((m) => Object.keys(m).length <= 50, 'at most 50 keys');
+const metadata = z.record(text().min(1).max(40), text().max(500)).refine((m) => Object.keys(m).length <= 50, 'at most 50 keys');
 
 export const appParams = z.object({ app_id: z.string().min(1) });
 export const planParams = appParams.extend({ plan_id: z.string().min(1) });
@@ -26,24 +29,24 @@ export const onboardBody = strictBody({ refreshUrl: url, returnUrl: url })
   .meta({ examples: [{ refreshUrl: 'https://app.example/connect/refresh', returnUrl: 'https://app.example/connect/done' }] });
 
 const planFields = strictBody({
-  name: z.string().min(1).max(200), description: z.string().max(2000).optional(),
+  name: text().min(1).max(200), description: text().max(2000).optional(),
   amount, currency, interval: z.enum(['day', 'week', 'month', 'year']),
-  features: z.array(z.string().min(1).max(80)).max(15).optional(),
+  features: z.array(text().min(1).max(80)).max(15).optional(),
 });
 export const createPlanBody = planFields.meta({ id: 'AppPlanInput', examples: [{ name: 'Plus', amount: 900, currency: 'usd', interval: 'month', features: ['Unlimited notes'] }] });
 export const updatePlanBody = planFields.partial().meta({ examples: [{ amount: 1200 }] });
 const productFields = strictBody({
-  name: z.string().min(1).max(200), description: z.string().max(2000).optional(),
+  name: text().min(1).max(200), description: text().max(2000).optional(),
   amount, currency, metadata: metadata.optional(),
 });
 export const createProductBody = productFields.meta({ id: 'AppProductInput', examples: [{ name: 'Theme pack', amount: 499, currency: 'usd' }] });
 export const updateProductBody = productFields.partial().meta({ examples: [{ name: 'Theme pack (2026)' }] });
 
-const customerId = z.string().min(1).optional().describe('Required with the app secret key (acting for that customer); ignored with an end-user JWT');
-export const subscribeBody = strictBody({ planId: z.string().min(1), customerId, successUrl: url, cancelUrl: url })
+const customerId = text().min(1).optional().describe('Required with the app secret key (acting for that customer); ignored with an end-user JWT');
+export const subscribeBody = strictBody({ planId: text().min(1), customerId, successUrl: url, cancelUrl: url })
   .meta({ examples: [{ planId: 'plan_4kq', customerId: 'user_42', successUrl: 'https://app.example/ok', cancelUrl: 'https://app.example/no' }] });
 export const cancelBody = strictBody({ customerId }).meta({ examples: [{ customerId: 'user_42' }] });
-export const purchaseBody = strictBody({ productId: z.string().min(1), quantity: z.number().int().min(1).max(100).optional(), customerId, successUrl: url, cancelUrl: url })
+export const purchaseBody = strictBody({ productId: text().min(1), quantity: z.number().int().min(1).max(100).optional(), customerId, successUrl: url, cancelUrl: url })
   .meta({ examples: [{ productId: 'prod_7ya', quantity: 1, customerId: 'user_42', successUrl: 'https://app.example/ok', cancelUrl: 'https://app.example/no' }] });
 export const customerQuery = z.object({ customerId });
 export const ordersQuery = customerQuery.extend({ cursor: z.string().optional().describe('nextCursor of the previous page'), limit: z.coerce.number().int().min(1).max(100).default(20) });

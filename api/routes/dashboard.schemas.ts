@@ -3,6 +3,7 @@ import { METERS } from '../../platform/meters';
 import { isValidTimeZone } from '../../metering/timezone';
 import { strictBody } from '../openapi/route';
 import { DASHBOARD_TOKEN_MAX_SECONDS } from '../dashboard-tokens';
+import { overageStatus, spendCapSchema } from './overage.schemas';
 
 export const MAX_RANGE_DAYS = 366;
 const dayNumber = (d: string) => Date.parse(`${d}T00:00:00Z`) / 86_400_000;
@@ -67,6 +68,8 @@ export const billingResponse = z.object({
   usage: z.record(z.enum(METERS), meterUsage),
   subscription: platformSubscriptionSchema.nullable().describe('null on the free plan'),
   alerts: z.array(alertSchema).describe('Alerts raised in this period'),
+  overage: z.record(z.string(), overageStatus).describe('per meter with an overage price: metered vs reported overage this period'),
+  spendCap: spendCapSchema.nullable().describe('null: no cap on overage spend'),
 }).meta({
   id: 'BillingOverview',
   examples: [{
@@ -80,6 +83,8 @@ export const billingResponse = z.object({
     },
     subscription: null,
     alerts: [{ id: 'alrt_5k2', meter: 'lambda_invocations', threshold: 80, used: 850, limit: 1000, createdAt: '2026-11-20T08:15:00.000Z' }],
+    overage: {},
+    spendCap: null,
   }],
 });
 

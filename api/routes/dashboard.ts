@@ -11,6 +11,8 @@ import { openAlerts } from '../../metering/alerts';
 import { METERS } from '../../platform/meters';
 import { addDays, daysBetween, localDate } from '../../metering/timezone';
 import { requireAccount } from '../tenancy';
+import { getSpendCap } from '../../db/spend-caps';
+import { overageStatus } from './overage';
 import * as s from './dashboard.schemas';
 import type { Authenticator } from '../middleware/authenticate';
 import { mintDashboardToken } from './dashboard-token-route';
@@ -61,6 +63,8 @@ export function dashboardRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] 
             usage,
             subscription: await currentSubscription(deps.db, account.id),
             alerts,
+            overage: await overageStatus(deps, account, plan, used),
+            spendCap: await getSpendCap(deps.db, account.id).then((c) => (c === null ? null : { maxCents: Number(c) })),
           },
         };
       },

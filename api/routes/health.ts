@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { ApiDeps } from '../deps';
 import { defineRoute, type RouteDef } from '../openapi/route';
-import { renderMetrics } from '../middleware/metrics';
 import { errorBody } from '../openapi/error-body';
+import { registry } from '../../platform/metrics';
 
 const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T | false> =>
   Promise.race([p, new Promise<false>((resolve) => setTimeout(() => resolve(false), ms).unref())]);
@@ -43,8 +43,8 @@ export function healthRoutes(deps: ApiDeps): RouteDef[] {
     }),
     defineRoute({
       method: 'get', path: '/metrics', summary: 'Prometheus metrics', tag: 'operations', auth: [],
-      responses: { 200: { description: 'Prometheus text exposition format', contentType: 'text/plain; version=0.0.4' } },
-      handler: async ({ ctx }) => { ctx.type = 'text/plain; version=0.0.4'; return { status: 200, body: renderMetrics() }; },
+      responses: { 200: { description: 'Prometheus text exposition format', contentType: registry.contentType } },
+      handler: async ({ ctx }) => { ctx.type = registry.contentType; return { status: 200, body: await registry.metrics() }; },
     }),
   ];
 }

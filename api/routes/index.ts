@@ -9,6 +9,7 @@ import { appCheckoutRoutes } from './app-checkout';
 import { connectRoutes } from './connect';
 import { platformBillingRoutes } from './platform-billing';
 import { usageRoutes } from './usage';
+import { overageRoutes } from './overage';
 
 /** Every route of the API, in the order /openapi.json lists them. */
 export const allRoutes = (deps: ApiDeps, auth: Authenticator): RouteDef[] => [
@@ -17,6 +18,7 @@ export const allRoutes = (deps: ApiDeps, auth: Authenticator): RouteDef[] => [
   ...usageRoutes(deps),
   ...dashboardRoutes(deps, auth),
   ...platformBillingRoutes(deps),
+  ...overageRoutes(deps),
   ...connectRoutes(deps),
   ...appCatalogRoutes(deps),
   ...appCheckoutRoutes(deps),

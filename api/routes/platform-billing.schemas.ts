@@ -1,3 +1,4 @@
+import { idempotencyKeyHeader } from '../middleware/idempotency';
 import { z } from 'zod';
 import { strictBody } from '../openapi/route';
 
@@ -10,8 +11,8 @@ export const checkoutBody = strictBody({
 export const portalBody = strictBody({ returnUrl: url.describe('Where the portal\'s back link goes') })
   .meta({ examples: [{ returnUrl: 'https://console.example/billing' }] });
 
-/** Idempotency-Key header: becomes part of a workflow id, so only id-safe characters. */
-export const idempotencyKey = z.string().regex(/^[A-Za-z0-9._:-]{1,200}$/, '1 to 200 characters of A-Z a-z 0-9 . _ : -').optional();
+/** Idempotency-Key header: becomes part of a workflow id (the middleware checked it already). */
+export const idempotencyKey = idempotencyKeyHeader.optional();
 
 export const checkoutResponse = z.object({
   checkoutId: z.string(),

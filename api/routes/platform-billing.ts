@@ -22,7 +22,7 @@ export function platformBillingRoutes(deps: ApiDeps): RouteDef[] {
   });
   return [
     defineRoute({
-      method: 'post', path: '/dashboard/billing/checkout', summary: 'Start upgrade checkout (Idempotency-Key header optional)', tag: 'dashboard', auth: ['account'],
+      method: 'post', path: '/dashboard/billing/checkout', idempotent: true, summary: 'Start upgrade checkout (Idempotency-Key header optional)', tag: 'dashboard', auth: ['account'],
       body: s.checkoutBody,
       responses: { 200: { description: 'the Checkout Session URL (or the plan changed in place)', schema: s.checkoutResponse }, 404: { description: 'no such plan' }, 409: { description: 'the plan is free, not sold through Stripe, or already subscribed' }, 422: { description: 'Stripe refused the checkout' }, 503: { description: 'Stripe is not configured or unavailable' } },
       handler: async ({ body, principal, ctx }) => {

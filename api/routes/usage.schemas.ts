@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { strictBody } from '../openapi/route';
 import { METERS } from '../../platform/meters';
-import { MAX_BATCH, DEDUPE_WINDOW_DAYS, usageBatchSchema, usageEventSchema } from '../../metering/events';
-import { MAX_FRACTION_DIGITS } from '../../metering/decimal';
+import { MAX_BATCH, MAX_VALUE, DEDUPE_WINDOW_DAYS, usageBatchSchema, usageEventSchema } from '../../metering/events';
+import { MAX_FRACTION_DIGITS, fractionDigits } from '../../metering/decimal';
+import { DEFAULT_RESERVATION_TTL_S, MAX_RESERVATION_TTL_S } from '../../metering/limits';
 
 /** Validated as a batch of anything: each event is checked on its own (metering/events.ts). */
 export const ingestBody = usageBatchSchema;
@@ -47,15 +48,34 @@ export const ingestResponse = z.object({
   examples: [{ accepted: 1, duplicates: 0, rejected: [{ index: 1, code: 'too_old', message: 'timestamp is more than 35 days old' }] }],
 });
 
+const usageAmount = z.number().finite().nonnegative().max(MAX_VALUE)
+  .refine((v) => fractionDigits(v) <= MAX_FRACTION_DIGITS, `at most ${MAX_FRACTION_DIGITS} decimal places`);
+
 export const checkBody = strictBody({
   accountId: z.string().min(1),
   meter: z.enum(METERS),
-  amount: z.number().finite().nonnegative().describe('How much more the caller is about to use'),
-  reserve: z.boolean().optional().describe('Default true: an allowed amount is reserved (counted). false: only ask'),
-}).meta({ id: 'LimitCheck', examples: [{ accountId: 'acct_9n2k', meter: 'ai_tokens', amount: 500 }] });
+  amount: usageAmount.describe('How much more the caller is about to use'),
+  reserve: z.boolean().optional().describe('false: only ask, admit nothing. Default true: an allowed amount of a limited counter is reserved'),
+  ttlSeconds: z.number().int().min(1).max(MAX_RESERVATION_TTL_S).optional()
+    .describe(`How long the reservation holds its units unless committed, released or settled by its usage event (default ${DEFAULT_RESERVATION_TTL_S})`),
+}).meta({ id: 'LimitCheck', examples: [{ accountId: 'acct_9n2k', meter: 'ai_tokens', amount: 500, ttlSeconds: 60 }] });
 
 export const checkResponse = z.object({
-  allowed: z.boolean(), used: z.number().describe('Used this billing period, with what this check admitted'),
-  limit: z.number().nullable().describe('null: the plan has no limit on this meter'), remaining: z.number().nullable(),
+  allowed: z.boolean(),
+  used: z.number().describe('Metered usage of the period (lags ingestion by at most 1 s) plus the units held by open reservations'),
+  limit: z.number().nullable().describe('null: the plan has no limit on this meter'),
+  remaining: z.number().nullable().describe('limit - used, at least 0; null without a limit'),
   mode: z.enum(['hard', 'soft', 'none']).describe('hard: denied once reached; soft: allowed, overage counted'),
-}).meta({ id: 'LimitDecision', examples: [{ allowed: true, used: 2500, limit: 10000, remaining: 7500, mode: 'hard' }] });
+  reservationId: z.string().optional().describe('When the amount was reserved: send the usage event with this id to settle it, or commit / release it'),
+  expiresAt: z.string().optional().describe('When the reservation frees its units if nothing settles it'),
+}).meta({
+  id: 'LimitDecision',
+  examples: [{ allowed: true, used: 2500, limit: 10000, remaining: 7500, mode: 'hard', reservationId: 'rsv_2b7c9e', expiresAt: '2026-11-26T10:01:00.000Z' }],
+});
+
+export const reservationParams = z.object({ reservationId: z.string().min(1).max(64) });
+export const commitBody = strictBody({ amount: usageAmount.describe('The amount actually used, at most the reserved amount') })
+  .meta({ examples: [{ amount: 420 }] });
+export const reservationResponse = z.object({
+  reservationId: z.string(), status: z.enum(['committed', 'released']), amount: z.number(), expiresAt: z.string(),
+}).meta({ id: 'Reservation', examples: [{ reservationId: 'rsv_2b7c9e', status: 'committed', amount: 420, expiresAt: '2026-11-26T10:01:00.000Z' }] });

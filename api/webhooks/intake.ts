@@ -5,6 +5,7 @@ import type { ApiDeps } from '../deps';
 import type { RouteResult } from '../openapi/route';
 import { AppError } from '../../platform/errors';
 import { recordStripeEvent } from '../../db/stripe-events';
+import { stripeWebhookEvents } from '../../platform/metrics';
 import { StripeObjectId } from '../../workflows/search-attributes';
 
 /** Stripe's own default: a signed request older than five minutes is a replay, not a delivery. */
@@ -28,14 +29,20 @@ export interface WebhookIntakeOptions {
  */
 export function createWebhookIntake(deps: Pick<ApiDeps, 'db' | 'temporal' | 'config'>, opts: WebhookIntakeOptions) {
   const handled = new Set(opts.handledTypes);
+  const endpoint = opts.secretName === 'STRIPE_WEBHOOK_SECRET' ? 'platform' : 'connect';
+  const count = (type: string, outcome: string) => stripeWebhookEvents.labels(endpoint, type, outcome).inc();
   return async (raw: Buffer, signature: string | undefined): Promise<RouteResult> => {
     const secret = opts.secret();
     if (!secret) throw new AppError('unavailable', `Stripe webhooks are not configured: ${opts.secretName} is unset`);
-    if (!signature) throw new AppError('bad_request', 'Missing Stripe-Signature header');
+    if (!signature) {
+      count('unverified', 'invalid_signature');
+      throw new AppError('bad_request', 'Missing Stripe-Signature header');
+    }
     let event: Stripe.Event;
     try {
       event = Stripe.webhooks.constructEvent(raw, signature, secret, SIGNATURE_TOLERANCE_S);
     } catch (err) {
+      count('unverified', 'invalid_signature');
       throw new AppError('bad_request', `Invalid Stripe signature: ${(err as Error).message}`, [{ path: ['header', 'stripe-signature'], message: 'signature verification failed' }]);
     }
     const isHandled = handled.has(event.type);
@@ -44,7 +51,15 @@ export function createWebhookIntake(deps: Pick<ApiDeps, 'db' | 'temporal' | 'con
     });
     // Started on every delivery, not only the first: if Temporal was down for the first one,
     // Stripe's retry is what gets the event processed.
-    if (isHandled) await startOnce(deps, opts.workflow, event);
+    if (isHandled) {
+      try {
+        await startOnce(deps, opts.workflow, event);
+      } catch (err) {
+        count(event.type, 'start_failed');
+        throw err;
+      }
+    }
+    count(event.type, !isHandled ? 'ignored' : fresh ? 'handled' : 'duplicate');
     return { status: 200, body: { received: true, duplicate: !fresh, handled: isHandled } };
   };
 }

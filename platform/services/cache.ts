@@ -1,13 +1,14 @@
-// Where machine-wide, reusable artefacts (Go-built tools) live. Kept outside
-// the clone so a fresh clone / `git clean` does not cost a 4-minute rebuild.
+// Where machine-wide, reusable artefacts (tool binaries, the workflow bundle) live. Kept
+// outside the clone so a fresh clone / `git clean` downloads or builds nothing again.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { loadToolsConfig } from '../config';
 
 export function cacheDir(): string {
-  // The only env var this module reads: lets CI point at a persistent volume.
-  return process.env['TOLLBOOTH_CACHE'] ?? path.join(os.homedir(), '.cache', 'tollbooth');
+  // TOLLBOOTH_CACHE lets CI point at a persistent volume.
+  return path.resolve(loadToolsConfig().TOLLBOOTH_CACHE ?? path.join(os.homedir(), '.cache', 'tollbooth'));
 }
 
 export function binDir(): string {

@@ -1,26 +1,21 @@
-// Go-built dev tools (Temporal CLI, stripe-mock), pinned and cached outside
-// the clone. Resolution order: env override, PATH, cache, else `go install`.
+// Tools built with `go install`, pinned and cached outside the clone: stripe-mock, and the
+// Temporal CLI when no release binary can be had (temporal-cli.ts). Resolution order for
+// each: env override, PATH, cache, else `go install`.
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { loadToolsConfig } from '../config';
 import { binDir, withCacheLock } from './cache';
 
-interface GoTool {
+export interface GoTool {
   name: string;
   pkg: string;
   module: string;
   version: string;
-  envVar: string;
+  envVar: 'TEMPORAL_CLI' | 'STRIPE_MOCK_BIN';
 }
 
-const TEMPORAL: GoTool = {
-  name: 'temporal',
-  pkg: 'github.com/temporalio/cli/cmd/temporal',
-  module: 'github.com/temporalio/cli',
-  version: 'v1.5.1',
-  envVar: 'TEMPORAL_CLI',
-};
 const STRIPE_MOCK: GoTool = {
   name: 'stripe-mock',
   pkg: 'github.com/stripe/stripe-mock',
@@ -29,17 +24,12 @@ const STRIPE_MOCK: GoTool = {
   envVar: 'STRIPE_MOCK_BIN',
 };
 
-export const ensureTemporalCli = (): Promise<string> => ensureGoTool(TEMPORAL);
-export const ensureStripeMock = (): Promise<string> => ensureGoTool(STRIPE_MOCK);
+export const ensureStripeMock = (): Promise<string> =>
+  once(STRIPE_MOCK.name, async () => findOverrideOrOnPath(STRIPE_MOCK.envVar, STRIPE_MOCK.name) ?? goInstalled(STRIPE_MOCK));
 
-// The one place this module reads the environment.
-function toolEnv(envVar: string): { override: string | undefined; pathDirs: string[]; env: NodeJS.ProcessEnv } {
-  const pathDirs = (process.env['PATH'] ?? '').split(path.delimiter).filter(Boolean);
-  return { override: process.env[envVar] || undefined, pathDirs, env: { ...process.env } };
-}
+export const toolLog = (msg: string): void => void process.stderr.write(`[tollbooth tools] ${msg}\n`);
 
-const log = (msg: string): void => void process.stderr.write(`[tollbooth tools] ${msg}\n`);
-const isExecutable = (file: string): boolean => {
+export const isExecutable = (file: string): boolean => {
   try {
     fs.accessSync(file, fs.constants.X_OK);
     return fs.statSync(file).isFile();
@@ -48,26 +38,34 @@ const isExecutable = (file: string): boolean => {
   }
 };
 
+/** The env override (which must then be executable), else the tool on PATH, else undefined. */
+export function findOverrideOrOnPath(envVar: GoTool['envVar'], name: string): string | undefined {
+  const tools = loadToolsConfig();
+  const override = tools[envVar];
+  if (override) {
+    if (!isExecutable(override)) throw new Error(`${envVar}=${override} is not an executable file`);
+    return override;
+  }
+  return findOnPath(name);
+}
+
+export const findOnPath = (name: string): string | undefined => pathDirs().map((d) => path.join(d, name)).find(isExecutable);
+const pathDirs = (): string[] => loadToolsConfig().PATH.split(path.delimiter).filter(Boolean);
+
 const inFlight = new Map<string, Promise<string>>(); // dedupe callers in this process
-function ensureGoTool(tool: GoTool): Promise<string> {
-  let p = inFlight.get(tool.name);
+export function once(name: string, resolve: () => Promise<string>): Promise<string> {
+  let p = inFlight.get(name);
   if (!p) {
-    p = resolveTool(tool);
-    inFlight.set(tool.name, p);
-    p.catch(() => inFlight.delete(tool.name));
+    p = resolve();
+    inFlight.set(name, p);
+    p.catch(() => inFlight.delete(name));
   }
   return p;
 }
 
-async function resolveTool(tool: GoTool): Promise<string> {
-  const { override, pathDirs, env } = toolEnv(tool.envVar);
-  if (override) {
-    if (!isExecutable(override)) throw new Error(`${tool.envVar}=${override} is not an executable file`);
-    return override;
-  }
-  const onPath = pathDirs.map((d) => path.join(d, tool.name)).find(isExecutable);
-  if (onPath) return onPath;
-  const goBin = [...pathDirs.map((d) => path.join(d, 'go')), '/usr/local/go/bin/go'].find(isExecutable);
+/** The cached build of the pinned version, building it with `go install` when missing. */
+export async function goInstalled(tool: GoTool): Promise<string> {
+  const goBin = [...pathDirs().map((d) => path.join(d, 'go')), '/usr/local/go/bin/go'].find(isExecutable);
   const cached = path.join(binDir(), tool.name);
   if (await isCurrent(tool, cached, goBin)) return cached;
   if (!goBin) throw new Error(`${tool.name} not found and no Go toolchain to build it; set ${tool.envVar}`);
@@ -76,12 +74,12 @@ async function resolveTool(tool: GoTool): Promise<string> {
     if (await isCurrent(tool, cached, goBin)) return cached;
     fs.mkdirSync(binDir(), { recursive: true });
     const tmpBin = fs.mkdtempSync(path.join(binDir(), `.build-${tool.name}-`));
-    log(`building ${tool.pkg}@${tool.version} (a cold build takes minutes)...`);
+    toolLog(`building ${tool.pkg}@${tool.version} (a cold build takes minutes)...`);
     const t0 = Date.now();
     // GOMODCACHE/GOCACHE stay at Go's defaults (~/go, ~/.cache), outside the clone.
     try {
       const go = spawn(goBin, ['install', `${tool.pkg}@${tool.version}`], {
-        env: { ...env, GOBIN: tmpBin },
+        env: { ...process.env, GOBIN: tmpBin },
         stdio: ['ignore', 2, 2],
       });
       const code = await new Promise<number | null>((res, rej) => go.once('error', rej).once('exit', res));
@@ -91,7 +89,7 @@ async function resolveTool(tool: GoTool): Promise<string> {
     } finally {
       fs.rmSync(tmpBin, { recursive: true, force: true });
     }
-    log(`built ${cached} in ${Math.round((Date.now() - t0) / 1000)} s`);
+    toolLog(`built ${cached} in ${Math.round((Date.now() - t0) / 1000)} s`);
     return cached;
   });
 }

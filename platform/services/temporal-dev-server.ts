@@ -1,4 +1,4 @@
-// `temporal server start-dev` (Temporal CLI, pinned v1.5.1) on free ports.
+// `temporal server start-dev` (the Temporal CLI of temporal-cli.ts) on free ports.
 import { Connection } from '@temporalio/client';
 import path from 'node:path';
 import { spawnService } from './child';

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { call, type Reply } from '../helpers/http';
 import { createAccount } from '../helpers/factories';
@@ -119,5 +120,31 @@ describe('nothing half-written', () => {
     const before = await count('accounts');
     expectError(await postAccount({ body: { name: 'Acme', email: 'not-an-email' } }), 400);
     expect(await count('accounts')).toBe(before);
+  });
+});
+
+/** fetch refuses TRACE, so methods go through node:http as any client could send them. */
+function send(method: string, path: string): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${stack.url}${path}`, { method }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (c: string) => { text += c; }).on('end', () => {
+        const headers = new Headers(Object.entries(res.headers).map(([k, v]) => [k, String(v)] as [string, string]));
+        resolve({ status: res.statusCode!, body: text ? JSON.parse(text) : undefined, headers });
+      });
+    });
+    req.on('error', reject).end();
+  });
+}
+
+describe('methods a route does not serve', () => {
+  it.each(['TRACE', 'QUERY', 'PATCH', 'DELETE'])('%s on a known path → 405 JSON error with Allow', async (method) => {
+    const reply = await send(method, '/healthz');
+    expectError(reply, 405, 'method_not_allowed');
+    expect(reply.headers.get('allow')?.split(/,\s*/).sort()).toEqual(['GET', 'HEAD']);
+  });
+
+  it('a method on an unknown path is still a 404', async () => {
+    expectError(await send('TRACE', '/nowhere'), 404, 'not_found');
   });
 });

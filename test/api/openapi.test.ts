@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestStack, type TestStack } from '../helpers/stack';
+import Ajv2020 from 'ajv/dist/2020';
 import { call } from '../helpers/http';
 
 /** The user's own API table, copied verbatim from shared/seed: every path and parameter must exist. */
@@ -47,5 +48,24 @@ describe('GET /openapi.json', () => {
     const docs = await call(stack.url, 'GET', '/docs');
     expect(docs.status).toBe(200);
     expect(docs.headers.get('content-type')).toMatch(/text\/html/);
+  });
+
+  it('documents an error schema that accepts the errors actually sent', async () => {
+    const schema = spec.paths['/admin/accounts'].post.responses.default.content['application/json'].schema;
+    const validate = new Ajv2020({ strict: false }).compile(schema);
+    const admin = { token: stack.adminToken };
+    const errors = [
+      await call(stack.url, 'POST', '/admin/accounts', { ...admin, body: { name: 123, extra: true } }),
+      await call(stack.url, 'POST', '/admin/accounts', { ...admin, raw: '{"name":', headers: { 'content-type': 'application/json' } }),
+      await call(stack.url, 'POST', '/admin/accounts', { ...admin, raw: Buffer.from([0x7b, 0xff, 0x7d]) }),
+      await call(stack.url, 'GET', '/dashboard/usage?startDate=nope', { token: 'tb_acct_unknown' }),
+      await call(stack.url, 'GET', '/nowhere'),
+    ];
+    expect(errors.map((e) => e.status)).toEqual([400, 400, 400, 401, 404]);
+    // The zod 400 carries details[].code: the strict schema must allow it.
+    expect(errors[0]!.body.error.details[0]).toHaveProperty('code');
+    for (const e of errors) {
+      expect({ body: e.body, valid: validate(e.body), errors: validate.errors ?? null }).toEqual({ body: e.body, valid: true, errors: null });
+    }
   });
 });

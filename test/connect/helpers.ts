@@ -3,6 +3,7 @@ import Stripe from 'stripe';
 import { call, type Reply } from '../helpers/http';
 import type { TestStack } from '../helpers/stack';
 import { createAccount, createApp } from '../helpers/factories';
+import { eventually } from '../helpers/eventually';
 
 export const CONNECT_SECRET = 'whsec_connect_test_secret';
 export const PLATFORM_SECRET = 'whsec_platform_test_secret_for_connect';
@@ -20,11 +21,25 @@ export async function newApp(stack: TestStack, name = 'App') {
   return { accountId, ...(await createApp(stack, accountId, name)) };
 }
 
-/** Onboards an app and returns its connected account id. */
-export async function onboard(stack: TestStack, app: { appId: string; secretKey: string }): Promise<string> {
+/**
+ * Onboards an app and returns its connected account id. Unless `charges: false`, Stripe then
+ * reports the account able to take payments (account.updated), as it does once onboarding is done.
+ */
+export async function onboard(stack: TestStack, app: { appId: string; secretKey: string }, opts: { charges?: boolean } = {}): Promise<string> {
   const r = await call(stack.url, 'POST', `/v1/${app.appId}/billing/connect/onboard`, { token: app.secretKey, body: LINK_URLS });
   if (r.status !== 200) throw new Error(`onboard: ${r.status} ${JSON.stringify(r.body)}`);
-  return r.body.stripeAccountId;
+  const account: string = r.body.stripeAccountId;
+  if (opts.charges !== false) await setCharges(stack, account, true);
+  return account;
+}
+
+/** Delivers account.updated for a connected account and waits until it is applied. */
+export async function setCharges(stack: TestStack, account: string, chargesEnabled: boolean, created = nowS()): Promise<string> {
+  const event = connectEvent('account.updated', account, { id: account, object: 'account', charges_enabled: chargesEnabled, payouts_enabled: chargesEnabled }, created);
+  const r = await deliverConnect(stack, event);
+  if (r.status !== 200) throw new Error(`account.updated: ${r.status} ${JSON.stringify(r.body)}`);
+  await eventually('account.updated processed', async () => ['applied', 'stale'].includes((await outcomeOf(stack, event.id)) ?? ''));
+  return event.id;
 }
 
 /** A Connect event: as Stripe sends it for a connected account, with `account` set. */
@@ -44,7 +59,7 @@ export function deliverConnect(stack: TestStack, event: object, secret = CONNECT
 export const outcomeOf = async (stack: TestStack, eventId: string) =>
   (await stack.deps.db.query('SELECT outcome FROM stripe_events WHERE id = $1', [eventId])).rows[0]?.outcome as string | undefined;
 
-export { eventually } from '../helpers/eventually';
+export { eventually };
 
 /** Row counts of every app-billing table: an invalid write must leave them all unchanged. */
 export async function counts(stack: TestStack) {

@@ -1,7 +1,7 @@
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { call } from '../helpers/http';
 import { endUserToken } from '../helpers/factories';
-import { LINK_URLS, connectStack, newApp } from './helpers';
+import { LINK_URLS, URLS, connectStack, newApp, onboard, setCharges, nowS } from './helpers';
 
 let stack: TestStack;
 beforeAll(async () => { stack = await startTestStack(connectStack); });
@@ -70,5 +70,33 @@ describe('without Stripe configured', () => {
     } finally {
       await bare.close();
     }
+  });
+
+  it('sells only while Stripe has charges enabled on the connected account: account.updated decides, newest first', async () => {
+    const app = await newApp(stack, 'Charges');
+    const acct = await onboard(stack, app, { charges: false });
+    const api = (path: string, body: unknown) => call(stack.url, 'POST', `/v1/${app.appId}/billing/${path}`, { token: app.secretKey, body });
+    const { plan } = (await api('plans', { name: 'P', amount: 500, currency: 'usd', interval: 'month' })).body;
+    const { product } = (await api('products', { name: 'T', amount: 300, currency: 'usd' })).body;
+    const subscribe = () => api('subscribe', { planId: plan.id, customerId: 'cus_charges', ...URLS });
+    const purchase = () => api('purchase', { productId: product.id, customerId: 'cus_charges', ...URLS });
+
+    // Onboarding started, charges not enabled yet: a clear 409, nothing sold.
+    for (const r of [await subscribe(), await purchase()]) {
+      expect(r.status).toBe(409);
+      expect(r.body.error.message).toMatch(/cannot take payments.*charges/);
+    }
+    const t = nowS();
+    await setCharges(stack, acct, true, t);
+    expect((await subscribe()).status).toBe(200);
+    expect((await purchase()).status).toBe(200);
+    // Stripe takes charges away (e.g. verification due): selling stops.
+    await setCharges(stack, acct, false, t + 2);
+    expect((await purchase()).status).toBe(409);
+    // A late, older "enabled" event does not turn it back on.
+    await setCharges(stack, acct, true, t + 1);
+    expect((await subscribe()).status).toBe(409);
+    await setCharges(stack, acct, true, t + 3);
+    expect((await purchase()).status).toBe(200);
   });
 });

@@ -94,6 +94,69 @@ describe('subscribe, subscription, cancel', () => {
     expect(state.seen).toHaveLength(4);
   });
 
+  it('a failed first invoice leaves the subscription incomplete (as Stripe has it), not past_due; paying it activates', async () => {
+    const subscriptionId = rid('sub');
+    const t = nowS();
+    const first = invoice('invoice.payment_failed', 'cus_first_fail', subscriptionId, t);
+    (first.data.object as Record<string, unknown>).billing_reason = 'subscription_create';
+    await deliverConnect(stack, first);
+    await eventually('first invoice failure applied', async () => (await outcomeOf(stack, first.id)) === 'applied');
+    const sub = await subscriptionOf('cus_first_fail');
+    expect(sub).toMatchObject({ id: subscriptionId, status: 'incomplete' });
+    // Not live: the customer may start a new checkout.
+    expect((await api('POST', 'subscribe', app.secretKey, { planId: plan.id, customerId: 'cus_first_fail', ...URLS })).status).toBe(200);
+    await deliverConnect(stack, invoice('invoice.payment_succeeded', 'cus_first_fail', subscriptionId, t + 1));
+    await eventually('active', async () => (await subscriptionOf('cus_first_fail')).status === 'active');
+  });
+
+  it('two concurrent subscribes of one customer without a key: one session stays payable; a second paid one is cancelled', async () => {
+    const { plan: other } = (await api('POST', 'plans', app.secretKey, { name: 'Other', amount: 2000, currency: 'usd', interval: 'month' })).body;
+    const replies = await Promise.all([
+      api('POST', 'subscribe', app.secretKey, { planId: plan.id, customerId: 'cus_two_tabs', ...URLS }),
+      api('POST', 'subscribe', app.secretKey, { planId: other.id, customerId: 'cus_two_tabs', ...URLS }),
+    ]);
+    const ok = replies.filter((r) => r.status === 200);
+    expect(ok.length).toBeGreaterThanOrEqual(1);
+    for (const r of replies.filter((x) => x.status !== 200)) expect(r).toMatchObject({ status: 409, body: { error: { message: expect.stringMatching(/newer checkout/) } } });
+    // The slot holds one of the sessions handed out; any other was expired on Stripe.
+    const slot = (await stack.deps.db.query('SELECT session_id FROM checkout_slots WHERE owner = $1', [`app:${app.appId}:cus_two_tabs`])).rows;
+    expect(slot).toHaveLength(1);
+    expect(ok.map((r) => r.body.sessionId)).toContain(slot[0].session_id);
+
+    // Both sessions paid anyway (the first before it could be expired): the later subscription goes.
+    const first = await subscribed('cus_two_tabs');
+    const second = rid('sub');
+    await deliverConnect(stack, completed('cus_two_tabs', second, nowS() - 50));
+    const rows = await eventually('later one cancelled', async () => {
+      const r = (await stack.deps.db.query('SELECT id, status FROM app_subscriptions WHERE app_id = $1 AND customer_id = $2 ORDER BY created_at', [app.appId, 'cus_two_tabs'])).rows;
+      return r.length === 2 && r[1].status === 'canceled' && r;
+    });
+    expect(rows).toEqual([{ id: first, status: 'active' }, { id: second, status: 'canceled' }]);
+    expect((await subscriptionOf('cus_two_tabs')).id).toBe(first);
+  });
+
+  it('same-second subscription events: the tie is settled by re-reading the subscription from Stripe', async () => {
+    const subscriptionId = await subscribed('cus_tie');
+    const t = nowS() + 5;
+    const sub = (status: string) => connectEvent('customer.subscription.updated', acct, {
+      id: subscriptionId, object: 'subscription', status, cancel_at_period_end: false, metadata: { customerId: 'cus_tie', planId: plan.id },
+      items: { object: 'list', data: [{ id: rid('si'), object: 'subscription_item', price: { id: plan.stripePriceId, object: 'price' } }] },
+    }, t);
+    const first = sub('active');
+    await deliverConnect(stack, first);
+    await eventually('first applied', async () => (await outcomeOf(stack, first.id)) === 'applied');
+    // Same second, arriving later: arrival order alone would make it past_due. Stripe (here
+    // stripe-mock, whose subscription is always `active`) is asked instead, and its answer wins.
+    const second = sub('past_due');
+    await deliverConnect(stack, second);
+    await eventually('second handled', async () => (await outcomeOf(stack, second.id)) === 'applied');
+    expect((await subscriptionOf('cus_tie')).status).toBe('active');
+    // One second later there is no tie: the event's own state applies.
+    const later = connectEvent('customer.subscription.updated', acct, { ...(second.data.object as object), status: 'past_due' }, t + 1);
+    await deliverConnect(stack, later);
+    await eventually('past_due', async () => (await subscriptionOf('cus_tie')).status === 'past_due');
+  });
+
   it('customer.subscription.updated on an archived price keeps the plan; .deleted cancels', async () => {
     const subscriptionId = await subscribed('cus_life');
     const oldPrice = plan.stripePriceId;

@@ -1,8 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import { envOf } from '../../platform/config';
-import { freePort } from '../../platform/services/ports';
+import type { ChildProcess } from 'node:child_process';
 import { BACKENDS, startTestStack, type Backend, type TestStack } from '../helpers/stack';
+import { spawnApi, stopApis } from '../helpers/api-process';
 import { usageEvent } from '../helpers/factories';
 import { DAY_MS, daily, isoDate, newTenant, postEvents, type Tenant } from '../helpers/metering';
 import { nanoNumber, toNanoExact } from './oracle';
@@ -13,30 +11,6 @@ import { nanoNumber, toNanoExact } from './oracle';
  * chdb is one engine per process, so there: two API instances in this process on the same
  * databases (each with its own in-process lock: only the Postgres advisory lock is shared).
  */
-const ROOT = join(__dirname, '..', '..');
-
-async function spawnApi(base: TestStack, children: ChildProcess[]): Promise<string> {
-  const port = await freePort();
-  // Its own process group, so stopping it (by its id) also stops what npx started.
-  const child = spawn('npx', ['tsx', 'bin/api.ts'], {
-    cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...envOf(base.config), PORT: String(port), LOG_LEVEL: 'error' },
-  });
-  children.push(child);
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`bin/api.ts not ready after 60 s:\n${output}`)), 60_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const ready = /ready api=(\S+)/.exec(output);
-      if (ready) { clearTimeout(timer); resolve(ready[1]!); }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`bin/api.ts exited with ${code}:\n${output}`)); });
-  });
-}
-
 // A value per id (the same whichever process gets it), with up to two decimals.
 const valueOf = (id: string) => `${[...id].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 100_003, 7) % 1000}.${id.length % 100}`;
 
@@ -56,7 +30,7 @@ describe.each(BACKENDS)('two API instances, same ids at once (%s)', (backend: Ba
     }
   }, 120_000);
   afterAll(async () => {
-    for (const c of children) if (c.pid && c.exitCode === null) { try { process.kill(-c.pid, 'SIGTERM'); } catch { /* gone */ } }
+    stopApis(children);
     await second?.close();
     await base?.close();
   });

@@ -1,7 +1,8 @@
 import { BACKENDS, startTestStack, type TestStack } from '../helpers/stack';
 import { call } from '../helpers/http';
 import { assignPlan, createApp, setPlan, usageEvent } from '../helpers/factories';
-import { ingestOk, newTenant, serviceKey, sleep } from '../helpers/metering';
+import { ingestOk, newTenant, serviceKey } from '../helpers/metering';
+import { eventually } from '../helpers/eventually';
 
 /** POST /v1/usage/check: hard limits never admit past the limit, even under concurrency. */
 describe.each(BACKENDS)('usage limits (%s)', (backend) => {
@@ -22,13 +23,20 @@ describe.each(BACKENDS)('usage limits (%s)', (backend) => {
     const replies = await Promise.all(Array.from({ length: 100 }, () => check({ accountId: t.accountId, meter: 'ai_tokens', amount: 1 })));
     expect(replies.map((r) => r.status)).toEqual(Array(100).fill(200));
     expect(replies.filter((r) => r.body.allowed)).toHaveLength(1);
-    expect(replies.find((r) => r.body.allowed)!.body).toEqual({ allowed: true, used: 100, limit: 100, remaining: 0, mode: 'hard' });
+    const admitted = replies.find((r) => r.body.allowed)!.body;
+    expect(admitted).toEqual({ allowed: true, used: 100, limit: 100, remaining: 0, mode: 'hard', reservationId: expect.stringMatching(/^rsv_/), expiresAt: expect.any(String) });
     const after = await check({ accountId: t.accountId, meter: 'ai_tokens', amount: 1 });
     expect(after.body).toEqual({ allowed: false, used: 100, limit: 100, remaining: 0, mode: 'hard' });
-    // Reporting the admitted token as an event does not count it twice.
-    await ingestOk(stack, [usageEvent(t.accountId, 'e-admitted', { value: 1 })]);
-    await sleep(1_100); // metered usage is cached for up to a second
-    expect((await check({ accountId: t.accountId, meter: 'ai_tokens', amount: 0 })).body).toMatchObject({ allowed: true, used: 100, remaining: 0 });
+    // The admitted token reported as a usage event with the reservation's id counts once, and
+    // the limit stays reached throughout.
+    await ingestOk(stack, [usageEvent(t.accountId, admitted.reservationId, { value: 1 })]);
+    const asked = () => check({ accountId: t.accountId, meter: 'ai_tokens', amount: 1, reserve: false });
+    await eventually('the event metered and its reservation settled', async () => {
+      const b = (await asked()).body;
+      expect(b.allowed).toBe(false);
+      return b.used === 100;
+    });
+    expect((await check({ accountId: t.accountId, meter: 'ai_tokens', amount: 1 })).body).toMatchObject({ allowed: false, used: 100, remaining: 0 });
   });
 
   it('hard: reserve:false only asks; the amount that fits exactly is allowed', async () => {
@@ -48,10 +56,17 @@ describe.each(BACKENDS)('usage limits (%s)', (backend) => {
     expect((await check({ accountId: t.accountId, meter: 'bandwidth_bytes', amount: 0.1 })).body).toEqual({ allowed: false, used: 0.3, limit: 0.3, remaining: 0, mode: 'hard' });
   });
 
+  it('hard: asking and reserving agree on decimals (0.1 used, 0.2 more fits 0.3)', async () => {
+    const t = await tenantOn('hard100');
+    await ingestOk(stack, [usageEvent(t.accountId, 'b1', { meter: 'bandwidth_bytes', value: 0.1 })]);
+    expect((await check({ accountId: t.accountId, meter: 'bandwidth_bytes', amount: 0.2, reserve: false })).body).toEqual({ allowed: true, used: 0.1, limit: 0.3, remaining: 0.2, mode: 'hard' });
+    expect((await check({ accountId: t.accountId, meter: 'bandwidth_bytes', amount: 0.2 })).body).toMatchObject({ allowed: true, used: 0.3, remaining: 0 });
+  });
+
   it('soft: allowed past the limit, and used grows', async () => {
     const t = await tenantOn('soft10');
-    expect((await check({ accountId: t.accountId, meter: 'ai_tokens', amount: 8 })).body).toEqual({ allowed: true, used: 8, limit: 10, remaining: 2, mode: 'soft' });
-    expect((await check({ accountId: t.accountId, meter: 'ai_tokens', amount: 8 })).body).toEqual({ allowed: true, used: 16, limit: 10, remaining: 0, mode: 'soft' });
+    expect((await check({ accountId: t.accountId, meter: 'ai_tokens', amount: 8 })).body).toMatchObject({ allowed: true, used: 8, limit: 10, remaining: 2, mode: 'soft' });
+    expect((await check({ accountId: t.accountId, meter: 'ai_tokens', amount: 8 })).body).toMatchObject({ allowed: true, used: 16, limit: 10, remaining: 0, mode: 'soft' });
     expect((await check({ accountId: t.accountId, meter: 'ai_tokens', amount: 5, reserve: false })).body).toMatchObject({ allowed: true, used: 16 });
     expect((await check({ accountId: t.accountId, meter: 'ai_tokens', amount: 1 })).body).toMatchObject({ allowed: true, used: 17 });
   });
@@ -69,7 +84,9 @@ describe.each(BACKENDS)('usage limits (%s)', (backend) => {
     expect((await check({ accountId: t.accountId, meter: 'storage_bytes', amount: 100 })).body).toMatchObject({ allowed: true, used: 900 });
     expect((await check({ accountId: t.accountId, meter: 'storage_bytes', amount: 101 })).body).toMatchObject({ allowed: false, used: 900 });
     await ingestOk(stack, [usageEvent(t.accountId, 's4', { meter: 'storage_bytes', value: 250, timestamp: at(50) })]); // 250 + 500
-    await sleep(1_100);
+    // Seen by checks within a second (the bound on how far `used` lags ingestion).
+    const seenAt = await eventually('new level seen', async () => (await check({ accountId: t.accountId, meter: 'storage_bytes', amount: 0 })).body.used === 750 && Date.now());
+    expect(seenAt).toBeDefined();
     expect((await check({ accountId: t.accountId, meter: 'storage_bytes', amount: 250 })).body).toMatchObject({ allowed: true, used: 750, remaining: 250 });
   });
 

@@ -51,11 +51,57 @@ describe('POST /dashboard/billing/checkout', () => {
     await eventually('checkout completed', async () => (await checkoutRows(accountId))[0]?.status === 'completed');
     const outcome = await stack.deps.temporal.workflow.getHandle(row.workflow_id).result();
     expect(outcome).toMatchObject({ status: 'completed', checkoutId: row.id });
-    // The same request after the checkout ended answers from its record, not with a new session.
+    // The same key again replays the first answer (Stripe's Idempotency-Key semantics)...
     const again = await checkout(apiKey, body, 'activate');
     expect(again.status).toBe(200);
-    expect(again.body).toMatchObject({ checkoutId: row.id, url: started.body.url, status: 'completed' });
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.body).toEqual(started.body);
     expect(await checkoutRows(accountId)).toHaveLength(1);
+  });
+
+  it('without a key, the same body after the checkout ended answers from its record, not with a new session', async () => {
+    const { accountId, apiKey } = await createAccount(stack, 'Ended');
+    const started = await checkout(apiKey);
+    const [row] = await checkoutRows(accountId);
+    await deliver(stack, checkoutCompleted({ accountId, planId: 'pro', subscriptionId: newSubscriptionId(), checkoutId: row.id, checkoutWorkflowId: row.workflow_id }));
+    await eventually('checkout completed', async () => (await checkoutRows(accountId))[0]?.status === 'completed');
+    const again = await checkout(apiKey);
+    expect(again.body).toMatchObject({ checkoutId: started.body.checkoutId, url: started.body.url, status: 'completed' });
+    expect(await checkoutRows(accountId)).toHaveLength(1);
+  });
+
+  it('two concurrent checkouts for different plans without a key: one stays open, the other is expired', async () => {
+    const { accountId, apiKey } = await createAccount(stack, 'Two tabs');
+    const replies = await Promise.all([checkout(apiKey, body), checkout(apiKey, { ...body, planId: 'team' })]);
+    // The newer one wins; the older one either never got its URL (409) or got one now expired.
+    expect(replies.filter((r) => r.status === 200).length).toBeGreaterThanOrEqual(1);
+    for (const r of replies.filter((x) => x.status !== 200)) expect(r).toMatchObject({ status: 409, body: { error: { message: expect.stringMatching(/newer checkout/) } } });
+    const open = await eventually('one open checkout', async () => {
+      const rows = await checkoutRows(accountId);
+      return rows.filter((r) => r.status === 'open').length === 1 && rows.length === replies.filter((r) => r.status === 200).length && rows;
+    });
+    const slot = await stack.deps.db.query('SELECT workflow_id, session_id FROM checkout_slots WHERE owner = $1', [`account:${accountId}`]);
+    const holder = open.find((r) => r.status === 'open');
+    expect(slot.rows).toEqual([{ workflow_id: holder.workflow_id, session_id: holder.stripe_session_id }]);
+    // A third checkout later supersedes the open one, whose workflow then ends as expired.
+    expect((await checkout(apiKey, body, 'third')).status).toBe(200);
+    const outcome = await stack.deps.temporal.workflow.getHandle(holder.workflow_id).result();
+    expect(outcome).toMatchObject({ status: 'expired' });
+  });
+
+  it('a second paid checkout does not leave two live subscriptions: the later one is cancelled', async () => {
+    const { accountId, apiKey } = await createAccount(stack, 'Paid twice');
+    const first = newSubscriptionId();
+    const second = newSubscriptionId();
+    await deliver(stack, checkoutCompleted({ accountId, planId: 'pro', subscriptionId: first }));
+    await eventually('pro', async () => (await billingOf(stack, apiKey)).plan.id === 'pro');
+    await deliver(stack, checkoutCompleted({ accountId, planId: 'team', subscriptionId: second }));
+    const subs = await eventually('second cancelled', async () => {
+      const { rows } = await stack.deps.db.query('SELECT id, status FROM platform_subscriptions WHERE account_id = $1 ORDER BY created_at', [accountId]);
+      return rows.length === 2 && rows[1].status === 'canceled' && rows;
+    });
+    expect(subs).toEqual([{ id: first, status: 'active' }, { id: second, status: 'canceled' }]);
+    expect((await billingOf(stack, apiKey)).plan.id).toBe('pro');
   });
 
   it('switches an active subscription to the new plan with proration instead of a second subscription', async () => {

@@ -66,6 +66,20 @@ describe('POST /webhooks/stripe', () => {
     expect(billing.subscription).toMatchObject({ id: subscriptionId, planId: 'team', status: 'active', cancelAtPeriodEnd: true, lastEventCreated: t + 10 });
   });
 
+  it('settles same-second subscription events by re-reading the subscription from Stripe, not by arrival order', async () => {
+    const { accountId, apiKey } = await createAccount(stack, 'Same second');
+    const subscriptionId = newSubscriptionId();
+    const t = nowS();
+    const active = subscriptionEvent('customer.subscription.updated', { accountId, subscriptionId, priceId: 'price_pro', status: 'active' }, t);
+    const pastDue = subscriptionEvent('customer.subscription.updated', { accountId, subscriptionId, priceId: 'price_pro', status: 'past_due' }, t);
+    await deliver(stack, active);
+    await eventually('first applied', async () => (await outcomeOf(active.id)) === 'applied');
+    await deliver(stack, pastDue);
+    await eventually('second applied', async () => (await outcomeOf(pastDue.id)) === 'applied');
+    // stripe-mock's subscription is `active`: that re-read, not the later arrival, decides.
+    expect((await billingOf(stack, apiKey)).subscription).toMatchObject({ id: subscriptionId, status: 'active', planId: 'pro' });
+  });
+
   it('downgrades to the default plan on customer.subscription.deleted', async () => {
     const { accountId, apiKey } = await createAccount(stack, 'Leaver');
     const subscriptionId = newSubscriptionId();

@@ -1,0 +1,136 @@
+import type Stripe from 'stripe';
+import type { Client } from '@temporalio/client';
+import { ApplicationFailure, TypedSearchAttributes, defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { MeteringStore } from '../platform/clickhouse';
+import type { Db } from '../platform/pg';
+import type { Meter } from '../platform/meters';
+import { newId } from '../platform/ids';
+import { getAccount } from '../db/accounts';
+import { getPlan } from '../db/plans';
+import { getSpendCap, raiseSpendCapAlert } from '../db/spend-caps';
+import { accountsWithOverage, markUsageReport, nextUsageReport, reportedOverage } from '../db/usage-reports';
+import { periodUsage } from '../metering/period-usage';
+import { toNano } from '../metering/decimal';
+import { centsText, overageCost, overageUnits } from '../metering/overage';
+import { createOverageStripe } from './overage-stripe';
+
+// activities/ may not import workflows/: must match workflows/usage-reporting.ts.
+const REPORTING_WORKFLOW = 'usageReportingWorkflow';
+const AccountId = defineSearchAttributeKey('AccountId', SearchAttributeType.KEYWORD);
+
+export interface OverageReport {
+  /** Per priced meter: overage recomputed from the raw events, and what Stripe acknowledged. */
+  meters: Partial<Record<Meter, { metered: string; reported: string }>>;
+  skipped?: string;
+}
+
+export interface StripeInvoiceSummary {
+  currency: string; subtotal: number; total: number; amountDue: number; periodStart: string; periodEnd: string;
+  lines: { description: string | null; amount: number; quantity: number | null; priceId: string | null }[];
+}
+
+/**
+ * When a meter event counts: Stripe bills an event in the period its timestamp falls in. Before
+ * the period ends that is now; until the invoice is finalized (`graceSeconds` after the end) it is
+ * the period's last second; after that the old invoice is closed, so a late correction is
+ * timestamped now and lands on the next invoice.
+ */
+export function eventTimeFor(nowMs: number, periodEnd: string, graceSeconds: number): string {
+  const end = Date.parse(periodEnd);
+  if (nowMs < end || nowMs >= end + graceSeconds * 1000) return new Date(nowMs).toISOString();
+  return new Date(end - 1000).toISOString();
+}
+
+export function createUsageReportingActivities(deps: { db: Db; store: MeteringStore; stripe?: Stripe; temporal?: Client; taskQueue?: string }) {
+  const stripe = createOverageStripe(deps);
+  const usageOf = periodUsage(deps.store);
+
+  /** Sends the ledger's next events for one meter until the ledger equals `units`. */
+  async function reconcile(input: { accountId: string; periodStart: string; meter: Meter; units: bigint; customerId: string; eventTime: string }) {
+    const { eventName } = await stripe.ensureBillingMeter(input.meter);
+    // At most two rounds: a pending row left by a lost attempt, then the remaining difference.
+    for (let round = 0; round < 3; round++) {
+      const row = await nextUsageReport(deps.db, { ...input, overage: input.units.toString(), eventName });
+      if (!row) return;
+      try {
+        await stripe.sendMeterEvent(row);
+      } catch (err) {
+        if (err instanceof ApplicationFailure && err.nonRetryable) await markUsageReport(deps.db, { identifier: row.identifier, status: 'failed', error: err.message });
+        throw err;
+      }
+      await markUsageReport(deps.db, { identifier: row.identifier, status: 'sent' });
+    }
+  }
+
+  return {
+    /** The metered Prices of a plan, created in Stripe on first use (checkout subscribes to them). */
+    async ensureOveragePrices(input: { planId: string }): Promise<string[]> {
+      return stripe.ensureOveragePrices(input.planId);
+    },
+
+    /**
+     * Brings what Stripe was told for one account and period up to the overage recomputed from
+     * the de-duplicated events: only the difference is sent, under an identifier fixed before
+     * the call, so retries, restarts and late events never count twice.
+     */
+    async reportOverage(input: { accountId: string; periodStart: string; periodEnd: string; finalizationGraceSeconds: number }): Promise<OverageReport> {
+      const account = await getAccount(deps.db, input.accountId);
+      if (!account?.stripeCustomerId) return { meters: {}, skipped: 'no Stripe customer' };
+      const plan = await getPlan(deps.db, account.planId);
+      const priced = Object.entries(plan?.overage ?? {}) as [Meter, NonNullable<NonNullable<typeof plan>['overage'][Meter]>][];
+      if (priced.length === 0) return { meters: {}, skipped: 'the plan has no overage prices' };
+      const used = await usageOf(input.accountId, new Date(input.periodStart), new Date(input.periodEnd));
+      const eventTime = eventTimeFor(Date.now(), input.periodEnd, input.finalizationGraceSeconds);
+      let spent = 0n;
+      for (const [meter, terms] of priced) {
+        const units = overageUnits(used[meter], terms);
+        spent += toNano(overageCost(units, terms).cents);
+        await reconcile({ accountId: input.accountId, periodStart: input.periodStart, meter, units, customerId: account.stripeCustomerId, eventTime });
+      }
+      const cap = await getSpendCap(deps.db, input.accountId);
+      if (cap !== null && spent >= toNano(cap)) {
+        await raiseSpendCapAlert(deps.db, { id: newId('alrt'), accountId: input.accountId, periodStart: input.periodStart, spentCents: centsText(spent), capCents: cap });
+      }
+      const ledger = await reportedOverage(deps.db, input.accountId, input.periodStart);
+      return {
+        meters: Object.fromEntries(priced.map(([meter, terms]) => [meter, { metered: overageUnits(used[meter], terms).toString(), reported: ledger[meter]?.reported ?? '0' }])),
+      };
+    },
+
+    /** Stripe's upcoming invoice of the account, reduced to what the preview route shows. */
+    async previewUpcomingInvoice(input: { customerId: string; subscriptionId?: string }): Promise<StripeInvoiceSummary> {
+      const invoice = await stripe.previewInvoice(input);
+      return {
+        currency: invoice.currency, subtotal: invoice.subtotal, total: invoice.total, amountDue: invoice.amount_due,
+        periodStart: new Date(invoice.period_start * 1000).toISOString(), periodEnd: new Date(invoice.period_end * 1000).toISOString(),
+        lines: invoice.lines.data.map((l) => ({
+          description: l.description, amount: l.amount, quantity: l.quantity,
+          priceId: ((p) => (typeof p === 'string' ? p : p?.id ?? null))(l.pricing?.price_details?.price),
+        })),
+      };
+    },
+
+    /** Starts the reporting workflow of each overage-billed account's current period (once per period). */
+    async startUsageReporting(input: { accountIds?: string[] }): Promise<number> {
+      if (!deps.temporal || !deps.taskQueue) throw new Error('activities need a Temporal client and task queue to start workflows');
+      let started = 0;
+      for (const a of await accountsWithOverage(deps.db, input.accountIds)) {
+        try {
+          await deps.temporal.workflow.start(REPORTING_WORKFLOW, {
+            workflowId: `usage-reporting:${a.accountId}:${a.periodStart}`,
+            taskQueue: deps.taskQueue,
+            args: [a],
+            // One run per account and period: a finished or failed one is not restarted every minute.
+            workflowIdReusePolicy: 'REJECT_DUPLICATE',
+            typedSearchAttributes: new TypedSearchAttributes([{ key: AccountId, value: a.accountId }]),
+          });
+          started++;
+        } catch (err) {
+          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        }
+      }
+      return started;
+    },
+  };
+}

@@ -1,0 +1,125 @@
+import { LRUCache } from 'lru-cache';
+import type { MeteringStore } from '../platform/clickhouse';
+import type { Db } from '../platform/pg';
+import { METERS, isGauge, type Meter } from '../platform/meters';
+import { meteredUsageOf, type AccountPeriod } from './metered-usage';
+import { keyOf, readSums } from './limit-ledger';
+
+/** One account's usage as this process last read it: metered (ClickHouse) and reserved (Postgres). */
+export interface UsageSnapshot {
+  period: AccountPeriod;
+  metered: Record<Meter, bigint>;
+  reserved: Record<Meter, bigint>;
+  /** When the reads began (ms): everything stored before this instant is in the snapshot. */
+  asOf: number;
+  /** Whether a Postgres transaction (by id) is in `reserved`. */
+  sees: (xid: string) => boolean;
+}
+
+interface Entry { period: AccountPeriod; snapshot?: UsageSnapshot; loading?: Promise<UsageSnapshot>; askedAt: number }
+
+export interface UsageViewOptions {
+  /** A check is never answered from a snapshot older than this (the bound on how `used` lags). */
+  maxLagMs?: number;
+  /** Accounts checked recently are re-read in the background this often, in one batch. */
+  refreshMs?: number;
+  /** ...for this long after their last check. */
+  activeMs?: number;
+  maxAccounts?: number;
+  now?: () => number;
+}
+
+const COUNTERS = METERS.filter((m) => !isGauge(m));
+const zero = () => Object.fromEntries(METERS.map((m) => [m, 0n])) as Record<Meter, bigint>;
+const samePeriod = (a: AccountPeriod, b: AccountPeriod) => a.start.getTime() === b.start.getTime() && a.end.getTime() === b.end.getTime();
+
+/**
+ * What limit checks read instead of querying per check: a snapshot per account, refreshed for
+ * all recently checked accounts together in one ClickHouse and one Postgres query. A check waits
+ * for a read only when its account's snapshot is missing, of another period, or older than
+ * `maxLagMs`; at steady load the refresh keeps every active snapshot fresher than that.
+ */
+export function createUsageView(deps: { db: Db; store: MeteringStore }, opts: UsageViewOptions = {}) {
+  const maxLagMs = opts.maxLagMs ?? 1_000;
+  const refreshMs = opts.refreshMs ?? 250;
+  const activeMs = opts.activeMs ?? 60_000;
+  const now = opts.now ?? Date.now;
+  const entries = new LRUCache<string, Entry>({ max: opts.maxAccounts ?? 100_000 });
+  const metered = meteredUsageOf(deps.store);
+
+  async function read(periods: AccountPeriod[]): Promise<Map<string, UsageSnapshot>> {
+    const asOf = now();
+    const keys = periods.flatMap((p) => COUNTERS.map((meter) => ({ accountId: p.accountId, meter, periodStart: p.start })));
+    // Postgres first: a reservation settled by its usage event before this read had its event
+    // stored before it, hence before the ClickHouse read, so `used` never loses those units.
+    const { sums, sees } = await readSums(deps.db, keys);
+    const usage = await metered(periods);
+    return new Map(periods.map((p) => {
+      const reserved = zero();
+      for (const meter of COUNTERS) reserved[meter] = sums.get(keyOf({ accountId: p.accountId, meter, periodStart: p.start }))?.reserved ?? 0n;
+      return [p.accountId, { period: p, metered: usage.get(p.accountId)!, reserved, asOf, sees }];
+    }));
+  }
+
+  /** Reads these accounts together; every waiting caller of one of them gets its snapshot. */
+  function load(periods: AccountPeriod[]): Promise<Map<string, UsageSnapshot>> {
+    const batch = read(periods);
+    for (const p of periods) {
+      const entry = entries.get(p.accountId) ?? { period: p, askedAt: 0 };
+      const loading = batch.then((m) => m.get(p.accountId)!);
+      entry.loading = loading;
+      entries.set(p.accountId, entry);
+      loading.then((snapshot) => {
+        if (entry.loading === loading) entry.loading = undefined;
+        if (samePeriod(entry.period, snapshot.period) && (!entry.snapshot || entry.snapshot.asOf <= snapshot.asOf)) entry.snapshot = snapshot;
+      }, () => { if (entry.loading === loading) entry.loading = undefined; });
+    }
+    return batch;
+  }
+
+  let timer: NodeJS.Timeout | undefined;
+  let refreshing = false;
+  async function refresh(): Promise<void> {
+    if (refreshing) return;
+    refreshing = true;
+    try {
+      const since = now() - activeMs;
+      const active: AccountPeriod[] = [];
+      for (const [, e] of entries.entries()) if (e.askedAt >= since && !e.loading) active.push(e.period);
+      if (active.length > 0) await load(active);
+    } catch {
+      // A failed refresh leaves the snapshots as they were; checks that find theirs too old read it themselves.
+    } finally {
+      refreshing = false;
+    }
+  }
+
+  return {
+    async snapshot(period: AccountPeriod): Promise<UsageSnapshot> {
+      let entry = entries.get(period.accountId);
+      if (!entry || !samePeriod(entry.period, period)) {
+        entry = { period, askedAt: 0 };
+        entries.set(period.accountId, entry);
+      }
+      entry.askedAt = now();
+      if (!timer) {
+        timer = setInterval(() => void refresh(), refreshMs);
+        timer.unref();
+      }
+      const fresh = entry.snapshot;
+      if (fresh && now() - fresh.asOf <= maxLagMs) return fresh;
+      // An in-flight read that began recently is fresh enough; otherwise read now.
+      if (entry.loading) {
+        const s = await entry.loading;
+        if (samePeriod(s.period, period) && now() - s.asOf <= maxLagMs) return s;
+      }
+      return (await load([period])).get(period.accountId)!;
+    },
+    close(): void {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+    },
+  };
+}
+
+export type UsageView = ReturnType<typeof createUsageView>;

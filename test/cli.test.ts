@@ -1,0 +1,116 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startTestStack, type TestStack } from './helpers/stack';
+import { createAccount, usageEvent } from './helpers/factories';
+import { daily, isoDate } from './helpers/metering';
+
+const ROOT = join(__dirname, '..');
+const LAUNCHER = join(ROOT, 'bin', 'tollbooth.js'); // what `npx tollbooth` runs
+
+interface Run { code: number | null; stdout: string; stderr: string }
+
+let stack: TestStack;
+let dir: string;
+beforeAll(async () => {
+  stack = await startTestStack();
+  dir = mkdtempSync(join(tmpdir(), 'tollbooth-cli-'));
+});
+afterAll(async () => {
+  await stack?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Runs the CLI as an operator would; `interruptWhen` sends it a Ctrl-C (SIGINT) once true. */
+async function cli(args: string[], interruptWhen?: () => boolean): Promise<Run> {
+  const child = spawn(process.execPath, [LAUNCHER, ...args], {
+    cwd: ROOT, env: { ...process.env, TOLLBOOTH_URL: stack.url, ADMIN_TOKEN: stack.adminToken }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
+  child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (interruptWhen) {
+    while (child.exitCode === null && !interruptWhen()) await sleep(10);
+    child.kill('SIGINT');
+  }
+  return { code: await exited, stdout, stderr };
+}
+
+const summary = (run: Run) => Object.fromEntries([...run.stdout.matchAll(/(\w+)=(\d+)/g)].map((m) => [m[1], Number(m[2])]));
+const recentIso = (i: number) => new Date(Date.now() - 60_000 - i * 1000).toISOString();
+
+it('usage import sends each event once: a re-import accepts 0, a Ctrl-C run resumes where it stopped', async () => {
+  const { accountId, apiKey } = await createAccount(stack, 'Imported');
+  const file = join(dir, 'events.ndjson');
+  const events = Array.from({ length: 150 }, (_, i) => usageEvent(accountId, `imp-${i}`, { value: 2, timestamp: recentIso(i) }));
+  writeFileSync(file, events.map((e) => JSON.stringify(e)).join('\n'));
+
+  // Batches of one make the run long enough to interrupt after its first checkpoint.
+  const checkpoint = `${file}.import-checkpoint.json`;
+  const first = await cli(['usage', 'import', file, '--batch-size', '1'], () => existsSync(checkpoint));
+  expect(first.code).toBe(130);
+  expect(first.stdout).toContain('interrupted');
+  const stoppedAt = summary(first).accepted!;
+  expect(stoppedAt).toBeGreaterThan(0);
+  expect(stoppedAt).toBeLessThan(150);
+
+  const resumed = await cli(['usage', 'import', file, '--batch-size', '50']);
+  expect(resumed.code).toBe(0);
+  expect(summary(resumed)).toMatchObject({ records: 150, accepted: 150, duplicates: 0, rejected: 0, resumed_from: stoppedAt });
+  expect(existsSync(checkpoint)).toBe(false);
+
+  const again = await cli(['usage', 'import', file]);
+  expect(summary(again)).toMatchObject({ records: 150, accepted: 0, duplicates: 150, rejected: 0, resumed_from: 0 });
+  const today = isoDate(Date.now() - 60_000);
+  const totals = await daily(stack, apiKey, 'ai_tokens', isoDate(Date.now() - 86_400_000), isoDate(Date.now() + 86_400_000));
+  expect(Object.values(totals).reduce((a: number, v) => a + Number(v), 0)).toBe(300);
+  expect(totals[today]).toBeGreaterThan(0);
+});
+
+it('usage import reads CSV and reports rejected records by their number', async () => {
+  const { accountId } = await createAccount(stack, 'Csv');
+  const file = join(dir, 'events.csv');
+  writeFileSync(file, [
+    'id,accountId,appId,meter,value,timestamp',
+    `c1,${accountId},,ai_tokens,5,${recentIso(1)}`,
+    `c2,${accountId},,lambda_invocations,1,${recentIso(2)}`,
+    `c3,${accountId},,ai_tokens,-1,${recentIso(3)}`,
+  ].join('\n'));
+  const run = await cli(['usage', 'import', file]);
+  expect(run.code).toBe(2); // some records were rejected
+  expect(summary(run)).toMatchObject({ records: 3, accepted: 2, duplicates: 0, rejected: 1 });
+  expect(run.stderr).toMatch(/rejected record 3: /);
+});
+
+it('usage export writes the dashboard numbers as CSV or NDJSON; accounts list lists the accounts', async () => {
+  const { accountId, apiKey } = await createAccount(stack, 'Exported');
+  const file = join(dir, 'export.ndjson');
+  writeFileSync(file, [usageEvent(accountId, 'x1', { value: 7, timestamp: recentIso(1) }), usageEvent(accountId, 'x2', { value: 3, meter: 'bandwidth_bytes', timestamp: recentIso(2) })].map((e) => JSON.stringify(e)).join('\n'));
+  expect((await cli(['usage', 'import', file])).code).toBe(0);
+  const from = isoDate(Date.now() - 86_400_000);
+  const to = isoDate(Date.now() + 86_400_000);
+  const expected = await daily(stack, apiKey, 'ai_tokens', from, to);
+
+  const csv = await cli(['usage', 'export', '--account', accountId, '--from', from, '--to', to, '--tz', 'UTC', '--format', 'csv']);
+  expect(csv.code).toBe(0);
+  const lines = csv.stdout.trim().split('\n');
+  expect(lines[0]).toBe('date,meter,value,average');
+  const aiTokens = lines.slice(1).map((l) => l.split(',')).filter((c) => c[1] === 'ai_tokens' && Number(c[2]) > 0);
+  expect(Object.fromEntries(aiTokens.map((c) => [c[0], Number(c[2])]))).toEqual(Object.fromEntries(Object.entries(expected).filter(([, v]) => Number(v) > 0)));
+
+  const ndjson = await cli(['usage', 'export', '--account', accountId, '--from', from, '--to', to, '--meter', 'bandwidth_bytes', '--format', 'ndjson']);
+  const rows = ndjson.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  expect(rows.every((r) => r.meter === 'bandwidth_bytes')).toBe(true);
+  expect(rows.reduce((a, r) => a + r.value, 0)).toBe(3);
+
+  const list = await cli(['accounts', 'list', '--format', 'ndjson']);
+  expect(list.code).toBe(0);
+  expect(list.stdout.trim().split('\n').map((l) => JSON.parse(l).id)).toEqual(expect.arrayContaining([accountId]));
+  const missing = await cli(['usage', 'export', '--account', accountId]);
+  expect(missing.code).toBe(1);
+  expect(missing.stderr).toContain('missing --from, --to');
+});
