@@ -49,13 +49,41 @@ export interface Rejection { index: number; code: string; message: string }
 
 export type Checked = { ok: true; row: EventRow } | { ok: false; rejection: Rejection };
 
+const FIELDS = new Set(['id', 'accountId', 'appId', 'meter', 'value', 'timestamp']);
+const METER_NAMES: ReadonlySet<unknown> = new Set(METERS);
+// The very pattern the schema's z.iso.datetime({ offset: true }) applies.
+const DATETIME = z.regexes.datetime({ offset: true });
+const isText = (v: unknown, max: number): v is string => typeof v === 'string' && v.length >= 1 && v.length <= max && !LONE_SURROGATE.test(v);
+const isTenantId = (v: unknown): v is string => isText(v, 64) && !v.includes('\u0000');
+
+/**
+ * The schema's rules written out for the common case, a well-formed event (a tenth of zod's
+ * cost, which at 100,000 events/s is a sizeable share of two cores). It only ever says "valid"
+ * where the schema does (test/unit/event-check.test.ts); anything else goes through the schema,
+ * whose messages the client gets.
+ */
+function wellFormed(input: unknown): UsageEvent | undefined {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return undefined;
+  const e = input as Record<string, unknown>;
+  for (const key in e) if (!FIELDS.has(key)) return undefined;
+  const { id, accountId, appId, meter, value, timestamp } = e;
+  if (!isText(id, 200) || !isTenantId(accountId) || (appId !== undefined && !isTenantId(appId))) return undefined;
+  if (!METER_NAMES.has(meter) || typeof timestamp !== 'string' || !DATETIME.test(timestamp)) return undefined;
+  if (typeof value !== 'number' || !(value >= 0 && value <= MAX_VALUE)) return undefined;
+  if (!Number.isInteger(value) && fractionDigits(value) > MAX_FRACTION_DIGITS) return undefined;
+  return e as UsageEvent;
+}
+
 export function checkEvent(input: unknown, index: number, now: number): Checked {
-  const parsed = usageEventSchema.safeParse(input);
-  if (!parsed.success) {
-    const message = parsed.error.issues.map((i) => `${i.path.join('.') || 'event'}: ${i.message}`).join('; ');
-    return { ok: false, rejection: { index, code: 'invalid', message } };
+  let e = wellFormed(input);
+  if (!e) {
+    const parsed = usageEventSchema.safeParse(input);
+    if (!parsed.success) {
+      const message = parsed.error.issues.map((i) => `${i.path.join('.') || 'event'}: ${i.message}`).join('; ');
+      return { ok: false, rejection: { index, code: 'invalid', message } };
+    }
+    e = parsed.data;
   }
-  const e = parsed.data;
   const ts = Date.parse(e.timestamp);
   if (ts < now - MAX_AGE_MS) {
     return { ok: false, rejection: { index, code: 'too_old', message: `timestamp is more than ${DEDUPE_WINDOW_DAYS} days old` } };

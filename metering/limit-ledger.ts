@@ -86,7 +86,9 @@ export function admitDirect(db: Db, input: AdmitInput): Promise<AdmitResult> {
       [input.reservationId, input.accountId, input.meter, input.periodStart, nanoText(input.amount), new Date(input.expiresAt)],
     );
     const left = headroom === null ? 0n : headroom - input.amount;
-    const size = input.wantLease && input.amount > 0n && left >= LEASE_MIN_MULTIPLE * input.amount ? left / LEASE_FRACTION : 0n;
+    // Whole multiples of the request: checks of one size use a lease up, leaving no useless crumbs.
+    const size = input.wantLease && input.amount > 0n && left >= LEASE_MIN_MULTIPLE * input.amount
+      ? (left / LEASE_FRACTION / input.amount) * input.amount : 0n;
     let lease: Lease | null = null;
     if (size > 0n) {
       const { rows } = await tx.query<{ id: string; expires_at: Date }>(

@@ -22,9 +22,9 @@ const LEASE_TTL_MS = 2 * MAX_RESERVATION_TTL_S * 1000;
 /** Margin for the clocks of Postgres and this process when comparing lease and reservation ends. */
 const CLOCK_MARGIN_MS = 5_000;
 /** A lease unused this long goes back, so other processes may use its allowance. */
-const IDLE_LEASE_MS = 500;
+const IDLE_LEASE_MS = 250;
 /** A denial while other processes hold leases waits this long for them to come back. */
-const DRAIN_MS = 2_000;
+const DRAIN_MS = 1_500;
 
 interface LocalLease { id: string; free: bigint; expiresAt: number; usedAt: number }
 interface KeyState { key: LimitKey; lease?: LocalLease; pending: PendingCarve[]; slowPaths: number }
@@ -102,7 +102,7 @@ export function createLimitChecker(deps: { db: Db; store: MeteringStore }, opts:
         return answer(true, used(), l, reservation);
       }
       // Allowance other processes hold unused comes back when they go idle: wait for it.
-      if (r.sums.leased === 0n || Date.now() >= deadline) return answer(false, used(), l);
+      if (r.sums.leased < amount || Date.now() >= deadline) return answer(false, used(), l);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }

@@ -11,7 +11,7 @@ export const ingestBody = usageBatchSchema;
 const ev = usageEventSchema.shape;
 /** The event as the reference documents it; the same field schemas validate each event. */
 export const usageEventDoc = z.strictObject({
-  id: ev.id.describe(`Your id for the event, unique per account: the same id again within ${DEDUPE_WINDOW_DAYS} days is a duplicate and counts once`),
+  id: ev.id.describe(`Your id for the event, unique per account: the same id and payload again within ${DEDUPE_WINDOW_DAYS} days is a duplicate and counts once; another payload under it is rejected (conflict)`),
   accountId: ev.accountId.describe('The account whose usage this is'),
   appId: ev.appId.describe('One of the account\'s apps, for usage per app'),
   meter: ev.meter.describe('storage_bytes is a gauge (each event is a reading of the bytes stored now); the others are counters (summed)'),
@@ -36,13 +36,18 @@ export const ingestBodyDoc = z.strictObject({
 });
 
 export const ingestResponse = z.object({
-  accepted: z.number().int().describe('Events stored now'),
-  duplicates: z.number().int().describe('Events whose (accountId, id) was already stored: not counted again'),
+  accepted: z.number().int().describe('events counted by this request'),
+  duplicates: z.number().int().describe('events whose (accountId, id) was already received, in this batch or before, with the same payload: counted once, by the first'),
   rejected: z.array(z.object({
-    index: z.number().int().describe('Position of the event in the batch'),
-    code: z.enum(['invalid', 'too_old', 'in_future', 'unknown_account', 'unknown_app']),
+    index: z.number().int().describe('position of the event in `events`'),
+    code: z.enum(['invalid', 'too_old', 'in_future', 'unknown_account', 'unknown_app', 'conflict']).describe(
+      '`invalid`: fails the schema (the message names the field); `too_old`: timestamp more than 35 days ago; ' +
+      '`in_future`: more than 5 minutes ahead; `unknown_account` / `unknown_app`: no such account, or not an app of it; ' +
+      '`conflict`: its (accountId, id) was already received within the 35-day window with another value, meter, ' +
+      'timestamp or appId (the message names each field that differs, first and now). The first payload stays counted; ' +
+      'the conflicting one is not counted.'),
     message: z.string(),
-  })),
+  })).describe('events not counted, each with its index and why; the rest of the batch is unaffected'),
 }).meta({
   id: 'IngestResult',
   examples: [{ accepted: 1, duplicates: 0, rejected: [{ index: 1, code: 'too_old', message: 'timestamp is more than 35 days old' }] }],

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { Session } from 'chdb';
-import { bindParams, toJsonLines, type MeteringStore, type Params } from './store';
+import { bindParams, toJsonLines, MAX_QUERY_BYTES, type MeteringStore, type Params } from './store';
 
 // chDB is one engine per process: every store in this process shares the first session opened.
 let shared: { path: string; session: Session; users: number } | undefined;
@@ -12,6 +12,7 @@ function openSession(path: string): Session {
   if (!shared) {
     mkdirSync(path, { recursive: true });
     shared = { path, session: new Session(path), users: 0 };
+    shared.session.query(`SET max_query_size = ${MAX_QUERY_BYTES}`, 'TSV');
   }
   shared.users += 1;
   return shared.session;
@@ -38,6 +39,7 @@ export function createChdbStore(path: string, database: string): MeteringStore {
       if (rows.length === 0) return;
       await session.insert({ table: `${database}.${table}`, values: toJsonLines(rows), format: 'JSONEachRow' });
     },
+    running: async () => [],
     ping: async () => session.query('SELECT 1', 'TSV').trim() === '1',
     close: async () => {
       if (closed || !shared) return;

@@ -1,5 +1,5 @@
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
-import { bindParams, toJsonLines, StoreUnavailableError, type MeteringStore, type Params } from './store';
+import { bindParams, toJsonLines, MAX_QUERY_BYTES, StoreUnavailableError, type MeteringStore, type Params } from './store';
 
 /** Errors that mean "the server is not there", as opposed to "the server said no". */
 function isConnectionError(err: unknown): boolean {
@@ -13,18 +13,22 @@ async function guarded<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (isConnectionError(err)) throw new StoreUnavailableError(`ClickHouse unreachable: ${(err as Error).message}`);
+    if (isConnectionError(err)) {
+      const refused = (err as { code?: string }).code === 'ECONNREFUSED' || /ECONNREFUSED/.test((err as Error).message ?? '');
+      throw new StoreUnavailableError(`ClickHouse unreachable: ${(err as Error).message}`, refused);
+    }
     throw err;
   }
 }
 
 /** ClickHouse server over HTTP (Debian's 18.16 in tests, any current server in production). */
-export function createHttpStore(url: string, database: string): MeteringStore {
+export function createHttpStore(url: string, database: string, opts: { requestTimeoutMs?: number } = {}): MeteringStore {
   const client: ClickHouseClient = createClient({
     url,
-    request_timeout: 30_000,
+    request_timeout: opts.requestTimeoutMs ?? 30_000,
     max_open_connections: 16,
     keep_alive: { enabled: true },
+    clickhouse_settings: { max_query_size: String(MAX_QUERY_BYTES) },
   });
   return {
     kind: 'clickhouse',
@@ -36,11 +40,19 @@ export function createHttpStore(url: string, database: string): MeteringStore {
         const rs = await client.query({ query: bindParams(sql, params, database), format: 'JSONEachRow' });
         return rs.json<T>();
       }),
-    insert: (table, rows) =>
+    insert: (table, rows, opts = {}) =>
       guarded(async () => {
         if (rows.length === 0) return;
         // The payload travels in the POST body after the statement, as ClickHouse reads inserts.
-        await client.command({ query: `INSERT INTO ${database}.${table} FORMAT JSONEachRow\n${toJsonLines(rows)}` });
+        await client.command({ query: `INSERT INTO ${database}.${table} FORMAT JSONEachRow\n${toJsonLines(rows)}`, query_id: opts.queryId });
+      }),
+    running: (prefix) =>
+      guarded(async () => {
+        const rs = await client.query({
+          query: bindParams('SELECT query_id FROM system.processes WHERE substring(query_id, 1, {n:UInt32}) = {prefix:String}', { n: Buffer.byteLength(prefix), prefix }, database),
+          format: 'JSONEachRow',
+        });
+        return (await rs.json<{ query_id: string }>()).map((r) => r.query_id);
       }),
     ping: async () => (await client.ping()).success,
     close: () => client.close(),

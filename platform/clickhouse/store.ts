@@ -17,14 +17,27 @@ export interface MeteringStore {
    * Inserts rows into a table of `database`; resolves once they are durable. A string is a
    * ready JSONEachRow payload (how exact decimals travel: as JSON numbers written digit by digit).
    */
-  insert(table: string, rows: readonly object[] | string): Promise<void>;
+  insert(table: string, rows: readonly object[] | string, opts?: { queryId?: string }): Promise<void>;
+  /**
+   * Ids of the queries running on the server whose id starts with `prefix` (always none for
+   * chDB: its queries run inside this process and end with it).
+   */
+  running(prefix: string): Promise<string[]>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
 
+/**
+ * Both adapters let ClickHouse parse statements up to this size (its default is 256 KiB): a
+ * primary-key lookup of a whole ingest group is one statement instead of dozens.
+ */
+export const MAX_QUERY_BYTES = 16 * 1024 * 1024;
+
 /** Thrown when the store cannot be reached: the API turns it into 503, never into a lost event. */
 export class StoreUnavailableError extends Error {
   override name = 'StoreUnavailableError';
+  /** True when nothing listens at the address: no query of ours can be running there. */
+  constructor(message: string, readonly refused = false) { super(message); }
 }
 
 const quoteString = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;

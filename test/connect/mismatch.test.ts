@@ -1,7 +1,7 @@
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { call } from '../helpers/http';
 import { endUserToken } from '../helpers/factories';
-import { URLS, connectEvent, connectStack, deliverConnect, eventually, newApp, nowS, outcomeOf, rid } from './helpers';
+import { URLS, connectEvent, connectStack, deliverConnect, eventually, newApp, nowS, outcomeOf, rid, setCharges } from './helpers';
 
 /**
  * A Connect event's `account` decides its app; the object it names must be that app's. An event
@@ -17,6 +17,7 @@ async function connectedApp(name: string): Promise<App> {
   // stripe-mock hands every app the same account id; give each its own, as Stripe would.
   const acct = rid('acct');
   await stack.deps.db.query('UPDATE apps SET stripe_account_id = $2 WHERE id = $1', [app.appId, acct]);
+  await setCharges(stack, acct, true); // onboarding done: the account can take payments
   const post = (path: string, body: unknown) => call(stack.url, 'POST', `/v1/${app.appId}/billing/${path}`, { token: app.secretKey, body });
   const planId = (await post('plans', { name: 'Pro', amount: 1000, currency: 'usd', interval: 'month' })).body.plan.id;
   const productId = (await post('products', { name: 'Pack', amount: 500, currency: 'usd' })).body.product.id;

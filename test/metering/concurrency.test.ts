@@ -38,6 +38,7 @@ describe.each(BACKENDS)('two API instances, same ids at once (%s)', (backend: Ba
   it('counts every id once across many concurrent rounds', async () => {
     const tenants: Tenant[] = [await newTenant(base), await newTenant(base)];
     const sent = new Map<string, string>(); // account|id -> value
+    const events = new Map<string, ReturnType<typeof usageEvent>>(); // a re-sent id carries its first payload
     let accepted = 0;
     for (let round = 0; round < 40; round++) {
       const ids = [
@@ -46,7 +47,8 @@ describe.each(BACKENDS)('two API instances, same ids at once (%s)', (backend: Ba
       ];
       const batch = ids.flatMap((id, i) => {
         const t = tenants[(i + round) % 2]!;
-        const e = usageEvent(t.accountId, id, { value: Number(valueOf(id)), timestamp: new Date(Date.now() - (i + 1) * 60_000).toISOString() });
+        const e = events.get(`${t.accountId}|${id}`) ?? usageEvent(t.accountId, id, { value: Number(valueOf(id)), timestamp: new Date(Date.now() - (i + 1) * 60_000).toISOString() });
+        events.set(`${t.accountId}|${id}`, e);
         sent.set(`${t.accountId}|${id}`, valueOf(id));
         return i % 10 === 0 ? [e, e] : [e]; // and duplicates inside the batch
       });
@@ -75,11 +77,15 @@ describe.each(BACKENDS)('two API instances, same ids at once (%s)', (backend: Ba
     }
   });
 
-  it('duplicates inside one batch count once (the first wins)', async () => {
+  it('copies inside one batch count once (the first wins); another payload under the same id is a conflict', async () => {
     const t = await newTenant(base);
-    const e = (id: string, value: number) => usageEvent(t.accountId, id, { meter: 'lambda_invocations', value });
-    const reply = await postEvents(base, [e('x', 1), e('x', 2), e('y', 10), e('x', 4), e('y', 20)], urls[1]);
-    expect(reply.body).toEqual({ accepted: 2, duplicates: 3, rejected: [] });
+    const timestamp = new Date(Date.now() - 60_000).toISOString();
+    const e = (id: string, value: number) => usageEvent(t.accountId, id, { meter: 'lambda_invocations', value, timestamp });
+    const reply = await postEvents(base, [e('x', 1), e('x', 1), e('y', 10), e('x', 4), e('y', 20)], urls[1]);
+    expect({ ...reply.body, rejected: reply.body.rejected.map((r) => [r.index, r.code, r.message]) }).toEqual({
+      accepted: 2, duplicates: 1,
+      rejected: [[3, 'conflict', expect.stringContaining('value (first 1, now 4)')], [4, 'conflict', expect.stringContaining('value (first 10, now 20)')]],
+    });
     const today = isoDate(Date.now() - 60_000);
     expect((await daily(base, t.apiKey, 'lambda_invocations', today, today))[today]).toBe(11);
   });

@@ -37,8 +37,10 @@ describe('ClickHouse outage during ingestion (clickhouse)', () => {
   });
 
   const value = (b: number, i: number) => `${(b * 7 + i) % 50}.${(i * 13) % 100}`;
+  // A retry re-sends the very same events (same payload: else it would be a conflict).
+  const start = Date.now();
   const batch = (b: number) => Array.from({ length: PER_BATCH }, (_, i) => usageEvent(t.accountId, `b${b}-${i}`, {
-    meter: 'bandwidth_bytes', value: Number(value(b, i)), timestamp: new Date(Date.now() - (b * PER_BATCH + i + 1) * 1000).toISOString(),
+    meter: 'bandwidth_bytes', value: Number(value(b, i)), timestamp: new Date(start - (b * PER_BATCH + i + 1) * 1000).toISOString(),
   }));
 
   it('503 while down, then retries count every event once', async () => {

@@ -68,13 +68,23 @@ describe.each(BACKENDS)('usage equals an independent recomputation (%s)', (backe
       const sends = [...batches];
       batches.forEach((b, i) => { if (sc.resend[i] === 0) sends.splice(sends.indexOf(b) + 1 + (sc.seed[i]! % 3), 0, b); });
 
-      const seen = new Set<string>();
+      // The first copy of an id counts; a later copy is a duplicate when its payload (exact value,
+      // meter, whole second, app) is the first one's, else a conflict, reported at its index.
+      const first = new Map<string, (typeof events)[number]>();
+      const samePayload = (a: (typeof events)[number], b: (typeof events)[number]) => toNanoExact(a.exact) === toNanoExact(b.exact)
+        && a.meter === b.meter && Math.floor(a.ms / 1000) === Math.floor(b.ms / 1000) && a.appId === b.appId;
       for (const batch of sends) {
-        const fresh = new Set(batch.map((e) => `${e.accountId}|${e.id}`).filter((k) => !seen.has(k)));
-        fresh.forEach((k) => seen.add(k));
+        let accepted = 0;
+        let duplicates = 0;
+        const conflicts: number[] = [];
+        batch.forEach((e, index) => {
+          const owner = first.get(`${e.accountId}|${e.id}`);
+          if (!owner) { first.set(`${e.accountId}|${e.id}`, e); accepted++; } else if (samePayload(owner, e)) duplicates++; else conflicts.push(index);
+        });
         const reply = await postEvents(stack, batch.map(({ exact: _x, ms: _m, ...wire }) => wire));
         expect(reply.status).toBe(200);
-        expect(reply.body).toEqual({ accepted: fresh.size, duplicates: batch.length - fresh.size, rejected: [] });
+        expect({ ...reply.body, rejected: reply.body.rejected.map((r) => [r.index, r.code]) })
+          .toEqual({ accepted, duplicates, rejected: conflicts.map((i) => [i, 'conflict']) });
       }
 
       const kept: OracleEvent[] = firstOccurrences(sends.flat()).map((e) => ({ ...e, nano: toNanoExact(e.exact) }));
