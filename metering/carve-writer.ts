@@ -7,13 +7,12 @@ export interface PendingCarve extends Carve { writtenAt?: number; xid?: string }
 interface LeaseReturn { id: string; done: () => void; failed: (err: unknown) => void }
 
 /**
- * Write-behind for reservations admitted from memory: whatever accumulates over a few
- * milliseconds goes to Postgres in one transaction (limit-ledger.ts writeCarves). One writer per
+ * Write-behind for reservations admitted from memory: whatever accumulates over 20 ms goes to Postgres in one transaction (limit-ledger.ts writeCarves). One writer per
  * process, so a lease is returned only after every reservation carved from it is written.
  * A failed write keeps its carves queued (they stay counted in this process) and is retried.
  */
 export function createCarveWriter(db: Db, opts: { delayMs?: number; retryMs?: number } = {}) {
-  const delayMs = opts.delayMs ?? 5;
+  const delayMs = opts.delayMs ?? 20;
   const retryMs = opts.retryMs ?? 200;
   let carves: PendingCarve[] = [];
   let returns: LeaseReturn[] = [];

@@ -17,6 +17,9 @@ export function createLimitConfig(db: Db, opts: { ttlMs?: number; max?: number }
   const cache = new LRUCache<string, AccountLimit>({
     max: opts.max ?? 200_000,
     ttl: opts.ttlMs ?? 1_000,
+    // Past its TTL an entry is still answered while one background read refreshes it: a check
+    // never waits for this read once the account is known (a change shows on the next check).
+    allowStale: true,
     fetchMethod: async (key) => {
       const [accountId, meter] = key.split('\u0000') as [string, Meter];
       const { rows } = await db.query<{ period_start: Date; period_end: Date }>('SELECT period_start, period_end FROM accounts WHERE id = $1', [accountId]);

@@ -133,10 +133,13 @@ export function writeCarves(db: Db, carves: readonly Carve[], leaseReturns: read
         deltaOf(c).reserved += c.amount;
         if (c.leaseId) perLease.set(c.leaseId, { carve: c, sum: (perLease.get(c.leaseId)?.sum ?? 0n) + c.amount });
       }
-      for (const [leaseId, { carve, sum }] of perLease) {
+      if (perLease.size > 0) {
+        const { rows } = await tx.query<{ id: string }>(
+          `UPDATE limit_leases l SET size = l.size - d.sum FROM unnest($1::text[], $2::numeric[]) d(id, sum) WHERE l.id = d.id RETURNING l.id`,
+          [[...perLease.keys()], [...perLease.values()].map((p) => nanoText(p.sum))],
+        );
         // A lease swept meanwhile already gave its units back: then only `reserved` grows.
-        const { rowCount } = await tx.query('UPDATE limit_leases SET size = size - $2::numeric WHERE id = $1', [leaseId, nanoText(sum)]);
-        if (rowCount) deltaOf(carve).leased -= sum;
+        for (const r of rows) { const p = perLease.get(r.id)!; deltaOf(p.carve).leased -= p.sum; }
       }
     }
     if (leaseReturns.length > 0) {

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { timingSafeEqual } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import type { Db } from '../../platform/pg';
@@ -21,19 +22,20 @@ const invalid = (why: string) => new AppError('unauthorized', why);
 const BAD_TOKEN = 'Invalid end-user token';
 
 export function createAuthenticator(db: Db, adminToken: string | undefined) {
-  const cache = new Map<string, { principal: Principal; until: number }>();
+  // Bounded (least recently used go first), so a flood of distinct keys cannot grow memory.
+  const cache = new LRUCache<string, Principal>({ max: 100_000, ttl: KEY_CACHE_MS });
   const dashboardTokens = createDashboardTokens(adminToken);
 
   async function fromKey(key: string): Promise<Principal> {
     const hit = cache.get(key);
-    if (hit && hit.until > Date.now()) return hit.principal;
+    if (hit) return hit;
     const row = await findActiveKey(db, key);
     if (!row) throw invalid('Unknown or revoked API key');
     const principal: Principal =
       row.kind === 'account' ? { kind: 'account', accountId: row.account_id!, keyId: row.id }
         : row.kind === 'app_secret' ? { kind: 'app', appId: row.app_id!, accountId: row.account_id!, keyId: row.id }
           : { kind: 'service', keyId: row.id, scopes: row.scopes };
-    cache.set(key, { principal, until: Date.now() + KEY_CACHE_MS });
+    cache.set(key, principal);
     return principal;
   }
 
