@@ -8,8 +8,16 @@ import { registerRoutes } from './openapi/register';
 import { buildOpenApi } from './openapi/document';
 import { allRoutes } from './routes';
 import { metricsMiddleware } from './middleware/metrics';
+import { registerPages } from './pages';
 import { createRateLimits } from './middleware/rate-limit';
 import { createIdempotency } from './middleware/idempotency';
+
+const API_DESCRIPTION = [
+  'Billing and usage metering: platform plans with metered limits, and app monetisation through Stripe Connect.',
+  'Every route takes `Authorization: Bearer <credential>`; the kind of credential decides what it may call (see Authorize).',
+  'Errors answer `{"error": {"code", "message", "details": [{"path", "message", "code"}]}}`; another tenant\'s object is a 404.',
+  'Account owners see their billing in the browser at [/app](/app).',
+].join('\n\n');
 
 /** The Koa app, without listen(): bin/api.ts serves it, tests drive it on an ephemeral port. */
 export function createApp(deps: ApiDeps): Koa & { auth: Authenticator } {
@@ -17,8 +25,9 @@ export function createApp(deps: ApiDeps): Koa & { auth: Authenticator } {
   const router = new Router();
   const auth = createAuthenticator(deps.db, deps.config.ADMIN_TOKEN);
   const routes = allRoutes(deps, auth);
-  const openapi = buildOpenApi(routes, { title: 'Tollbooth billing and metering API', version: '0.1.0' });
+  const openapi = buildOpenApi(routes, { title: 'Tollbooth billing and metering API', version: '0.1.0', description: API_DESCRIPTION });
   router.get('/openapi.json', (ctx) => { ctx.body = openapi; });
+  registerPages(router);
   registerRoutes(router, routes, {
     auth, maxBodyBytes: deps.config.MAX_BODY_BYTES, rateLimits: createRateLimits(deps.config), idempotency: createIdempotency(deps.db),
   });

@@ -12,7 +12,8 @@ export function requireApp(principal: Principal, appId: string): { appId: string
   throw new AppError('not_found', 'App not found');
 }
 
+/** The account of an account key or a dashboard token (each route lists which it accepts). */
 export function requireAccount(principal: Principal): string {
-  if (principal.kind === 'account') return principal.accountId;
+  if (principal.kind === 'account' || principal.kind === 'dashboard') return principal.accountId;
   throw new AppError('forbidden', 'An account API key is required');
 }

@@ -8,13 +8,15 @@ import { cachedWorkflowBundle } from './workflow-bundle';
 const ROOT = join(__dirname, '..');
 // What runs in production; test/, bench/ and scripts/ stay out of the build.
 const SOURCE_DIRS = ['bin', 'platform', 'api', 'workflows', 'activities', 'metering', 'db'];
+// Served as they are by api/pages.ts (the dashboard and the API reference), from beside api/.
+const ASSET_DIRS = ['web'];
 
 /**
  * `npm run build`: type-check, then compile to plain JavaScript that node runs without tsx,
- * with the SQL migrations beside their runners and the prebuilt workflow bundle that the worker
- * loads from the build. `--out-dir DIR` (default dist); `--no-typecheck` when the caller
- * type-checks already. SWC compiles (as it does for jest), so the build runs the code the tests
- * ran, in seconds; tsc only checks.
+ * with the SQL migrations beside their runners, the browser pages (web/) and the prebuilt
+ * workflow bundle that the worker loads from the build. `--out-dir DIR` (default dist);
+ * `--no-typecheck` when the caller type-checks already. SWC compiles (as it does for jest), so
+ * the build runs the code the tests ran, in seconds; tsc only checks.
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { 'out-dir': { type: 'string', default: 'dist' }, 'no-typecheck': { type: 'boolean', default: false } } });
@@ -31,6 +33,7 @@ async function main(): Promise<void> {
     if (file.endsWith('.sql') || file.endsWith('.js')) cpSync(file, target); // migrations; the CLI's launcher
     else if (file.endsWith('.ts')) await compile(file, target.replace(/\.ts$/, '.js'));
   }
+  for (const dir of ASSET_DIRS) cpSync(join(ROOT, dir), join(outDir, dir), { recursive: true });
   writeFileSync(join(outDir, 'workflow-bundle.js'), (await cachedWorkflowBundle()).code);
   process.stdout.write(`built ${outDir} in ${((Date.now() - t0) / 1000).toFixed(1)} s; run node ${join(outDir, 'bin')}/{start,api,worker}.js\n`);
 }

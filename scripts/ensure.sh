@@ -17,8 +17,10 @@ missing=()
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 [[ -x /usr/sbin/clickhouse-server || -x /usr/bin/clickhouse-server ]] || missing+=(clickhouse-server)
 command -v clickhouse-client >/dev/null || missing+=(clickhouse-client)
+# The dashboard's tests drive Debian's chromium (playwright-core downloads no browser).
+[[ ${STEP_TAG:-} != test || -x /usr/bin/chromium ]] || missing+=(chromium)
 if ((${#missing[@]} == 0)); then
-  step "Debian packages present (postgresql, clickhouse-server, clickhouse-client)"
+  step "Debian packages present (postgresql, clickhouse-server, clickhouse-client$([[ ${STEP_TAG:-} == test ]] && echo ", chromium"))"
 elif [[ $(id -u) == 0 ]]; then
   step "apt-get install ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

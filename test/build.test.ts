@@ -44,7 +44,7 @@ it('builds into a folder whose API and worker start with node and serve requests
   const build = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), ['bin/build.ts', '--out-dir', dist, '--no-typecheck'], { cwd: ROOT, encoding: 'utf8' });
   expect(build.stderr).toBe('');
   expect(build.status).toBe(0);
-  for (const f of ['bin/api.js', 'bin/worker.js', 'bin/cli.js', 'workflow-bundle.js', 'db/migrations/001_identity.sql', 'metering/sql/001_usage_events.sql']) {
+  for (const f of ['bin/api.js', 'bin/worker.js', 'bin/cli.js', 'workflow-bundle.js', 'db/migrations/001_identity.sql', 'metering/sql/001_usage_events.sql', 'web/dashboard/index.html', 'web/docs/index.html']) {
     expect(existsSync(join(dist, f))).toBe(true);
   }
   // A deployment installs its node_modules beside the build.
@@ -62,6 +62,13 @@ it('builds into a folder whose API and worker start with node and serve requests
   expect(await startFromBuild(join(dist, 'bin', 'worker.js'), env)).toContain('worker ready');
   const api = /api=(\S+)/.exec(await startFromBuild(join(dist, 'bin', 'api.js'), env))![1]!;
   expect((await call(api, 'GET', '/readyz')).status).toBe(200);
+  // The pages are served from the build's copy of web/.
+  for (const [page, script] of [['/app', '/app/dashboard.js'], ['/docs', '/docs/docs.js']] as const) {
+    const html = await call<string>(api, 'GET', page);
+    expect(html.status).toBe(200);
+    expect(html.body).toContain(`src="${script}"`);
+    expect((await call(api, 'GET', script)).status).toBe(200);
+  }
 
   // Creating an account runs its provisioning workflow on the worker started from the build.
   const created = await call(api, 'POST', '/admin/accounts', { token: config.ADMIN_TOKEN, body: { name: 'Built' } });

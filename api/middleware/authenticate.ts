@@ -6,6 +6,7 @@ import { AppError } from '../../platform/errors';
 import { findActiveKey } from '../../db/keys';
 import { getAppJwtSecrets } from '../../db/apps';
 import type { Principal } from './principal';
+import { createDashboardTokens, DASHBOARD_TOKEN_PREFIX } from '../dashboard-tokens';
 
 // Key lookups sit on the ingestion hot path; a short TTL bounds how long another process may
 // still accept a key after it was revoked (this process forgets it at once, see `forget`).
@@ -23,6 +24,7 @@ const BAD_TOKEN = 'Invalid end-user token';
 export function createAuthenticator(db: Db, adminToken: string | undefined) {
   // Bounded (least recently used go first), so a flood of distinct keys cannot grow memory.
   const cache = new LRUCache<string, Principal>({ max: 100_000, ttl: KEY_CACHE_MS });
+  const dashboardTokens = createDashboardTokens(adminToken);
 
   async function fromKey(key: string): Promise<Principal> {
     const hit = cache.get(key);
@@ -68,10 +70,18 @@ export function createAuthenticator(db: Db, adminToken: string | undefined) {
       if (!match) throw invalid('Authorization must be "Bearer <token>"');
       const token = match[1]!;
       if (adminToken && sameSecret(token, adminToken)) return { kind: 'admin' };
+      if (token.startsWith(DASHBOARD_TOKEN_PREFIX)) {
+        try {
+          return { kind: 'dashboard', accountId: await dashboardTokens.verify(token) };
+        } catch (err) {
+          throw invalid(`Invalid dashboard token: ${(err as Error).message}`);
+        }
+      }
       if (token.startsWith('tb_')) return fromKey(token);
       if (token.split('.').length === 3) return fromJwt(token, appId);
       throw invalid('Unrecognised credential');
     },
+    dashboardTokens,
     forget(): void {
       cache.clear();
     },

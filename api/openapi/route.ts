@@ -32,6 +32,8 @@ export interface RouteDef<P = any, Q = any, B = any> {
   params?: z.ZodType<P>;
   query?: z.ZodType<Q>;
   body?: z.ZodType<B>;
+  /** What the reference shows when validation is deliberately looser (events are checked one by one). */
+  documentedBody?: z.ZodType;
   /** Which request budget the route draws on (default `api`). */
   budget?: Budget;
   /** The account a service-key call acts for, named in its body: counted against that account's budget. */
@@ -40,7 +42,8 @@ export interface RouteDef<P = any, Q = any, B = any> {
   rawBody?: boolean;
   /** Create routes: honour an Idempotency-Key header (api/middleware/idempotency.ts). */
   idempotent?: boolean;
-  responses: Record<number, { description: string; schema?: z.ZodType }>;
+  /** Success and error responses; an error status without a schema answers the Error body. */
+  responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
   handler: (input: RouteInput<P, Q, B>) => Promise<RouteResult>;
 }
 

@@ -9,6 +9,8 @@ import { createKey, revokeKey } from '../../db/keys';
 import { getPlan, listPlans, upsertPlan } from '../../db/plans';
 import { startAccountProvisioning } from '../workflow-starts';
 import * as s from './admin.schemas';
+import { tokenBody, tokenResponse } from './dashboard.schemas';
+import { mintDashboardToken } from './dashboard-token-route';
 
 const tag = 'admin';
 
@@ -19,7 +21,7 @@ export function adminRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] {
     defineRoute({
       method: 'post', path: '/admin/accounts', idempotent: true, summary: 'Create an account; its API key is shown once', tag, auth: ['admin'],
       body: s.createAccountBody,
-      responses: { 201: { description: 'created', schema: z.object({ account: s.accountSchema, apiKey: z.string() }) } },
+      responses: { 201: { description: 'created', schema: z.object({ account: s.accountSchema, apiKey: z.string().describe('Shown once') }) }, 503: { description: 'Temporal is unavailable; nothing was created' } },
       handler: async ({ body }) => {
         const created = await createAccount(deps.db, body);
         try {
@@ -49,7 +51,7 @@ export function adminRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] {
     }),
     defineRoute({
       method: 'post', path: '/admin/accounts/{accountId}/keys', idempotent: true, summary: 'Issue another API key for an account (rotation)', tag, auth: ['admin'], params: s.accountParams,
-      responses: { 201: { description: 'created', schema: z.object({ id: z.string(), key: z.string() }) } },
+      responses: { 201: { description: 'created', schema: s.keySchema } },
       handler: async ({ params }) => {
         await account(params.accountId);
         return { status: 201, body: await createKey(deps.db, { kind: 'account', accountId: params.accountId, name: 'rotated' }) };
@@ -68,7 +70,15 @@ export function adminRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] {
     defineRoute({
       method: 'post', path: '/admin/accounts/{accountId}/apps', idempotent: true, summary: 'Create an app; its secret key and JWT secret are shown once', tag, auth: ['admin'],
       params: s.accountParams, body: s.createAppBody,
-      responses: { 201: { description: 'created', schema: z.object({ app: s.appSchema, secretKey: z.string(), secretKeyId: z.string(), jwtSecret: z.string(), jwtSecretId: z.string() }) } },
+      responses: {
+        201: {
+          description: 'created',
+          schema: z.object({
+            app: s.appSchema, secretKey: z.string().describe('Shown once'), secretKeyId: z.string().describe('revoke it with DELETE /admin/keys/{keyId}'),
+            jwtSecret: z.string().describe('Shown once: signs end-user JWTs (HS256)'), jwtSecretId: z.string(),
+          }),
+        },
+      },
       handler: async ({ params, body }) => {
         await account(params.accountId);
         return { status: 201, body: await createApp(deps.db, { accountId: params.accountId, name: body.name }) };
@@ -77,9 +87,18 @@ export function adminRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] {
     // Rotation is the operator's: a leaked app secret must not be able to rotate the app's
     // credentials itself and revoke its owner's. Old and new stay valid until the old is revoked.
     defineRoute({
+      method: 'post', path: '/admin/accounts/{accountId}/dashboard-tokens', summary: 'Mint a read-only dashboard token for an account (to embed /app)', tag, auth: ['admin'],
+      params: s.accountParams, body: tokenBody,
+      responses: { 201: { description: 'the token; it may call GET /dashboard/* only', schema: tokenResponse } },
+      handler: async ({ params, body }) => {
+        await account(params.accountId);
+        return { status: 201, body: await mintDashboardToken(auth, params.accountId, body.ttlSeconds) };
+      },
+    }),
+    defineRoute({
       method: 'post', path: '/admin/apps/{appId}/secret-keys', summary: "Issue another secret key for an app (rotation; revoke the old one with DELETE /admin/keys/{keyId})", tag, auth: ['admin'],
       params: s.appParams,
-      responses: { 201: { description: 'created; shown once', schema: z.object({ id: z.string(), key: z.string() }) } },
+      responses: { 201: { description: 'created; shown once', schema: s.keySchema } },
       handler: async ({ params }) => {
         const found = await app(params.appId);
         return { status: 201, body: await createKey(deps.db, { kind: 'app_secret', accountId: found.accountId, appId: found.id, name: 'rotated' }) };
@@ -88,7 +107,7 @@ export function adminRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] {
     defineRoute({
       method: 'post', path: '/admin/apps/{appId}/jwt-secrets', summary: 'Issue another JWT secret for an app (rotation: tokens of either verify until one is revoked)', tag, auth: ['admin'],
       params: s.appParams,
-      responses: { 201: { description: 'created; shown once', schema: z.object({ id: z.string(), jwtSecret: z.string() }) } },
+      responses: { 201: { description: 'created; shown once', schema: s.jwtSecretSchema } },
       handler: async ({ params }) => ({ status: 201, body: await addAppJwtSecret(deps.db, (await app(params.appId)).id) }),
     }),
     defineRoute({
@@ -102,7 +121,7 @@ export function adminRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] {
     }),
     defineRoute({
       method: 'post', path: '/admin/service-keys', idempotent: true, summary: "Create a key for the platform's own services", tag, auth: ['admin'], body: s.createServiceKeyBody,
-      responses: { 201: { description: 'created', schema: z.object({ id: z.string(), key: z.string() }) } },
+      responses: { 201: { description: 'created', schema: s.keySchema } },
       handler: async ({ body }) => ({ status: 201, body: await createKey(deps.db, { kind: 'service', name: body.name, scopes: body.scopes }) }),
     }),
     defineRoute({
@@ -116,13 +135,13 @@ export function adminRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] {
     }),
     defineRoute({
       method: 'get', path: '/admin/plans', summary: 'The platform plan catalogue', tag, auth: ['admin'],
-      responses: { 200: { description: 'plans' } },
+      responses: { 200: { description: 'plans, cheapest first', schema: z.object({ plans: z.array(s.planSchema) }) } },
       handler: async () => ({ status: 200, body: { plans: await listPlans(deps.db) } }),
     }),
     defineRoute({
       method: 'put', path: '/admin/plans/{planId}', summary: 'Create or replace a platform plan and its limits', tag, auth: ['admin'],
       params: s.planParams, body: s.upsertPlanBody,
-      responses: { 200: { description: 'the plan' } },
+      responses: { 200: { description: 'the plan', schema: z.object({ plan: s.planSchema }) } },
       handler: async ({ params, body }) => ({ status: 200, body: { plan: await upsertPlan(deps.db, { id: params.planId, ...body }) } }),
     }),
   ];

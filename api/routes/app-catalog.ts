@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { ApiDeps } from '../deps';
 import { defineRoute, type RouteDef } from '../openapi/route';
 import { AppError, notFound } from '../../platform/errors';
@@ -8,7 +9,9 @@ import { appOf, requireConnected } from '../app-billing-access';
 import { changeCatalog } from '../connect-starts';
 import * as s from './connect.schemas';
 
-const ok = (description: string) => ({ 200: { description } });
+const conflicts = { 409: { description: 'Connect onboarding of the app is incomplete, or another change of this object is in progress' }, 503: { description: 'Stripe is not configured or unavailable' } };
+const planOut = z.object({ plan: s.appPlanSchema });
+const productOut = z.object({ product: s.appProductSchema });
 const nothingToChange = () => new AppError('validation_failed', 'The body names no field to change', [{ path: ['body'], message: 'at least one field' }]);
 
 /**
@@ -20,7 +23,7 @@ export function appCatalogRoutes(deps: ApiDeps): RouteDef[] {
   return [
     defineRoute({
       method: 'post', path: '/v1/{app_id}/billing/plans', idempotent: true, summary: 'Create a plan', tag: 'app billing', auth: ['app'],
-      params: s.appParams, body: s.createPlanBody, responses: { 201: { description: 'the plan, with its Stripe Product and recurring Price' } },
+      params: s.appParams, body: s.createPlanBody, responses: { 201: { description: 'the plan, with its Stripe Product and recurring Price', schema: planOut }, ...conflicts },
       handler: async ({ params, body, principal }) => {
         const app = await appOf(deps, principal, params.app_id);
         requireConnected(deps, app);
@@ -30,7 +33,7 @@ export function appCatalogRoutes(deps: ApiDeps): RouteDef[] {
     }),
     defineRoute({
       method: 'get', path: '/v1/{app_id}/billing/plans', summary: 'List plans', tag: 'app billing', auth: ['app', 'end_user'],
-      params: s.appParams, responses: ok('the app\'s plans'),
+      params: s.appParams, responses: { 200: { description: 'the app\'s plans', schema: z.object({ plans: z.array(s.appPlanSchema) }) } },
       handler: async ({ params, principal }) => {
         const app = await appOf(deps, principal, params.app_id);
         return { status: 200, body: { plans: await listAppPlans(deps.db, app.id) } };
@@ -38,7 +41,7 @@ export function appCatalogRoutes(deps: ApiDeps): RouteDef[] {
     }),
     defineRoute({
       method: 'put', path: '/v1/{app_id}/billing/plans/{plan_id}', summary: 'Update a plan', tag: 'app billing', auth: ['app'],
-      params: s.planParams, body: s.updatePlanBody, responses: ok('the plan; a new amount, currency or interval made a new Price and archived the old one'),
+      params: s.planParams, body: s.updatePlanBody, responses: { 200: { description: 'the plan; a new amount, currency or interval made a new Price and archived the old one', schema: planOut }, ...conflicts },
       handler: async ({ params, body, principal }) => {
         const app = await appOf(deps, principal, params.app_id);
         if (!(await getAppPlan(deps.db, app.id, params.plan_id))) throw notFound('Plan');
@@ -50,7 +53,7 @@ export function appCatalogRoutes(deps: ApiDeps): RouteDef[] {
     }),
     defineRoute({
       method: 'post', path: '/v1/{app_id}/billing/products', idempotent: true, summary: 'Create a product', tag: 'app billing', auth: ['app'],
-      params: s.appParams, body: s.createProductBody, responses: { 201: { description: 'the product, with its Stripe Product and one-time Price' } },
+      params: s.appParams, body: s.createProductBody, responses: { 201: { description: 'the product, with its Stripe Product and one-time Price', schema: productOut }, ...conflicts },
       handler: async ({ params, body, principal }) => {
         const app = await appOf(deps, principal, params.app_id);
         requireConnected(deps, app);
@@ -60,7 +63,7 @@ export function appCatalogRoutes(deps: ApiDeps): RouteDef[] {
     }),
     defineRoute({
       method: 'get', path: '/v1/{app_id}/billing/products', summary: 'List products', tag: 'app billing', auth: ['app', 'end_user'],
-      params: s.appParams, responses: ok('the app\'s products'),
+      params: s.appParams, responses: { 200: { description: 'the app\'s products', schema: z.object({ products: z.array(s.appProductSchema) }) } },
       handler: async ({ params, principal }) => {
         const app = await appOf(deps, principal, params.app_id);
         return { status: 200, body: { products: await listAppProducts(deps.db, app.id) } };
@@ -68,7 +71,7 @@ export function appCatalogRoutes(deps: ApiDeps): RouteDef[] {
     }),
     defineRoute({
       method: 'put', path: '/v1/{app_id}/billing/products/{product_id}', summary: 'Update a product', tag: 'app billing', auth: ['app'],
-      params: s.productParams, body: s.updateProductBody, responses: ok('the product'),
+      params: s.productParams, body: s.updateProductBody, responses: { 200: { description: 'the product', schema: productOut }, ...conflicts },
       handler: async ({ params, body, principal }) => {
         const app = await appOf(deps, principal, params.app_id);
         if (!(await getAppProduct(deps.db, app.id, params.product_id))) throw notFound('Product');

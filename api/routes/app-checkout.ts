@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { ApiDeps } from '../deps';
 import { LIVE_SUBSCRIPTION_STATUSES } from '../../db/subscription-statuses';
 import { defineRoute, type RouteDef } from '../openapi/route';
@@ -11,6 +12,8 @@ import { appOf, customerOf, requireCharges, requireConnected } from '../app-bill
 import { cancelAppSubscription, startAppCheckout } from '../connect-starts';
 import * as s from './connect.schemas';
 
+const stripeErrors = { 409: { description: 'a live subscription exists already, or Connect onboarding is incomplete' }, 503: { description: 'Stripe is not configured or unavailable' } };
+const subscriptionOut = z.object({ subscription: s.appSubscriptionSchema });
 const unknown = (what: string, field: string) => new AppError('not_found', `${what} not found`, [{ path: ['body', field], message: `unknown ${what.toLowerCase()}` }]);
 
 /** End users' subscriptions and purchases of an app: Checkout Sessions on its connected account. */
@@ -19,7 +22,7 @@ export function appCheckoutRoutes(deps: ApiDeps): RouteDef[] {
   return [
     defineRoute({
       method: 'post', path: '/v1/{app_id}/billing/subscribe', idempotent: true, summary: 'Start subscription', tag: 'app billing', auth: [...both],
-      params: s.appParams, body: s.subscribeBody, responses: { 200: { description: 'the Checkout Session URL', schema: s.checkoutResponse } },
+      params: s.appParams, body: s.subscribeBody, responses: { 200: { description: 'the Checkout Session URL', schema: s.checkoutResponse }, ...stripeErrors },
       handler: async ({ params, body, principal }) => {
         const app = await appOf(deps, principal, params.app_id);
         const customerId = customerOf(principal, body.customerId, 'body');
@@ -34,7 +37,7 @@ export function appCheckoutRoutes(deps: ApiDeps): RouteDef[] {
     }),
     defineRoute({
       method: 'get', path: '/v1/{app_id}/billing/subscription', summary: 'Current subscription', tag: 'app billing', auth: [...both],
-      params: s.appParams, query: s.customerQuery, responses: { 200: { description: 'the customer\'s current subscription' } },
+      params: s.appParams, query: s.customerQuery, responses: { 200: { description: 'the customer\'s current subscription', schema: subscriptionOut } },
       handler: async ({ params, query, principal }) => {
         const app = await appOf(deps, principal, params.app_id);
         const sub = await currentAppSubscription(deps.db, app.id, customerOf(principal, query.customerId, 'query'));
@@ -44,7 +47,7 @@ export function appCheckoutRoutes(deps: ApiDeps): RouteDef[] {
     }),
     defineRoute({
       method: 'post', path: '/v1/{app_id}/billing/cancel', summary: 'Cancel at period end', tag: 'app billing', auth: [...both],
-      params: s.appParams, body: s.cancelBody, responses: { 200: { description: 'the subscription, set to cancel at period end (idempotent)' } },
+      params: s.appParams, body: s.cancelBody, responses: { 200: { description: 'the subscription, set to cancel at period end (idempotent)', schema: subscriptionOut }, ...stripeErrors },
       handler: async ({ params, body, principal }) => {
         const app = await appOf(deps, principal, params.app_id);
         const customerId = customerOf(principal, body.customerId, 'body');
@@ -59,7 +62,7 @@ export function appCheckoutRoutes(deps: ApiDeps): RouteDef[] {
     }),
     defineRoute({
       method: 'post', path: '/v1/{app_id}/billing/purchase', idempotent: true, summary: 'Purchase a product', tag: 'app billing', auth: [...both],
-      params: s.appParams, body: s.purchaseBody, responses: { 200: { description: 'the Checkout Session URL and the pending order', schema: s.checkoutResponse } },
+      params: s.appParams, body: s.purchaseBody, responses: { 200: { description: 'the Checkout Session URL and the pending order', schema: s.checkoutResponse }, ...stripeErrors },
       handler: async ({ params, body, principal }) => {
         const app = await appOf(deps, principal, params.app_id);
         const customerId = customerOf(principal, body.customerId, 'body');
@@ -74,7 +77,7 @@ export function appCheckoutRoutes(deps: ApiDeps): RouteDef[] {
     }),
     defineRoute({
       method: 'get', path: '/v1/{app_id}/billing/orders', summary: 'List orders', tag: 'app billing', auth: [...both],
-      params: s.appParams, query: s.ordersQuery, responses: { 200: { description: 'orders, newest first; nextCursor for the next page' } },
+      params: s.appParams, query: s.ordersQuery, responses: { 200: { description: 'orders, newest first; nextCursor for the next page', schema: z.object({ orders: z.array(s.orderSchema), nextCursor: z.string().nullable() }) } },
       handler: async ({ params, query, principal }) => {
         const app = await appOf(deps, principal, params.app_id);
         // An app key without customerId lists the whole app; an end user only ever their own.
@@ -85,7 +88,7 @@ export function appCheckoutRoutes(deps: ApiDeps): RouteDef[] {
     }),
     defineRoute({
       method: 'get', path: '/v1/{app_id}/billing/orders/{order_id}', summary: 'Get order details', tag: 'app billing', auth: [...both],
-      params: s.orderParams, query: s.customerQuery, responses: { 200: { description: 'the order' } },
+      params: s.orderParams, query: s.customerQuery, responses: { 200: { description: 'the order', schema: z.object({ order: s.orderSchema }) } },
       handler: async ({ params, query, principal }) => {
         const app = await appOf(deps, principal, params.app_id);
         const order = await getOrder(deps.db, app.id, params.order_id);

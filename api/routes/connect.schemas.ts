@@ -25,29 +25,56 @@ export const planParams = appParams.extend({ plan_id: z.string().min(1) });
 export const productParams = appParams.extend({ product_id: z.string().min(1) });
 export const orderParams = appParams.extend({ order_id: z.string().min(1) });
 
-export const onboardBody = strictBody({ refreshUrl: url, returnUrl: url });
+export const onboardBody = strictBody({ refreshUrl: url, returnUrl: url })
+  .meta({ examples: [{ refreshUrl: 'https://app.example/connect/refresh', returnUrl: 'https://app.example/connect/done' }] });
 
-export const createPlanBody = strictBody({
+const planFields = strictBody({
   name: text().min(1).max(200), description: text().max(2000).optional(),
   amount, currency, interval: z.enum(['day', 'week', 'month', 'year']),
   features: z.array(text().min(1).max(80)).max(15).optional(),
 });
-export const updatePlanBody = createPlanBody.partial();
-export const createProductBody = strictBody({
+export const createPlanBody = planFields.meta({ id: 'AppPlanInput', examples: [{ name: 'Plus', amount: 900, currency: 'usd', interval: 'month', features: ['Unlimited notes'] }] });
+export const updatePlanBody = planFields.partial().meta({ examples: [{ amount: 1200 }] });
+const productFields = strictBody({
   name: text().min(1).max(200), description: text().max(2000).optional(),
   amount, currency, metadata: metadata.optional(),
 });
-export const updateProductBody = createProductBody.partial();
+export const createProductBody = productFields.meta({ id: 'AppProductInput', examples: [{ name: 'Theme pack', amount: 499, currency: 'usd' }] });
+export const updateProductBody = productFields.partial().meta({ examples: [{ name: 'Theme pack (2026)' }] });
 
-export const subscribeBody = strictBody({ planId: text().min(1), customerId: text().min(1).optional(), successUrl: url, cancelUrl: url });
-export const cancelBody = strictBody({ customerId: text().min(1).optional() });
-export const purchaseBody = strictBody({ productId: text().min(1), quantity: z.number().int().min(1).max(100).optional(), customerId: text().min(1).optional(), successUrl: url, cancelUrl: url });
-export const customerQuery = z.object({ customerId: text().min(1).optional() });
-export const ordersQuery = customerQuery.extend({ cursor: z.string().optional(), limit: z.coerce.number().int().min(1).max(100).default(20) });
+const customerId = text().min(1).optional().describe('Required with the app secret key (acting for that customer); ignored with an end-user JWT');
+export const subscribeBody = strictBody({ planId: text().min(1), customerId, successUrl: url, cancelUrl: url })
+  .meta({ examples: [{ planId: 'plan_4kq', customerId: 'user_42', successUrl: 'https://app.example/ok', cancelUrl: 'https://app.example/no' }] });
+export const cancelBody = strictBody({ customerId }).meta({ examples: [{ customerId: 'user_42' }] });
+export const purchaseBody = strictBody({ productId: text().min(1), quantity: z.number().int().min(1).max(100).optional(), customerId, successUrl: url, cancelUrl: url })
+  .meta({ examples: [{ productId: 'prod_7ya', quantity: 1, customerId: 'user_42', successUrl: 'https://app.example/ok', cancelUrl: 'https://app.example/no' }] });
+export const customerQuery = z.object({ customerId });
+export const ordersQuery = customerQuery.extend({ cursor: z.string().optional().describe('nextCursor of the previous page'), limit: z.coerce.number().int().min(1).max(100).default(20) });
 
-export const onboardResponse = z.object({ stripeAccountId: z.string(), url: z.string(), expiresAt: z.string(), accountCreated: z.boolean() });
+export const onboardResponse = z.object({ stripeAccountId: z.string(), url: z.string().describe('Send the app\'s developer here'), expiresAt: z.string(), accountCreated: z.boolean() })
+  .meta({ examples: [{ stripeAccountId: 'acct_1Qx', url: 'https://connect.stripe.com/setup/s/acct_1Qx/abc', expiresAt: '2026-11-26T10:05:00.000Z', accountCreated: true }] });
 export const statusResponse = z.object({
   onboardingStarted: z.boolean(), stripeAccountId: z.string().nullable(), charges_enabled: z.boolean(), payouts_enabled: z.boolean(),
   details_submitted: z.boolean(), requirements: z.object({ currently_due: z.array(z.string()) }),
 });
-export const checkoutResponse = z.object({ url: z.string(), sessionId: z.string(), orderId: z.string().optional() });
+export const checkoutResponse = z.object({ url: z.string().describe('Stripe Checkout on the app\'s connected account'), sessionId: z.string(), orderId: z.string().optional().describe('purchase: the pending order') })
+  .meta({ id: 'AppCheckout', examples: [{ url: 'https://checkout.stripe.com/c/pay/cs_test_b2', sessionId: 'cs_test_b2', orderId: 'ord_3mz' }] });
+
+const stamps = { createdAt: z.string(), updatedAt: z.string() };
+export const appPlanSchema = z.object({
+  id: z.string(), appId: z.string(), name: z.string(), description: z.string(), amount: z.number().int().describe('In the smallest currency unit'), currency: z.string(),
+  interval: z.enum(['day', 'week', 'month', 'year']), features: z.array(z.string()), active: z.boolean(), stripeProductId: z.string(), stripePriceId: z.string(), ...stamps,
+}).meta({ id: 'AppPlan' });
+export const appProductSchema = z.object({
+  id: z.string(), appId: z.string(), name: z.string(), description: z.string(), amount: z.number().int(), currency: z.string(),
+  metadata: z.record(z.string(), z.string()), active: z.boolean(), stripeProductId: z.string(), stripePriceId: z.string(), ...stamps,
+}).meta({ id: 'AppProduct' });
+export const appSubscriptionSchema = z.object({
+  id: z.string(), appId: z.string(), customerId: z.string().nullable(), planId: z.string().nullable(), status: z.string(), cancelAtPeriodEnd: z.boolean(),
+  currentPeriodStart: z.string().nullable(), currentPeriodEnd: z.string().nullable(), lastEventCreated: z.number(), updatedAt: z.string(),
+}).meta({ id: 'AppSubscription' });
+export const orderSchema = z.object({
+  id: z.string(), appId: z.string(), customerId: z.string(), productId: z.string(), quantity: z.number().int(), amount: z.number().int(), currency: z.string(),
+  status: z.enum(['pending', 'paid', 'failed', 'refunded', 'partially_refunded']), amountRefunded: z.number().int(),
+  stripeSessionId: z.string().nullable(), paymentIntent: z.string().nullable(), ...stamps,
+}).meta({ id: 'Order' });

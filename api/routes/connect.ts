@@ -6,6 +6,7 @@ import { onboardApp, readConnectStatus } from '../connect-starts';
 import { createWebhookIntake } from '../webhooks/intake';
 import { connectEventWorkflow, CONNECT_EVENT_TYPES } from '../../workflows/connect-event';
 import * as s from './connect.schemas';
+import { webhookResponse } from './platform-billing.schemas';
 
 const STRIPE_OFF = 'Stripe is not configured (STRIPE_SECRET_KEY is unset): Connect onboarding is unavailable';
 
@@ -19,7 +20,7 @@ export function connectRoutes(deps: ApiDeps): RouteDef[] {
     defineRoute({
       method: 'post', path: '/v1/{app_id}/billing/connect/onboard', summary: 'Start Connect onboarding', tag: 'app billing', auth: ['app'],
       params: s.appParams, body: s.onboardBody,
-      responses: { 200: { description: 'a fresh Account Link for the app\'s connected account', schema: s.onboardResponse } },
+      responses: { 200: { description: 'a fresh Account Link for the app\'s connected account', schema: s.onboardResponse }, 503: { description: 'Stripe is not configured or unavailable' } },
       handler: async ({ params, body, principal }) => {
         const app = await appOf(deps, principal, params.app_id);
         if (!deps.config.STRIPE_SECRET_KEY) throw unavailable(STRIPE_OFF);
@@ -46,7 +47,7 @@ export function connectRoutes(deps: ApiDeps): RouteDef[] {
     }),
     defineRoute({
       method: 'post', path: '/webhooks/stripe/connect', summary: 'Stripe Connect events (secret STRIPE_CONNECT_WEBHOOK_SECRET)', tag: 'webhooks', auth: [], rawBody: true,
-      responses: { 200: { description: 'verified and recorded; processed asynchronously' } },
+      responses: { 200: { description: 'verified and recorded; processed asynchronously', schema: webhookResponse }, 503: { description: 'STRIPE_CONNECT_WEBHOOK_SECRET is unset, or Temporal is down (Stripe retries)' } },
       handler: async ({ body, ctx }) => intake(body as Buffer, ctx.get('stripe-signature') || undefined),
     }),
   ];

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ApiDeps } from '../deps';
 import { defineRoute, type RouteDef } from '../openapi/route';
+import { errorBody } from '../openapi/error-body';
 import { registry } from '../../platform/metrics';
 
 const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T | false> =>
@@ -14,12 +15,9 @@ const probe = async (fn: () => Promise<unknown>) => {
   }
 };
 
-const DOCS_HTML = `<!doctype html><html><head><meta charset="utf-8"><title>Tollbooth API</title>
-<style>body{font:15px system-ui;margin:2rem;max-width:60rem}code{background:#eee;padding:0 .3em}li{margin:.3em 0}</style></head>
-<body><h1>Tollbooth API</h1><p>The machine-readable spec is at <a href="/openapi.json"><code>/openapi.json</code></a> (OpenAPI 3.1).</p>
-<ul id="routes"></ul><script>fetch('/openapi.json').then(r=>r.json()).then(s=>{const ul=document.getElementById('routes');
-for(const [p,ops] of Object.entries(s.paths))for(const [m,op] of Object.entries(ops)){const li=document.createElement('li');
-li.innerHTML='<code>'+m.toUpperCase()+' '+p+'</code> '+op.summary;ul.appendChild(li);}});</script></body></html>`;
+const checks = z.object({ postgres: z.boolean(), clickhouse: z.boolean(), temporal: z.boolean() });
+const readyBody = z.object({ status: z.literal('ready'), checks }).meta({ examples: [{ status: 'ready', checks: { postgres: true, clickhouse: true, temporal: true } }] });
+const notReadyBody = errorBody.extend({ checks });
 
 export function healthRoutes(deps: ApiDeps): RouteDef[] {
   return [
@@ -30,7 +28,7 @@ export function healthRoutes(deps: ApiDeps): RouteDef[] {
     }),
     defineRoute({
       method: 'get', path: '/readyz', summary: 'Readiness: Postgres, ClickHouse and Temporal answer', tag: 'operations', auth: [],
-      responses: { 200: { description: 'ready' }, 503: { description: 'a dependency is down' } },
+      responses: { 200: { description: 'ready', schema: readyBody }, 503: { description: 'a dependency is down', schema: notReadyBody } },
       handler: async () => {
         const [postgres, clickhouse, temporal] = await Promise.all([
           probe(() => deps.db.query('SELECT 1')),
@@ -45,13 +43,8 @@ export function healthRoutes(deps: ApiDeps): RouteDef[] {
     }),
     defineRoute({
       method: 'get', path: '/metrics', summary: 'Prometheus metrics', tag: 'operations', auth: [],
-      responses: { 200: { description: 'text/plain; version=0.0.4' } },
+      responses: { 200: { description: 'Prometheus text exposition format', contentType: registry.contentType } },
       handler: async ({ ctx }) => { ctx.type = registry.contentType; return { status: 200, body: await registry.metrics() }; },
-    }),
-    defineRoute({
-      method: 'get', path: '/docs', summary: 'Human-readable API index', tag: 'operations', auth: [],
-      responses: { 200: { description: 'HTML' } },
-      handler: async ({ ctx }) => { ctx.type = 'text/html'; return { status: 200, body: DOCS_HTML }; },
     }),
   ];
 }

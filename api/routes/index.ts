@@ -16,7 +16,7 @@ export const allRoutes = (deps: ApiDeps, auth: Authenticator): RouteDef[] => [
   ...healthRoutes(deps),
   ...adminRoutes(deps, auth),
   ...usageRoutes(deps),
-  ...dashboardRoutes(deps),
+  ...dashboardRoutes(deps, auth),
   ...platformBillingRoutes(deps),
   ...overageRoutes(deps),
   ...connectRoutes(deps),

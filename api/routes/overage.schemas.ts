@@ -5,7 +5,8 @@ export const spendCapBody = strictBody({
   maxCents: z.number().int().nonnegative().max(1e12).nullable()
     .describe('maximum overage spend per billing period, in cents; null removes the cap'),
 });
-export const spendCapResponse = z.object({ spendCap: z.object({ maxCents: z.number() }).nullable() });
+export const spendCapSchema = z.object({ maxCents: z.number() }).meta({ id: 'SpendCap' });
+export const spendCapResponse = z.object({ spendCap: spendCapSchema.nullable().describe('null: no cap') }).meta({ examples: [{ spendCap: { maxCents: 5000 } }] });
 
 const overageLine = z.object({
   meter: z.string(),
@@ -14,14 +15,14 @@ const overageLine = z.object({
   quantity: z.string().describe('whole units beyond the included amount'),
   blocks: z.string(), blockSize: z.string(), unitAmountCents: z.string(),
   amountCents: z.number().int(),
-});
+}).meta({ id: 'OverageLine' });
 
 /** Per priced meter in GET /dashboard/billing: what the events say is owed vs what Stripe was told. */
 export const overageStatus = overageLine.extend({
   reported: z.string().describe('units Stripe acknowledged as meter events this period'),
   pending: z.string().describe('units written to the ledger, not yet acknowledged'),
   lastError: z.string().nullable().describe("Stripe's refusal of the last report, if it was refused"),
-});
+}).meta({ id: 'OverageStatus' });
 
 export const invoicePreviewResponse = z.object({
   currency: z.string(),

@@ -47,7 +47,10 @@ export function overageRoutes(deps: ApiDeps): RouteDef[] {
     }),
     defineRoute({
       method: 'get', path: '/dashboard/billing/invoice-preview', summary: 'The upcoming invoice: base price, overage lines per meter, total', tag, auth: ['account'],
-      responses: { 200: { description: 'the upcoming invoice', schema: s.invoicePreviewResponse } },
+      responses: {
+        200: { description: 'the upcoming invoice', schema: s.invoicePreviewResponse },
+        409: { description: 'the account has no Stripe customer yet' }, 422: { description: 'Stripe refused the preview' }, 503: { description: 'Stripe is not configured or Temporal is unavailable' },
+      },
       handler: async ({ principal }) => {
         const account = await accountOf(requireAccount(principal));
         if (!deps.config.STRIPE_SECRET_KEY) throw unavailable('Stripe is not configured (STRIPE_SECRET_KEY is unset): no invoice preview');

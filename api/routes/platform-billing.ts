@@ -24,7 +24,7 @@ export function platformBillingRoutes(deps: ApiDeps): RouteDef[] {
     defineRoute({
       method: 'post', path: '/dashboard/billing/checkout', idempotent: true, summary: 'Start upgrade checkout (Idempotency-Key header optional)', tag: 'dashboard', auth: ['account'],
       body: s.checkoutBody,
-      responses: { 200: { description: 'the Checkout Session URL (or the plan changed in place)', schema: s.checkoutResponse } },
+      responses: { 200: { description: 'the Checkout Session URL (or the plan changed in place)', schema: s.checkoutResponse }, 404: { description: 'no such plan' }, 409: { description: 'the plan is free, not sold through Stripe, or already subscribed' }, 422: { description: 'Stripe refused the checkout' }, 503: { description: 'Stripe is not configured or unavailable' } },
       handler: async ({ body, principal, ctx }) => {
         const accountId = requireAccount(principal);
         const key = s.idempotencyKey.safeParse(ctx.get('idempotency-key') || undefined);
@@ -44,7 +44,7 @@ export function platformBillingRoutes(deps: ApiDeps): RouteDef[] {
     }),
     defineRoute({
       method: 'post', path: '/dashboard/billing/portal', summary: 'Open billing portal', tag: 'dashboard', auth: ['account'], body: s.portalBody,
-      responses: { 200: { description: 'the Billing Portal session URL', schema: s.portalResponse } },
+      responses: { 200: { description: 'the Billing Portal session URL', schema: s.portalResponse }, 409: { description: 'the account has no Stripe customer yet' }, 422: { description: 'Stripe refused the portal session' }, 503: { description: 'Stripe is not configured or unavailable' } },
       handler: async ({ body, principal }) => {
         const account = await getAccount(deps.db, requireAccount(principal));
         if (!account) throw notFound('Account');
@@ -58,7 +58,7 @@ export function platformBillingRoutes(deps: ApiDeps): RouteDef[] {
     }),
     defineRoute({
       method: 'post', path: '/webhooks/stripe', summary: 'Stripe events of the platform account (secret STRIPE_WEBHOOK_SECRET)', tag: 'webhooks', auth: [], rawBody: true,
-      responses: { 200: { description: 'verified and recorded; processed asynchronously', schema: s.webhookResponse } },
+      responses: { 200: { description: 'verified and recorded; processed asynchronously', schema: s.webhookResponse }, 503: { description: 'STRIPE_WEBHOOK_SECRET is unset, or Temporal is down (Stripe retries)' } },
       handler: async ({ body, ctx }) => intake(body as Buffer, ctx.get('stripe-signature') || undefined),
     }),
   ];

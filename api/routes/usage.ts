@@ -17,7 +17,7 @@ export function usageRoutes(deps: ApiDeps): RouteDef[] {
   return [
     defineRoute({
       method: 'post', path: '/v1/usage/events', summary: 'Ingest up to 10,000 usage events, exactly once per (accountId, id)', tag, auth: ['service'],
-      budget: 'usage', body: s.ingestBody,
+      budget: 'usage', body: s.ingestBody, documentedBody: s.ingestBodyDoc,
       responses: { 200: { description: 'stored durably; per-event outcome', schema: s.ingestResponse }, 503: { description: 'the usage store is down; retry the same batch' } },
       handler: async ({ body, principal }) => {
         requireScope(principal);
@@ -29,7 +29,7 @@ export function usageRoutes(deps: ApiDeps): RouteDef[] {
     defineRoute({
       method: 'post', path: '/v1/usage/check', summary: 'May this account use `amount` more of a meter? Reserves it when allowed', tag, auth: ['service'],
       budget: 'usage', body: s.checkBody, limitedAccount: (b) => b.accountId,
-      responses: { 200: { description: 'the decision', schema: s.checkResponse } },
+      responses: { 200: { description: 'the decision', schema: s.checkResponse }, 404: { description: 'no such account' }, 503: { description: 'the usage store is down' } },
       handler: async ({ body, principal }) => {
         requireScope(principal);
         const decision = await deps.limits.check(body);

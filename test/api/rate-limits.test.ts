@@ -62,12 +62,14 @@ describe('per-tenant rate limits', () => {
 
     // Ingestion: the key's budget, more than the API's; what was accepted is all stored.
     const svc2 = (await createServiceKey(stack)).key;
-    const posts = await burst(USAGE_PER_KEY * 3, (i) => call(stack.url, 'POST', '/v1/usage/events', { token: svc2, body: { events: [usageEvent(other.accountId, `rl-${i}`)] } }));
+    // One timestamp for the sends and the re-sends: the same payload again is a duplicate (another one would be a conflict).
+    const { timestamp } = usageEvent(other.accountId, 'rl');
+    const posts = await burst(USAGE_PER_KEY * 3, (i) => call(stack.url, 'POST', '/v1/usage/events', { token: svc2, body: { events: [usageEvent(other.accountId, `rl-${i}`, { timestamp })] } }));
     const accepted = posts.filter((r) => r.status === 200).reduce((sum, r) => sum + r.body.accepted, 0);
     expect(count(posts, 200)).toBeGreaterThan(API_PER_KEY * 2);
     expect(count(posts, 429)).toBeGreaterThan(0);
     const again = await call(stack.url, 'POST', '/v1/usage/events', {
-      token: (await createServiceKey(stack)).key, body: { events: Array.from({ length: USAGE_PER_KEY * 3 }, (_, i) => usageEvent(other.accountId, `rl-${i}`)) },
+      token: (await createServiceKey(stack)).key, body: { events: Array.from({ length: USAGE_PER_KEY * 3 }, (_, i) => usageEvent(other.accountId, `rl-${i}`, { timestamp })) },
     });
     // Re-sending every id: exactly the accepted ones are duplicates, the refused ones are new.
     expect(again.body).toMatchObject({ duplicates: accepted, accepted: USAGE_PER_KEY * 3 - accepted });
