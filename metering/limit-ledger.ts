@@ -79,7 +79,14 @@ export function admitDirect(db: Db, input: AdmitInput): Promise<AdmitResult> {
   return inTransaction(db, async (tx) => {
     const sums = await lockSums(tx, input);
     const headroom = input.limit === null ? null : input.limit - input.metered - held(sums);
-    if (headroom !== null && headroom < input.amount) return { allowed: false, sums };
+    if (headroom !== null && headroom < input.amount) {
+      // Allowance other processes hold unused may be what is missing: ask them for it.
+      if (sums.leased > 0n) {
+        await tx.query('UPDATE limit_counters SET wanted_at = now() WHERE account_id = $1 AND meter = $2 AND period_start = $3',
+          [input.accountId, input.meter, input.periodStart]);
+      }
+      return { allowed: false, sums };
+    }
     await tx.query(
       `INSERT INTO limit_reservations (id, account_id, meter, period_start, amount, expires_at)
        VALUES ($1, $2, $3, $4, $5::numeric, $6)`,
@@ -280,18 +287,21 @@ export function snapshotSees(snapshot: string): (xid: string) => boolean {
  * The sums of many keys (for the processes' periodic view), and the read's snapshot: a
  * process tells from it which of its own recent writes the sums contain.
  */
-export async function readSums(db: Db, keys: readonly LimitKey[]): Promise<{ sums: Map<string, Sums>; sees: (xid: string) => boolean }> {
-  const { rows } = await db.query<{ account_id: string | null; meter: string; period_start: Date; reserved: string; settling: string; leased: string; snap: string }>(
-    `SELECT c.account_id, c.meter, c.period_start, c.reserved::text, c.settling::text, c.leased::text, pg_current_snapshot()::text AS snap
+export async function readSums(db: Db, keys: readonly LimitKey[]): Promise<{ sums: Map<string, Sums & { wantedAt: number }>; sees: (xid: string) => boolean }> {
+  const { rows } = await db.query<{ account_id: string | null; meter: string; period_start: Date; reserved: string; settling: string; leased: string; wanted_at: Date | null; snap: string }>(
+    `SELECT c.account_id, c.meter, c.period_start, c.reserved::text, c.settling::text, c.leased::text, c.wanted_at,
+            pg_current_snapshot()::text AS snap
      FROM (SELECT 1) one LEFT JOIN (limit_counters c
        JOIN unnest($1::text[], $2::text[], $3::timestamptz[]) k(account_id, meter, period_start)
          ON c.account_id = k.account_id AND c.meter = k.meter AND c.period_start = k.period_start) ON true`,
     [keys.map((k) => k.accountId), keys.map((k) => k.meter), keys.map((k) => k.periodStart)],
   );
-  const sums = new Map<string, Sums>();
+  const sums = new Map<string, Sums & { wantedAt: number }>();
   for (const r of rows) {
     if (r.account_id === null) continue;
-    sums.set(keyOf({ accountId: r.account_id, meter: r.meter, periodStart: r.period_start }), { reserved: nano(r.reserved), settling: nano(r.settling), leased: nano(r.leased) });
+    sums.set(keyOf({ accountId: r.account_id, meter: r.meter, periodStart: r.period_start }), {
+      reserved: nano(r.reserved), settling: nano(r.settling), leased: nano(r.leased), wantedAt: r.wanted_at?.getTime() ?? 0,
+    });
   }
   return { sums, sees: snapshotSees(rows[0]!.snap) };
 }

@@ -21,12 +21,13 @@ export const MAX_RESERVATION_TTL_S = 3_600;
 const LEASE_TTL_MS = 2 * MAX_RESERVATION_TTL_S * 1000;
 /** Margin for the clocks of Postgres and this process when comparing lease and reservation ends. */
 const CLOCK_MARGIN_MS = 5_000;
-/** A lease unused this long goes back, so other processes may use its allowance. */
-const IDLE_LEASE_MS = 250;
+/** A lease unused this long goes back anyway (a quiet process should not sit on allowance). */
+const IDLE_LEASE_MS = 30_000;
 /** A denial while other processes hold leases waits this long for them to come back. */
 const DRAIN_MS = 1_500;
 
-interface LocalLease { id: string; free: bigint; expiresAt: number; usedAt: number }
+/** expiresAt: by this process's clock, with a margin; grantedAt: by Postgres' clock. */
+interface LocalLease { id: string; free: bigint; expiresAt: number; usedAt: number; grantedAt: number }
 interface KeyState { key: LimitKey; lease?: LocalLease; pending: PendingCarve[]; slowPaths: number }
 
 export interface LimitCheckerOptions extends UsageViewOptions { sweepMs?: number }
@@ -97,7 +98,7 @@ export function createLimitChecker(deps: { db: Db; store: MeteringStore }, opts:
           // Two slow paths of this process may both have taken one: keep one, give the other back.
           const other = s.lease as LocalLease | undefined; // set by a concurrent slow path meanwhile
           if (other) writer.returnLease(other.id).catch(() => undefined);
-          s.lease = { id: r.lease.id, free: r.lease.size, expiresAt: r.lease.expiresAt - CLOCK_MARGIN_MS, usedAt: Date.now() };
+          s.lease = { id: r.lease.id, free: r.lease.size, expiresAt: r.lease.expiresAt - CLOCK_MARGIN_MS, usedAt: Date.now(), grantedAt: r.lease.expiresAt - LEASE_TTL_MS };
         }
         return answer(true, used(), l, reservation);
       }
@@ -115,7 +116,10 @@ export function createLimitChecker(deps: { db: Db; store: MeteringStore }, opts:
     const renew: LocalLease[] = [];
     for (const s of states.values()) {
       const lease = s.lease;
-      if (lease && now - lease.usedAt > IDLE_LEASE_MS) {
+      // Another process was refused while leases held allowance (it asked after this lease was
+      // granted): give it back now, whatever this process's own demand.
+      const wanted = lease && (view.peek(s.key.accountId)?.wantedAt[s.key.meter as Meter] ?? 0) > lease.grantedAt; // both Postgres' clock
+      if (lease && (wanted || now - lease.usedAt > IDLE_LEASE_MS)) {
         s.lease = undefined;
         writer.returnLease(lease.id).catch(() => undefined); // unreturned, it expires
       } else if (lease && lease.expiresAt - now < LEASE_TTL_MS / 2) renew.push(lease);

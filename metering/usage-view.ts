@@ -12,6 +12,8 @@ export interface UsageSnapshot {
   reserved: Record<Meter, bigint>;
   /** When the reads began (ms): everything stored before this instant is in the snapshot. */
   asOf: number;
+  /** When another process last asked for the allowance leased on a meter (ms; 0: never). */
+  wantedAt: Record<Meter, number>;
   /** Whether a Postgres transaction (by id) is in `reserved`. */
   sees: (xid: string) => boolean;
 }
@@ -56,8 +58,13 @@ export function createUsageView(deps: { db: Db; store: MeteringStore }, opts: Us
     const usage = await metered(periods);
     return new Map(periods.map((p) => {
       const reserved = zero();
-      for (const meter of COUNTERS) reserved[meter] = sums.get(keyOf({ accountId: p.accountId, meter, periodStart: p.start }))?.reserved ?? 0n;
-      return [p.accountId, { period: p, metered: usage.get(p.accountId)!, reserved, asOf, sees }];
+      const wantedAt = Object.fromEntries(METERS.map((m) => [m, 0])) as Record<Meter, number>;
+      for (const meter of COUNTERS) {
+        const row = sums.get(keyOf({ accountId: p.accountId, meter, periodStart: p.start }));
+        reserved[meter] = row?.reserved ?? 0n;
+        wantedAt[meter] = row?.wantedAt ?? 0;
+      }
+      return [p.accountId, { period: p, metered: usage.get(p.accountId)!, reserved, wantedAt, asOf, sees }];
     }));
   }
 
@@ -113,6 +120,10 @@ export function createUsageView(deps: { db: Db; store: MeteringStore }, opts: Us
       // read per check (which would only slow every read down further).
       if (entry.loading) return entry.loading;
       return (await load([period])).get(period.accountId)!;
+    },
+    /** The latest snapshot of an account, without reading anything. */
+    peek(accountId: string): UsageSnapshot | undefined {
+      return entries.peek(accountId)?.snapshot;
     },
     close(): void {
       if (timer) clearInterval(timer);

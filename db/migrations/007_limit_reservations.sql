@@ -12,6 +12,8 @@ ALTER TABLE limit_counters ADD COLUMN IF NOT EXISTS leased numeric NOT NULL DEFA
 -- Reservations whose usage event has arrived, for the seconds until every process's view of
 -- metered usage surely has the event: hard limits still count them, `used` no longer does.
 ALTER TABLE limit_counters ADD COLUMN IF NOT EXISTS settling numeric NOT NULL DEFAULT 0;
+-- Set by an admission refused while leases hold allowance: their holders give them back.
+ALTER TABLE limit_counters ADD COLUMN IF NOT EXISTS wanted_at timestamptz;
 
 -- An admitted amount until it is released, expires, or its usage event arrives (the event's id
 -- is the reservation id; it then lingers as `settling` for the few seconds every process's view
