@@ -3,6 +3,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import fs from 'node:fs';
+import { keepProtocolBatchesWhole } from './pglite-batches';
 
 export interface PgliteServerOptions {
   dataDir: string;
@@ -13,8 +14,9 @@ export interface PgliteServerOptions {
    * Concurrent client connections (default 32; pg.Pool defaults to 10).
    * PGlite is ONE Postgres session: the socket server multiplexes connections
    * onto it, serialising queries and holding every other connection back while
-   * one is inside a transaction (so pool.query() from inside a transaction on
-   * another client waits forever). Session state (SET, named prepared
+   * one is inside a transaction or an extended-protocol batch (see
+   * pglite-batches.ts; so pool.query() from inside a transaction on another
+   * client waits forever). Session state (SET, named prepared
    * statements, temp tables) is shared by all connections. Connections over
    * the limit are dropped (pg reports ECONNRESET), not queued.
    */
@@ -37,6 +39,7 @@ export async function startPgliteServer(opts: PgliteServerOptions): Promise<Pgli
     port: opts.port ?? 0,
     maxConnections: opts.maxConnections ?? 32,
   });
+  keepProtocolBatchesWhole(server, db);
   try {
     await server.start();
   } catch (err) {
