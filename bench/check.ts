@@ -4,6 +4,7 @@ import { Client } from 'pg';
 import type { TestServices } from '../test/helpers/services';
 import { emit, latencySummary, openLoop, post, spawnApi, type ApiProcess } from './lib';
 import { seedTenants } from './fixtures';
+import { apiWindow } from './api-metrics';
 
 const SECONDS = Number(process.env.BENCH_CHECK_SECONDS ?? 10);
 /** The rates of the latency curve (requests/s), each held for KNEE_SECONDS. */
@@ -38,15 +39,21 @@ const load = () => Math.round(loadavg()[0]! * 100) / 100;
 
 async function run(api: ApiProcess, key: string, accountIds: string[], rate: number, seconds: number) {
   const body = (i: number) => JSON.stringify({ accountId: accountIds[i % accountIds.length]!, meter: 'ai_tokens', amount: 1 });
+  const checkWindow = await apiWindow(api.url);
   const check = await openLoop(rate, rate * seconds, async (i) => (await post(`${api.url}/v1/usage/check`, key, body(i))).status);
+  const during = await checkWindow(rate * seconds);
   // The floor of the same run: the HTTP round trip of a route that does nothing, at the same rate.
+  const floorWindow = await apiWindow(api.url);
   const floor = await openLoop(rate, rate * Math.min(seconds, 3), () => get(`${api.url}/healthz`));
+  const floorApi = await floorWindow(rate * Math.min(seconds, 3));
   const c = latencySummary(check.samples);
   const f = latencySummary(floor.samples);
   return {
     target_rps: rate, achieved_rps: Math.round(check.achievedRps), errors: check.errors, ...c,
     baseline_healthz_p50_ms: f.p50_ms, baseline_healthz_p99_ms: f.p99_ms,
     ratio_p50_vs_baseline: Math.round((c.p50_ms / f.p50_ms) * 100) / 100, ratio_p99_vs_baseline: Math.round((c.p99_ms / f.p99_ms) * 100) / 100,
+    ...during, baseline_healthz_api_cpu_ms_per_request: floorApi.api_cpu_ms_per_request,
+    client_loop_delay_p99_ms: check.clientLoopDelayP99Ms,
   };
 }
 
@@ -71,7 +78,11 @@ export async function benchCheck(services: TestServices): Promise<void> {
     const held = curve.filter((p) => p.p99_ms <= 2 && p.errors === 0 && p.achieved_rps >= 0.95 * p.target_rps);
     emit({
       bench: 'usage-check-curve', accounts: 50, knee_rps: held.length ? Math.max(...held.map((p) => p.target_rps)) : null,
-      curve: curve.map((p) => ({ rps: p.target_rps, achieved: p.achieved_rps, errors: p.errors, p50_ms: p.p50_ms, p99_ms: p.p99_ms })), loadavg: load(),
+      curve: curve.map((p) => ({
+        rps: p.target_rps, achieved: p.achieved_rps, errors: p.errors, p50_ms: p.p50_ms, p99_ms: p.p99_ms,
+        api_cpu_ms: p.api_cpu_ms_per_request, api_loop_p99_ms: p.api_loop_delay_p99_ms, snapshot_waits: p.waits_for_snapshot,
+      })),
+      loadavg: load(),
     });
 
     const many = await seedAccountsDirectly(api, 10_000);

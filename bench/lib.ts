@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { freePort } from '../platform/services/ports';
 import globalSetup from '../test/helpers/global-setup';
@@ -41,7 +42,9 @@ export async function spawnApi(services: TestServices, opts: { chdb?: boolean; e
   };
   // BENCH_API_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": profile the API under load.
   const nodeArgs = (process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, require.resolve('tsx/cli'), join(__dirname, '..', 'bin', 'api.ts')], {
+  // tsx as a loader in this one process (its CLI would run the API in a child of its own, out of
+  // reach of the node arguments).
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(__dirname, '..', 'bin', 'api.ts')], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env }, stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve, reject) => {
@@ -87,6 +90,9 @@ export const emit = (result: object) => process.stdout.write(`${JSON.stringify(r
  * the HTTP status; anything but 200 counts as an error.
  */
 export async function openLoop(rate: number, total: number, send: (i: number) => Promise<number>) {
+  // The generator's own event-loop delay: when it is high, latencies are the client's, not the API's.
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
   const samples: number[] = [];
   let errors = 0;
   const start = performance.now();
@@ -105,5 +111,6 @@ export async function openLoop(rate: number, total: number, send: (i: number) =>
       if (sent >= total) clearInterval(tick);
     }, 1);
   });
-  return { samples, errors, achievedRps: total / ((performance.now() - start) / 1000) };
+  loop.disable();
+  return { samples, errors, achievedRps: total / ((performance.now() - start) / 1000), clientLoopDelayP99Ms: round(loop.percentile(99) / 1e6, 2) };
 }

@@ -18,6 +18,7 @@ export function createCarveWriter(db: Db, opts: { delayMs?: number; retryMs?: nu
   let returns: LeaseReturn[] = [];
   let timer: NodeJS.Timeout | undefined;
   let writing: Promise<void> | undefined;
+  let writes = 0;
 
   function schedule(ms: number): void {
     if (!timer && !writing) timer = setTimeout(() => { timer = undefined; void flush(); }, ms);
@@ -36,6 +37,7 @@ export function createCarveWriter(db: Db, opts: { delayMs?: number; retryMs?: nu
         const xid = await writeCarves(db, batch, leaseReturns.map((r) => r.id));
         const at = Date.now();
         for (const c of batch) { c.writtenAt = at; c.xid = xid; }
+        writes++;
         for (const r of leaseReturns) r.done();
       } catch (err) {
         failed = true;
@@ -51,6 +53,8 @@ export function createCarveWriter(db: Db, opts: { delayMs?: number; retryMs?: nu
   }
 
   return {
+    /** How many writes have completed: carves' `xid`s change only when this does. */
+    writes: () => writes,
     add(carve: PendingCarve): void {
       carves.push(carve);
       schedule(delayMs);

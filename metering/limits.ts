@@ -6,6 +6,7 @@ import { fromNano, toNano } from './decimal';
 import { createLimitConfig, type AccountLimit, type LimitMode } from './limit-config';
 import { admitDirect, keyOf, renewLeases, settleReservation, sweepExpired, type LimitKey } from './limit-ledger';
 import { AppError } from '../platform/errors';
+import { recordLimitCheckWait } from '../platform/metrics';
 import { createCarveWriter, type PendingCarve } from './carve-writer';
 import { createUsageView, type UsageSnapshot, type UsageViewOptions } from './usage-view';
 
@@ -28,7 +29,11 @@ const DRAIN_MS = 1_500;
 
 /** expiresAt: by this process's clock, with a margin; grantedAt: by Postgres' clock. */
 interface LocalLease { id: string; free: bigint; expiresAt: number; usedAt: number; grantedAt: number }
-interface KeyState { key: LimitKey; lease?: LocalLease; pending: PendingCarve[]; slowPaths: number }
+/** `pendingSum` is the sum of `pending` as last filtered: against `filteredFor`, after `filteredAt` writes. */
+interface KeyState {
+  key: LimitKey; lease?: LocalLease; pending: PendingCarve[]; slowPaths: number;
+  pendingSum: bigint; filteredFor?: UsageSnapshot; filteredAt: number;
+}
 
 export interface LimitCheckerOptions extends UsageViewOptions { sweepMs?: number }
 
@@ -50,15 +55,25 @@ export function createLimitChecker(deps: { db: Db; store: MeteringStore }, opts:
   const stateOf = (key: LimitKey): KeyState => {
     const id = keyOf(key);
     let s = states.get(id);
-    if (!s) { s = { key, pending: [], slowPaths: 0 }; states.set(id, s); }
+    if (!s) { s = { key, pending: [], slowPaths: 0, pendingSum: 0n, filteredAt: -1 }; states.set(id, s); }
     return s;
   };
 
-  /** Reservations of this process that the snapshot cannot contain yet. */
+  /**
+   * Reservations of this process that the snapshot cannot contain yet. Which those are changes
+   * only with a new snapshot or a completed write (each a few times a second), so the list is
+   * filtered then, not on every check.
+   */
   const pendingSum = (s: KeyState, snap: UsageSnapshot): bigint => {
-    s.pending = s.pending.filter((c) => c.xid === undefined || !snap.sees(c.xid));
-    return s.pending.reduce((sum, c) => sum + c.amount, 0n);
+    if (s.filteredFor !== snap || s.filteredAt !== writer.writes()) {
+      s.pending = s.pending.filter((c) => c.xid === undefined || !snap.sees(c.xid));
+      s.pendingSum = s.pending.reduce((sum, c) => sum + c.amount, 0n);
+      s.filteredFor = snap;
+      s.filteredAt = writer.writes();
+    }
+    return s.pendingSum;
   };
+  const addPending = (s: KeyState, carve: PendingCarve): void => { s.pending.push(carve); s.pendingSum += carve.amount; };
 
   const answer = (allowed: boolean, used: bigint, l: AccountLimit, reservation?: { id: string; expiresAt: number }): CheckResult => ({
     allowed, used: fromNano(used), limit: l.limit === null ? null : fromNano(l.limit),
@@ -69,6 +84,7 @@ export function createLimitChecker(deps: { db: Db; store: MeteringStore }, opts:
   /** Through Postgres: returns this process's lease first (its rest may be what is needed). */
   async function admitSlow(s: KeyState, l: AccountLimit, amount: bigint, reservation: { id: string; expiresAt: number }, period: UsageSnapshot['period']): Promise<CheckResult> {
     s.slowPaths++;
+    recordLimitCheckWait('postgres');
     try {
       return await admitThroughPostgres(s, l, amount, reservation, period);
     } finally {
@@ -93,7 +109,7 @@ export function createLimitChecker(deps: { db: Db; store: MeteringStore }, opts:
       // `used` from the snapshot, as on the fast path: Postgres' sums are newer than its metered usage.
       const used = () => metered + snap.reserved[s.key.meter as Meter] + pendingSum(s, snap);
       if (r.allowed) {
-        s.pending.push({ ...s.key, id: reservation.id, amount, expiresAt: reservation.expiresAt, leaseId: null, writtenAt: Date.now(), xid: r.xid });
+        addPending(s, { ...s.key, id: reservation.id, amount, expiresAt: reservation.expiresAt, leaseId: null, writtenAt: Date.now(), xid: r.xid });
         if (r.lease) {
           // Two slow paths of this process may both have taken one: keep one, give the other back.
           const other = s.lease as LocalLease | undefined; // set by a concurrent slow path meanwhile
@@ -158,7 +174,7 @@ export function createLimitChecker(deps: { db: Db; store: MeteringStore }, opts:
       if (l.mode === 'soft' || (lease && lease.free >= amount && reservation.expiresAt <= lease.expiresAt)) {
         if (lease && l.mode !== 'soft') { lease.free -= amount; lease.usedAt = now; }
         const carve = { ...s.key, ...reservation, amount, leaseId: l.mode === 'soft' ? null : lease!.id };
-        s.pending.push(carve);
+        addPending(s, carve);
         writer.add(carve);
         return answer(true, used + amount, l, reservation);
       }
@@ -180,7 +196,9 @@ export function createLimitChecker(deps: { db: Db; store: MeteringStore }, opts:
       }
       if (!r.found) throw new AppError('not_found', 'No open reservation with this id: it was released, has expired, or never existed');
       // This process's own not-yet-seen copy shrinks with it, so its `used` follows at once.
-      for (const st of states.values()) for (const c of st.pending) if (c.id === input.reservationId) c.amount = r.amount;
+      for (const st of states.values()) {
+        for (const c of st.pending) if (c.id === input.reservationId) { c.amount = r.amount; st.filteredFor = undefined; }
+      }
       return { reservationId: input.reservationId, status: input.action === 'commit' ? 'committed' : 'released', amount: fromNano(r.amount), expiresAt: new Date(r.expiresAt).toISOString() };
     },
     /** Writes what is queued (tests and shutdown). */

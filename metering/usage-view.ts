@@ -4,6 +4,7 @@ import type { Db } from '../platform/pg';
 import { METERS, isGauge, type Meter } from '../platform/meters';
 import { meteredUsageOf, type AccountPeriod } from './metered-usage';
 import { keyOf, readSums } from './limit-ledger';
+import { recordLimitCheckWait, recordUsageViewRead } from '../platform/metrics';
 
 /** One account's usage as this process last read it: metered (ClickHouse) and reserved (Postgres). */
 export interface UsageSnapshot {
@@ -69,8 +70,10 @@ export function createUsageView(deps: { db: Db; store: MeteringStore }, opts: Us
   }
 
   /** Reads these accounts together; every waiting caller of one of them gets its snapshot. */
-  function load(periods: AccountPeriod[]): Promise<Map<string, UsageSnapshot>> {
+  function load(periods: AccountPeriod[], kind: 'refresh' | 'demand'): Promise<Map<string, UsageSnapshot>> {
+    const started = performance.now();
     const batch = read(periods);
+    batch.then(() => recordUsageViewRead(kind, (performance.now() - started) / 1000), () => undefined);
     for (const p of periods) {
       const entry = entries.get(p.accountId) ?? { period: p, askedAt: 0 };
       const loading = batch.then((m) => m.get(p.accountId)!);
@@ -93,7 +96,7 @@ export function createUsageView(deps: { db: Db; store: MeteringStore }, opts: Us
       const since = now() - activeMs;
       const active: AccountPeriod[] = [];
       for (const [, e] of entries.entries()) if (e.askedAt >= since && !e.loading) active.push(e.period);
-      if (active.length > 0) await load(active);
+      if (active.length > 0) await load(active, 'refresh');
     } catch {
       // A failed refresh leaves the snapshots as they were; checks that find theirs too old read it themselves.
     } finally {
@@ -115,11 +118,12 @@ export function createUsageView(deps: { db: Db; store: MeteringStore }, opts: Us
       }
       const fresh = entry.snapshot;
       if (fresh && now() - fresh.asOf <= maxLagMs) return fresh;
+      recordLimitCheckWait('snapshot');
       // One read per account at a time: a check that finds one in flight waits for it, whatever
       // its age when it lands. Under overload `used` then lags more, but the stores never get a
       // read per check (which would only slow every read down further).
       if (entry.loading) return entry.loading;
-      return (await load([period])).get(period.accountId)!;
+      return (await load([period], 'demand')).get(period.accountId)!;
     },
     /** The latest snapshot of an account, without reading anything. */
     peek(accountId: string): UsageSnapshot | undefined {

@@ -63,3 +63,31 @@ export const workflowStarts = new Counter({
   registers: [registry],
 });
 
+
+const usageViewReads = new Histogram({
+  name: 'tollbooth_usage_view_read_seconds',
+  help: 'Reads of the limit checks\' usage snapshots (Postgres sums, then ClickHouse usage), by kind: refresh (all active accounts, in the background) or demand (a check found none fresh enough)',
+  labelNames: ['kind'] as const,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5],
+  registers: [registry],
+});
+const refreshReads = usageViewReads.labels('refresh');
+const demandReads = usageViewReads.labels('demand');
+
+/** One usage-snapshot read; a refresh slower than the snapshot's allowed age makes checks wait. */
+export function recordUsageViewRead(kind: 'refresh' | 'demand', seconds: number): void {
+  (kind === 'refresh' ? refreshReads : demandReads).observe(seconds);
+}
+
+const limitCheckWaits = new Counter({
+  name: 'tollbooth_limit_check_waits_total',
+  help: 'Limit checks that waited instead of answering from memory: snapshot (for a usage read) or postgres (admitted through a counter-row transaction)',
+  labelNames: ['reason'] as const,
+  registers: [registry],
+});
+const snapshotWaits = limitCheckWaits.labels('snapshot');
+const postgresWaits = limitCheckWaits.labels('postgres');
+
+export function recordLimitCheckWait(reason: 'snapshot' | 'postgres'): void {
+  (reason === 'snapshot' ? snapshotWaits : postgresWaits).inc();
+}

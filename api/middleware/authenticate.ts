@@ -23,19 +23,27 @@ const BAD_TOKEN = 'Invalid end-user token';
 
 export function createAuthenticator(db: Db, adminToken: string | undefined) {
   // Bounded (least recently used go first), so a flood of distinct keys cannot grow memory.
-  const cache = new LRUCache<string, Principal>({ max: 100_000, ttl: KEY_CACHE_MS });
+  // Past its TTL a key is still answered from memory while one lookup re-reads it: at thousands
+  // of requests a second on one key, an expiry must not send each of them to Postgres at once
+  // (which stalled every request queued behind the pool). A revoked key is therefore accepted
+  // at most KEY_CACHE_MS plus one lookup after its revocation, by other processes.
+  const cache = new LRUCache<string, Principal>({
+    max: 100_000,
+    ttl: KEY_CACHE_MS,
+    allowStale: true,
+    fetchMethod: async (key) => {
+      const row = await findActiveKey(db, key);
+      if (!row) return undefined; // not cached: a key created a moment later must work at once
+      return row.kind === 'account' ? { kind: 'account', accountId: row.account_id!, keyId: row.id }
+        : row.kind === 'app_secret' ? { kind: 'app', appId: row.app_id!, accountId: row.account_id!, keyId: row.id }
+          : { kind: 'service', keyId: row.id, scopes: row.scopes };
+    },
+  });
   const dashboardTokens = createDashboardTokens(adminToken);
 
   async function fromKey(key: string): Promise<Principal> {
-    const hit = cache.get(key);
-    if (hit) return hit;
-    const row = await findActiveKey(db, key);
-    if (!row) throw invalid('Unknown or revoked API key');
-    const principal: Principal =
-      row.kind === 'account' ? { kind: 'account', accountId: row.account_id!, keyId: row.id }
-        : row.kind === 'app_secret' ? { kind: 'app', appId: row.app_id!, accountId: row.account_id!, keyId: row.id }
-          : { kind: 'service', keyId: row.id, scopes: row.scopes };
-    cache.set(key, principal);
+    const principal = await cache.fetch(key);
+    if (!principal) throw invalid('Unknown or revoked API key');
     return principal;
   }
 
