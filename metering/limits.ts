@@ -73,7 +73,11 @@ export function createLimitChecker(deps: { db: Db; store: MeteringStore }, opts:
     }
     return s.pendingSum;
   };
-  const addPending = (s: KeyState, carve: PendingCarve): void => { s.pending.push(carve); s.pendingSum += carve.amount; };
+  const addPending = (s: KeyState, carve: PendingCarve): void => {
+    s.pending.push(carve);
+    // Written before the snapshot the sum was last filtered against was read: already in it.
+    if (carve.xid === undefined || !s.filteredFor?.sees(carve.xid)) s.pendingSum += carve.amount;
+  };
 
   const answer = (allowed: boolean, used: bigint, l: AccountLimit, reservation?: { id: string; expiresAt: number }): CheckResult => ({
     allowed, used: fromNano(used), limit: l.limit === null ? null : fromNano(l.limit),

@@ -87,6 +87,22 @@ export function createUsageView(deps: { db: Db; store: MeteringStore }, opts: Us
     return batch;
   }
 
+  // Demand reads (checks that found no fresh snapshot): one batch in flight, the accounts asked
+  // for meanwhile queued for the next one. Many accounts checked rarely then cost a read per
+  // batch, not a read per check.
+  let queued: { periods: Map<string, AccountPeriod>; batch: Promise<Map<string, UsageSnapshot>> } | undefined;
+  let demandInFlight: Promise<unknown> = Promise.resolve();
+  function demand(period: AccountPeriod): Promise<UsageSnapshot> {
+    if (!queued) {
+      const periods = new Map<string, AccountPeriod>();
+      const batch = demandInFlight.then(() => { queued = undefined; return load([...periods.values()], 'demand'); });
+      queued = { periods, batch };
+      demandInFlight = batch.catch(() => undefined);
+    }
+    queued.periods.set(period.accountId, period);
+    return queued.batch.then((m) => m.get(period.accountId)!);
+  }
+
   let timer: NodeJS.Timeout | undefined;
   let refreshing = false;
   async function refresh(): Promise<void> {
@@ -123,7 +139,11 @@ export function createUsageView(deps: { db: Db; store: MeteringStore }, opts: Us
       // its age when it lands. Under overload `used` then lags more, but the stores never get a
       // read per check (which would only slow every read down further).
       if (entry.loading) return entry.loading;
-      return (await load([period], 'demand')).get(period.accountId)!;
+      const waiting = demand(period);
+      entry.loading = waiting; // later checks of this account join it
+      const done = () => { if (entry.loading === waiting) entry.loading = undefined; };
+      waiting.then(done, done);
+      return waiting;
     },
     /** The latest snapshot of an account, without reading anything. */
     peek(accountId: string): UsageSnapshot | undefined {
