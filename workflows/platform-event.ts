@@ -1,7 +1,9 @@
 import { getExternalWorkflowHandle, log, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Activities, PlatformBillingEvent } from '../activities';
 import { AccountId, StripeObjectId } from './search-attributes';
-import { checkoutCompletedSignal } from './messages';
+import { checkoutCompletedSignal, subscriptionEventSignal } from './messages';
+import { platformSubscriptionWorkflow, platformSubscriptionWorkflowId } from './platform-subscription';
+import { signalWithStart, type EventHandlers } from './stripe-event-routing';
 
 const { readPlatformEvent, markStripeEvent, forwardToSubscriptionWorkflow } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -9,15 +11,18 @@ const { readPlatformEvent, markStripeEvent, forwardToSubscriptionWorkflow } = pr
 });
 
 type Routed = PlatformBillingEvent & { accountId: string };
-type Handler = (event: Routed) => Promise<'forwarded' | 'ignored'>;
 
-const toSubscription: Handler = async (event) => {
-  if (!event.subscriptionId) return 'ignored';
-  await forwardToSubscriptionWorkflow({ event: { ...event, subscriptionId: event.subscriptionId } });
-  return 'forwarded';
-};
+async function toSubscription(event: Routed) {
+  if (!event.subscriptionId) return 'ignored' as const;
+  const { subscriptionId, accountId } = event;
+  await forwardToSubscriptionWorkflow(signalWithStart(platformSubscriptionWorkflow, subscriptionEventSignal, {
+    workflowId: platformSubscriptionWorkflowId(subscriptionId), args: [{ subscriptionId, accountId }], signalArgs: [{ ...event, subscriptionId }],
+    searchAttributes: [{ key: AccountId, value: accountId }, { key: StripeObjectId, value: subscriptionId }],
+  }));
+  return 'forwarded' as const;
+}
 
-const checkoutCompleted: Handler = async (event) => {
+async function checkoutCompleted(event: Routed) {
   const workflowId = event.checkout?.workflowId;
   if (workflowId) {
     try {
@@ -28,14 +33,10 @@ const checkoutCompleted: Handler = async (event) => {
     }
   }
   return toSubscription(event);
-};
+}
 
-/**
- * Event type → handler (lago style). Everything of a subscription funnels into its one
- * workflow, which orders and applies it. The API accepts only these types; others are
- * recorded and acknowledged without a workflow.
- */
-const PLATFORM_HANDLERS: Record<string, Handler> = {
+/** Everything of a subscription funnels into its one workflow, which orders and applies it. */
+const PLATFORM_HANDLERS: EventHandlers<Routed> = {
   'checkout.session.completed': checkoutCompleted,
   'customer.subscription.created': toSubscription,
   'customer.subscription.updated': toSubscription,
@@ -47,24 +48,23 @@ const PLATFORM_HANDLERS: Record<string, Handler> = {
 export const PLATFORM_EVENT_TYPES: readonly string[] = Object.keys(PLATFORM_HANDLERS);
 
 /**
- * One run per Stripe event (id `stripe-event:<event id>`, so a redelivery cannot start a second
- * one). Reads the stored, verified event, resolves its account and dispatches it.
+ * One run per event of the platform's own Stripe account (id `stripe-event:<event id>`, so a
+ * redelivery cannot start a second one). Reads the stored, verified event, resolves its account
+ * and dispatches it. The type name predates the Connect half and stays: runs of it exist.
  */
 export async function stripeEventWorkflow(input: { eventId: string }): Promise<{ outcome: string }> {
+  const done = async (outcome: 'ignored' | 'unknown_account') => {
+    await markStripeEvent({ eventId: input.eventId, outcome });
+    return { outcome };
+  };
   const event = await readPlatformEvent({ eventId: input.eventId });
   const handler = event && PLATFORM_HANDLERS[event.type];
-  if (!event || !handler) {
-    await markStripeEvent({ eventId: input.eventId, outcome: 'ignored' });
-    return { outcome: 'ignored' };
-  }
+  if (!event || !handler) return done('ignored');
   if (event.objectId) upsertSearchAttributes([{ key: StripeObjectId, value: event.objectId }]);
-  if (!event.accountId) {
-    // Never guess: an event we cannot tie to an account is kept for an operator, not applied.
-    await markStripeEvent({ eventId: input.eventId, outcome: 'unknown_account' });
-    return { outcome: 'unknown_account' };
-  }
+  // Never guess: an event we cannot tie to an account is kept for an operator, not applied.
+  if (!event.accountId) return done('unknown_account');
   upsertSearchAttributes([{ key: AccountId, value: event.accountId }]);
   const outcome = await handler({ ...event, accountId: event.accountId });
-  if (outcome === 'ignored') await markStripeEvent({ eventId: input.eventId, outcome });
+  if (outcome !== 'forwarded') await markStripeEvent({ eventId: input.eventId, outcome });
   return { outcome };
 }
