@@ -1,9 +1,9 @@
-import { log, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import { log, proxyActivities } from '@temporalio/workflow';
 import type { Activities, RoutedConnectEvent } from '../activities';
 import { AppId, StripeObjectId } from './search-attributes';
 import { appSubscriptionEventSignal } from './messages';
 import { appSubscriptionWorkflow, appSubscriptionWorkflowId } from './app-subscription';
-import { signalWithStart, type EventHandlers } from './stripe-event-routing';
+import { dispatchStripeEvent, signalWithStart, type EventHandlers } from './stripe-event-routing';
 
 const { readConnectEvent, markStripeEvent, forwardToAppSubscriptionWorkflow, applyOrderEvent, applyAccountCapability } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -59,23 +59,17 @@ export const CONNECT_EVENT_TYPES: readonly string[] = Object.keys(CONNECT_HANDLE
  * dispatches it.
  */
 export async function connectEventWorkflow(input: { eventId: string }): Promise<{ outcome: string }> {
-  const done = async (outcome: 'ignored' | 'unknown_account' | 'mismatch') => {
-    await markStripeEvent({ eventId: input.eventId, outcome });
-    return { outcome };
-  };
-  const event = await readConnectEvent({ eventId: input.eventId });
-  const handler = event && CONNECT_HANDLERS[event.type];
-  if (!event || !handler) return done('ignored');
-  if (event.objectId) upsertSearchAttributes([{ key: StripeObjectId, value: event.objectId }]);
-  // An account we do not know is kept for an operator, never guessed onto another tenant.
-  if (!event.appId) return done('unknown_account');
-  upsertSearchAttributes([{ key: AppId, value: event.appId }]);
-  // Parked for an operator: the event's account is not the app that owns its object.
-  if (event.mismatch) {
-    log.warn('connect event names another app\'s object', { eventId: event.eventId, objectId: event.objectId });
-    return done('mismatch');
-  }
-  const outcome = await handler({ ...event, appId: event.appId });
-  if (outcome !== 'forwarded') await markStripeEvent({ eventId: input.eventId, outcome });
-  return { outcome };
+  return dispatchStripeEvent({
+    event: await readConnectEvent({ eventId: input.eventId }),
+    handlers: CONNECT_HANDLERS,
+    tenantKey: AppId,
+    tenantOf: (event) => event.appId,
+    route: (event, appId): Routed | 'mismatch' => {
+      if (!event.mismatch) return { ...event, appId };
+      // Parked for an operator: the event's account is not the app that owns its object.
+      log.warn('connect event names another app\'s object', { eventId: event.eventId, objectId: event.objectId });
+      return 'mismatch';
+    },
+    mark: (outcome) => markStripeEvent({ eventId: input.eventId, outcome }),
+  });
 }

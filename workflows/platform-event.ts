@@ -1,9 +1,9 @@
-import { getExternalWorkflowHandle, log, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import { getExternalWorkflowHandle, log, proxyActivities } from '@temporalio/workflow';
 import type { Activities, PlatformBillingEvent } from '../activities';
 import { AccountId, StripeObjectId } from './search-attributes';
 import { checkoutCompletedSignal, subscriptionEventSignal } from './messages';
 import { platformSubscriptionWorkflow, platformSubscriptionWorkflowId } from './platform-subscription';
-import { signalWithStart, type EventHandlers } from './stripe-event-routing';
+import { dispatchStripeEvent, signalWithStart, type EventHandlers } from './stripe-event-routing';
 
 const { readPlatformEvent, markStripeEvent, forwardToSubscriptionWorkflow } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -53,18 +53,12 @@ export const PLATFORM_EVENT_TYPES: readonly string[] = Object.keys(PLATFORM_HAND
  * and dispatches it. The type name predates the Connect half and stays: runs of it exist.
  */
 export async function stripeEventWorkflow(input: { eventId: string }): Promise<{ outcome: string }> {
-  const done = async (outcome: 'ignored' | 'unknown_account') => {
-    await markStripeEvent({ eventId: input.eventId, outcome });
-    return { outcome };
-  };
-  const event = await readPlatformEvent({ eventId: input.eventId });
-  const handler = event && PLATFORM_HANDLERS[event.type];
-  if (!event || !handler) return done('ignored');
-  if (event.objectId) upsertSearchAttributes([{ key: StripeObjectId, value: event.objectId }]);
-  // Never guess: an event we cannot tie to an account is kept for an operator, not applied.
-  if (!event.accountId) return done('unknown_account');
-  upsertSearchAttributes([{ key: AccountId, value: event.accountId }]);
-  const outcome = await handler({ ...event, accountId: event.accountId });
-  if (outcome !== 'forwarded') await markStripeEvent({ eventId: input.eventId, outcome });
-  return { outcome };
+  return dispatchStripeEvent({
+    event: await readPlatformEvent({ eventId: input.eventId }),
+    handlers: PLATFORM_HANDLERS,
+    tenantKey: AccountId,
+    tenantOf: (event) => event.accountId,
+    route: (event, accountId): Routed => ({ ...event, accountId }),
+    mark: (outcome) => markStripeEvent({ eventId: input.eventId, outcome }),
+  });
 }
