@@ -4,7 +4,7 @@ import { appIdOfStripeAccount, applyAccountCapability } from '../db/apps';
 import { appPlanIdOfPrice, getAppPlan } from '../db/app-plans';
 import { appOfSubscription, applyAppSubscriptionPatch, type AppSubscriptionPatch } from '../db/app-subscriptions';
 import { appOfOrder, applyOrderRefund, getOrder, markOrderFailed, markOrderPaid, orderIdOfPaymentIntent } from '../db/orders';
-import { normalizeConnectEvent, type ConnectEvent } from './connect-events';
+import { normalizeConnectEvent, type ConnectEvent } from '../platform/stripe-events/connect';
 
 /** `mismatch`: the object the event names belongs to another app than its connected account's. */
 export type RoutedConnectEvent = ConnectEvent & { appId: string | null; mismatch?: boolean };

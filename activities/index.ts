@@ -7,12 +7,11 @@ import { createMeteringActivities } from './metering';
 import { createStripeCustomerActivities } from './stripe-customers';
 import { createPlatformBillingStateActivities } from './platform-billing-state';
 import { createPlatformBillingStripeActivities } from './platform-billing-stripe';
-import { createPlatformSignalActivities } from './platform-signals';
+import { createWorkflowSignalActivities } from './workflow-signals';
 import { createConnectAccountActivities } from './connect-accounts';
 import { createAppCatalogActivities } from './app-catalog';
 import { createAppCheckoutActivities } from './app-checkout';
 import { createConnectStateActivities } from './connect-state';
-import { createConnectSignalActivities } from './connect-signals';
 import { createUsageReportingActivities } from './usage-reporting';
 import { createCheckoutSlotActivities } from './checkout-slots';
 import { createDuplicateSubscriptionActivities } from './duplicate-subscriptions';
@@ -30,12 +29,11 @@ export function createActivities(deps: ActivityDeps) {
     ...createMeteringActivities(deps),
     ...createPlatformBillingStateActivities(deps),
     ...createPlatformBillingStripeActivities(deps),
-    ...createPlatformSignalActivities(deps),
+    ...createWorkflowSignalActivities(deps),
     ...createConnectAccountActivities(deps),
     ...createAppCatalogActivities(deps),
     ...createAppCheckoutActivities(deps),
     ...createConnectStateActivities(deps),
-    ...createConnectSignalActivities(deps),
     ...createUsageReportingActivities(deps),
     ...createCheckoutSlotActivities(deps),
     ...createDuplicateSubscriptionActivities(deps),
@@ -45,9 +43,10 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 export type Activities = ReturnType<typeof createActivities>;
-export type { PlatformBillingEvent } from './platform-events';
-export type { ConnectEvent } from './connect-events';
-export type { AppSubscriptionEvent } from './connect-signals';
+export type { PlatformBillingEvent } from '../platform/stripe-events/platform';
+export type { ConnectEvent } from '../platform/stripe-events/connect';
+export type { RoutedConnectEvent } from './connect-state';
+export type { SignalWithStart } from './workflow-signals';
 export type { ConnectStatus } from './connect-accounts';
 export type { PlanFields, ProductFields } from './app-catalog';
 export type { OverageReport, StripeInvoiceSummary } from './usage-reporting';

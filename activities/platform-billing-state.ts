@@ -5,7 +5,7 @@ import { closeCheckout, recordCheckout, type CheckoutStatus } from '../db/checko
 import { applySubscriptionPatch, endForNonPayment, setGrace, type SubscriptionPatch } from '../db/platform-subscriptions';
 import { accountExists, accountIdOfCustomer, renewAccountPeriod } from '../db/billing-periods';
 import { getPlan, planIdOfPrice } from '../db/plans';
-import { normalizePlatformEvent, type PlatformBillingEvent } from './platform-events';
+import { normalizePlatformEvent, type PlatformBillingEvent } from '../platform/stripe-events/platform';
 
 /** Platform billing state in Postgres. Every write is an upsert or a guarded update: safe to retry. */
 export function createPlatformBillingStateActivities(deps: { db: Db }) {

@@ -1,8 +1,8 @@
 import type Stripe from 'stripe';
 import type { Db } from '../platform/pg';
 import { stripeCalls } from './stripe-calls';
-import { subscriptionPatch } from './platform-events';
-import { fromSubscription } from './connect-events';
+import { subscriptionPatch } from '../platform/stripe-events/platform';
+import { fromSubscription } from '../platform/stripe-events/connect';
 import { getApp } from '../db/apps';
 import { getPlan, planIdOfPrice } from '../db/plans';
 import { appPlanIdOfPrice } from '../db/app-plans';

@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { TypedSearchAttributes } from '@temporalio/common';
-import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, type Workflow, type WorkflowResultType } from '@temporalio/client';
+import { WithStartWorkflowOperation, type Workflow, type WorkflowResultType } from '@temporalio/client';
 import type { ApiDeps } from './deps';
-import { AppError } from '../platform/errors';
+import { toAppError } from './workflow-calls';
 import { connectOnboardingWorkflow } from '../workflows/connect-onboarding';
 import { connectStatusWorkflow } from '../workflows/connect-status';
 import { appCatalogWorkflow, type AppCatalogInput } from '../workflows/app-catalog';
@@ -11,18 +11,6 @@ import { accountLinkUpdate, type AccountLinkResult } from '../workflows/messages
 import { AppId, CustomerId } from '../workflows/search-attributes';
 
 type Deps = Pick<ApiDeps, 'temporal' | 'config'>;
-
-// Failure types our activities raise (ApplicationFailure.type) → what the client is told.
-const STATUS_OF: Record<string, AppError['code']> = { NotFound: 'not_found', NotOnboarded: 'conflict', Superseded: 'conflict', StripeNotConfigured: 'unavailable' };
-
-/** The innermost failure of a workflow, update or activity error: that is the one with the reason. */
-function toAppError(err: unknown, what: string): unknown {
-  let e = err as { cause?: unknown; type?: string; message?: string } | undefined;
-  if (!e || typeof e !== 'object' || !('cause' in e)) return err;
-  while (e?.cause && typeof e.cause === 'object') e = e.cause as typeof e;
-  const code = (e?.type && STATUS_OF[e.type]) || 'unprocessable';
-  return new AppError(code, `${what} failed: ${e?.message ?? String(err)}`);
-}
 
 const attrs = (appId: string, customerId?: string) =>
   new TypedSearchAttributes([{ key: AppId, value: appId }, ...(customerId ? [{ key: CustomerId, value: customerId }] : [])]);
@@ -36,7 +24,6 @@ async function run<W extends Workflow>(deps: Deps, wf: W, what: string, opts: { 
       workflowExecutionTimeout: '2 minutes', typedSearchAttributes: attrs(opts.appId, opts.customerId),
     }) as WorkflowResultType<W>;
   } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) throw new AppError('conflict', `${what}: another change of this object is in progress; retry shortly`);
     throw toAppError(err, what);
   }
 }

@@ -1,8 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { TypedSearchAttributes } from '@temporalio/common';
-import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { ApiDeps } from './deps';
 import { AppError } from '../platform/errors';
+import { toAppError } from './workflow-calls';
 import { getCheckoutByWorkflowId } from '../db/checkouts';
 import { platformCheckoutWorkflow } from '../workflows/platform-checkout';
 import { platformPortalWorkflow } from '../workflows/platform-portal';
@@ -53,12 +54,7 @@ export async function startPlatformCheckout(deps: Pick<ApiDeps, 'temporal' | 'co
       if (done) return done;
       throw new AppError('conflict', 'A checkout with this Idempotency-Key already ended without a session; use a new key');
     }
-    if (err instanceof WorkflowUpdateFailedError) {
-      const type = (err.cause as { type?: string } | undefined)?.type;
-      const code = type === 'Superseded' ? 'conflict' : type === 'Unavailable' ? 'unavailable' : 'unprocessable';
-      throw new AppError(code, `Checkout failed: ${err.cause?.message ?? err.message}`);
-    }
-    throw err;
+    throw toAppError(err, 'Checkout');
   }
 }
 
@@ -73,7 +69,6 @@ export async function openBillingPortal(deps: Pick<ApiDeps, 'temporal' | 'config
       typedSearchAttributes: new TypedSearchAttributes([{ key: AccountId, value: input.accountId }, { key: StripeObjectId, value: input.customerId }]),
     });
   } catch (err) {
-    if (err instanceof WorkflowFailedError) throw new AppError('unprocessable', `Billing portal failed: ${(err.cause?.cause as Error | undefined)?.message ?? err.cause?.message ?? err.message}`);
-    throw err;
+    throw toAppError(err, 'Billing portal');
   }
 }

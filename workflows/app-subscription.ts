@@ -1,6 +1,7 @@
-import { allHandlersFinished, condition, continueAsNew, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { Activities, AppSubscriptionEvent } from '../activities';
+import { continueAsNew, log, proxyActivities, setHandler } from '@temporalio/workflow';
+import type { Activities } from '../activities';
 import { appSubscriptionEventSignal, appSubscriptionStateQuery } from './messages';
+import { runEventInbox } from './event-inbox';
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -11,7 +12,8 @@ const EVENTS_PER_RUN = 200;
 // Subscription-state events whose same-second ties are settled by a re-read from Stripe; a
 // deletion is final and needs none.
 const REREAD_ON_TIE = ['customer.subscription.created', 'customer.subscription.updated'];
-const SEEN_KEPT = 500;
+
+export const appSubscriptionWorkflowId = (subscriptionId: string) => `app-subscription:${subscriptionId}`;
 
 /**
  * The one workflow of a subscription on a connected account (id `app-subscription:<sub id>`),
@@ -20,44 +22,29 @@ const SEEN_KEPT = 500;
  * so an out-of-order or repeated event changes nothing; seen ids skip exact repeats.
  */
 export async function appSubscriptionWorkflow(input: { subscriptionId: string; appId: string; seen?: string[] }): Promise<void> {
-  let seen = input.seen ?? [];
-  const inbox: AppSubscriptionEvent[] = [];
-  setHandler(appSubscriptionEventSignal, (event) => { inbox.push(event); });
-  setHandler(appSubscriptionStateQuery, () => ({ seen }));
-
-  let handled = 0;
-  for (;;) {
-    await condition(() => inbox.length > 0);
-    while (inbox.length > 0) {
-      const e = inbox.shift()!;
-      if (seen.includes(e.eventId)) continue;
-      let outcome: 'applied' | 'stale' | 'failed' | 'mismatch';
+  const state = { seen: input.seen ?? [] };
+  setHandler(appSubscriptionStateQuery, () => ({ seen: state.seen }));
+  await runEventInbox({
+    signal: appSubscriptionEventSignal,
+    state,
+    eventsPerRun: EVENTS_PER_RUN,
+    apply: async (e) => {
       if (e.appId !== input.appId) {
         // The subscription is this workflow's app's: another app's account cannot change it.
         log.warn('event from another app\'s account', { eventId: e.eventId, appId: e.appId });
-        outcome = 'mismatch';
-      } else try {
-        const target = { subscriptionId: input.subscriptionId, appId: input.appId, eventCreated: e.created };
-        let result = await acts.applyAppSubscriptionPatch({ ...target, ...e.patch });
-        if (result.tie && REREAD_ON_TIE.includes(e.type)) {
-          // Same Stripe second as the state it replaced: Stripe's current state settles it.
-          result = await acts.applyAppSubscriptionPatch({ ...target, ...(await acts.rereadAppSubscription(target)) });
-        }
-        // Two checkouts of one customer were paid: this later subscription goes, the older stays.
-        if (result.duplicateOf) await acts.cancelDuplicateAppSubscription({ appId: input.appId, subscriptionId: input.subscriptionId });
-        outcome = result.applied ? 'applied' : 'stale';
-      } catch (err) {
-        // One bad event must not end the subscription's only workflow: record it, go on.
-        log.error('event not applied', { eventId: e.eventId, type: e.type, error: String(err) });
-        outcome = 'failed';
+        return 'mismatch';
       }
-      seen = [...seen, e.eventId].slice(-SEEN_KEPT);
-      await acts.markStripeEvent({ eventId: e.eventId, outcome });
-      handled += 1;
-    }
-    if (handled >= EVENTS_PER_RUN || workflowInfo().continueAsNewSuggested) {
-      await condition(allHandlersFinished);
-      if (inbox.length === 0) await continueAsNew<typeof appSubscriptionWorkflow>({ ...input, seen });
-    }
-  }
+      const target = { subscriptionId: input.subscriptionId, appId: input.appId, eventCreated: e.created };
+      let result = await acts.applyAppSubscriptionPatch({ ...target, ...e.patch });
+      if (result.tie && REREAD_ON_TIE.includes(e.type)) {
+        // Same Stripe second as the state it replaced: Stripe's current state settles it.
+        result = await acts.applyAppSubscriptionPatch({ ...target, ...(await acts.rereadAppSubscription(target)) });
+      }
+      // Two checkouts of one customer were paid: this later subscription goes, the older stays.
+      if (result.duplicateOf) await acts.cancelDuplicateAppSubscription({ appId: input.appId, subscriptionId: input.subscriptionId });
+      return result.applied ? 'applied' : 'stale';
+    },
+    record: (eventId, outcome) => acts.markStripeEvent({ eventId, outcome }),
+    continueAsNew: () => continueAsNew<typeof appSubscriptionWorkflow>({ ...input, seen: state.seen }),
+  });
 }

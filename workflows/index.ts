@@ -4,7 +4,7 @@ export { usageAlertsWorkflow } from './usage-alerts';
 export { platformCheckoutWorkflow } from './platform-checkout';
 export { platformPortalWorkflow } from './platform-portal';
 export { platformSubscriptionWorkflow } from './platform-subscription';
-export { stripeEventWorkflow } from './stripe-event';
+export { stripeEventWorkflow } from './platform-event';
 export { connectOnboardingWorkflow } from './connect-onboarding';
 export { connectStatusWorkflow } from './connect-status';
 export { appCatalogWorkflow } from './app-catalog';

@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AppSubscriptionEvent, PlatformBillingEvent } from '../activities';
+import type { ConnectEvent, PlatformBillingEvent } from '../activities';
 
 /** What POST /dashboard/billing/checkout answers, straight from the checkout workflow. */
 export interface CheckoutResult {
@@ -11,12 +11,12 @@ export interface CheckoutResult {
 
 /** Update-with-Start target: resolves once the Checkout Session exists (or fails with why). */
 export const checkoutSessionUpdate = defineUpdate<CheckoutResult>('checkoutSession');
-/** Sent by the stripe-event workflow on checkout.session.completed. */
+/** Sent by the platform's event workflow on checkout.session.completed. */
 export const checkoutCompletedSignal = defineSignal<[{ eventId: string; subscriptionId: string | null }]>('checkoutCompleted');
 /** A newer checkout of the same buyer took the slot and expired this one's session. */
 export const checkoutSupersededSignal = defineSignal('checkoutSuperseded');
 
-/** Name shared with activities/platform-signals.ts, which signal-with-starts by name. */
+/** Sent with signal-with-start by the platform's event workflow (workflows/platform-event.ts). */
 export const subscriptionEventSignal = defineSignal<[PlatformBillingEvent]>('subscriptionEvent');
 
 export interface SubscriptionWorkflowState {
@@ -37,7 +37,9 @@ export const accountLinkUpdate = defineUpdate<AccountLinkResult, [{ refreshUrl: 
 export interface OnboardingState { stripeAccountId: string | null; linksIssued: number }
 export const onboardingStateQuery = defineQuery<OnboardingState>('onboardingState');
 
-/** Name shared with activities/connect-signals.ts, which signal-with-starts by name. */
+/** A Connect event with the app its connected account decided, for the subscription's workflow. */
+export type AppSubscriptionEvent = ConnectEvent & { appId: string; subscriptionId: string };
+/** Sent with signal-with-start by the Connect event workflow (workflows/connect-event.ts). */
 export const appSubscriptionEventSignal = defineSignal<[AppSubscriptionEvent]>('appSubscriptionEvent');
 export const appSubscriptionStateQuery = defineQuery<{ seen: string[] }>('appSubscriptionState');
 

@@ -78,6 +78,8 @@ export async function platformCheckoutWorkflow(input: PlatformCheckoutInput): Pr
     // Retries ran out on a failure that was not a refusal (Postgres or Stripe unreachable): the
     // caller is told to try again (503); the same key then resumes with the same session.
     if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && !err.cause.nonRetryable) failureType = 'Unavailable';
+    // Stripe unconfigured on the worker is the operator's to fix: the caller is told 503 too.
+    if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'StripeNotConfigured') failureType = err.cause.type;
     failure = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
     await condition(allHandlersFinished);
     // Superseded is an outcome, not a fault: the update tells the caller (409), the run ends

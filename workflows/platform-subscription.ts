@@ -1,8 +1,7 @@
-import {
-  allHandlersFinished, condition, continueAsNew, log, proxyActivities, setHandler, workflowInfo,
-} from '@temporalio/workflow';
+import { continueAsNew, log, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { Activities, PlatformBillingEvent } from '../activities';
 import { subscriptionEventSignal, subscriptionStateQuery, type SubscriptionWorkflowState } from './messages';
+import { runEventInbox } from './event-inbox';
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -15,9 +14,10 @@ const EVENTS_PER_RUN = 200;
 // Subscription-state events whose same-second ties are settled by a re-read from Stripe; a
 // deletion is final and needs none.
 const REREAD_ON_TIE = ['customer.subscription.created', 'customer.subscription.updated'];
-const SEEN_KEPT = 500;
 // After a failed grace-expiry step, when to try it again.
 const GRACE_RETRY_MS = 60 * 60 * 1000;
+
+export const platformSubscriptionWorkflowId = (subscriptionId: string) => `platform-subscription:${subscriptionId}`;
 
 export interface PlatformSubscriptionInput {
   subscriptionId: string;
@@ -40,8 +40,6 @@ export async function platformSubscriptionWorkflow(input: PlatformSubscriptionIn
   const { subscriptionId, accountId } = input;
   const graceSeconds = input.graceSeconds ?? SEVEN_DAYS_S;
   const state: SubscriptionWorkflowState = input.state ?? { seen: [], lastPaidCreated: 0, lastFailedCreated: 0, graceUntil: null, dunningEventId: null };
-  const inbox: PlatformBillingEvent[] = [];
-  setHandler(subscriptionEventSignal, (event) => { inbox.push(event); });
   setHandler(subscriptionStateQuery, () => state);
 
   const endDunning = async () => {
@@ -97,39 +95,25 @@ export async function platformSubscriptionWorkflow(input: PlatformSubscriptionIn
     state.dunningEventId = null;
   };
 
-  let handled = 0;
-  for (;;) {
-    const waitMs = state.graceUntil === null ? undefined : Math.max(0, state.graceUntil - Date.now());
-    const gotEvent = waitMs === undefined ? (await condition(() => inbox.length > 0), true) : await condition(() => inbox.length > 0, waitMs);
-    if (!gotEvent) {
-      try {
-        await graceExpired();
-      } catch (err) {
-        // Activities already retried; a lasting failure (e.g. Stripe refusing the cancel) must not
-        // end the subscription's only workflow and its state: log it and try again in an hour.
-        log.error('grace expiry failed; retrying in an hour', { subscriptionId, error: String(err) });
-        state.graceUntil = Date.now() + GRACE_RETRY_MS;
-      }
-    }
-    while (inbox.length > 0) {
-      const event = inbox.shift()!;
-      if (state.seen.includes(event.eventId)) continue;
-      let outcome: 'applied' | 'stale' | 'failed';
-      try {
-        outcome = await apply(event);
-      } catch (err) {
-        // One bad event must not end the subscription's only workflow: record it, go on.
-        log.error('event not applied', { eventId: event.eventId, type: event.type, error: String(err) });
-        outcome = 'failed';
-      }
-      state.seen = [...state.seen, event.eventId].slice(-SEEN_KEPT);
-      await acts.markStripeEvent({ eventId: event.eventId, outcome });
-      handled += 1;
-    }
-    if (handled >= (input.eventsPerRun ?? EVENTS_PER_RUN) || workflowInfo().continueAsNewSuggested) {
-      await condition(allHandlersFinished);
-      // Checked right before continuing: a signal that arrived meanwhile is handled first.
-      if (inbox.length === 0) await continueAsNew<typeof platformSubscriptionWorkflow>({ ...input, graceSeconds, state });
-    }
-  }
+  await runEventInbox({
+    signal: subscriptionEventSignal,
+    state,
+    eventsPerRun: input.eventsPerRun ?? EVENTS_PER_RUN,
+    apply,
+    record: (eventId, outcome) => acts.markStripeEvent({ eventId, outcome }),
+    deadline: {
+      at: () => state.graceUntil,
+      reached: async () => {
+        try {
+          await graceExpired();
+        } catch (err) {
+          // Activities already retried; a lasting failure (e.g. Stripe refusing the cancel) must not
+          // end the subscription's only workflow and its state: log it and try again in an hour.
+          log.error('grace expiry failed; retrying in an hour', { subscriptionId, error: String(err) });
+          state.graceUntil = Date.now() + GRACE_RETRY_MS;
+        }
+      },
+    },
+    continueAsNew: () => continueAsNew<typeof platformSubscriptionWorkflow>({ ...input, graceSeconds, state }),
+  });
 }

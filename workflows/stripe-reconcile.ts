@@ -1,8 +1,8 @@
 import { ParentClosePolicy, executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities, ReconcilePage } from '../activities';
 import { AppId, StripeObjectId } from './search-attributes';
-import { PLATFORM_EVENT_TYPES } from './stripe-event';
-import { CONNECT_EVENT_TYPES } from './connect-event';
+import { PLATFORM_EVENT_TYPES, stripeEventWorkflow } from './platform-event';
+import { CONNECT_EVENT_TYPES, connectEventWorkflow } from './connect-event';
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
@@ -48,7 +48,7 @@ export async function stripeAccountReconcileWorkflow(input: { stripeAccount: str
   for (let page = 0; page < MAX_PAGES && !complete; page += 1) {
     const r: ReconcilePage = await acts.reconcileEventsPage({
       stripeAccount: input.stripeAccount, since, startingAfter,
-      handledTypes: [...(connect ? CONNECT_EVENT_TYPES : PLATFORM_EVENT_TYPES)], workflowType: connect ? 'connectEventWorkflow' : 'stripeEventWorkflow',
+      handledTypes: [...(connect ? CONNECT_EVENT_TYPES : PLATFORM_EVENT_TYPES)], workflowType: (connect ? connectEventWorkflow : stripeEventWorkflow).name,
     });
     listed += r.listed;
     fed += r.fed;

@@ -7,7 +7,7 @@ import { createAccount, getAccount, listAccounts, setAccountPlan } from '../../d
 import { addAppJwtSecret, createApp, getApp, revokeAppJwtSecret } from '../../db/apps';
 import { createKey, revokeKey } from '../../db/keys';
 import { getPlan, listPlans, upsertPlan } from '../../db/plans';
-import { startAccountProvisioning } from '../workflow-starts';
+import { startAccountProvisioning, toAppError } from '../workflow-calls';
 import * as s from './admin.schemas';
 import { tokenBody, tokenResponse } from './dashboard.schemas';
 import { mintDashboardToken } from './dashboard-token-route';
@@ -30,7 +30,7 @@ export function adminRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] {
           // Without its workflow the account would never be provisioned: undo, let the caller retry.
           await deps.db.query('DELETE FROM api_keys WHERE account_id = $1', [created.account.id]);
           await deps.db.query('DELETE FROM accounts WHERE id = $1', [created.account.id]);
-          throw new AppError('unavailable', `Temporal is unavailable; the account was not created: ${(err as Error).message}`);
+          throw toAppError(err, 'Account provisioning (the account was not created)');
         }
         return { status: 201, body: { account: created.account, apiKey: created.apiKey.key } };
       },

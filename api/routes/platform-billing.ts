@@ -9,7 +9,7 @@ import { fromZod } from '../middleware/errors';
 import { requireAccount } from '../tenancy';
 import { endedCheckout, openBillingPortal, startPlatformCheckout } from '../platform-billing-starts';
 import { createWebhookIntake } from '../webhooks/intake';
-import { stripeEventWorkflow, PLATFORM_EVENT_TYPES } from '../../workflows/stripe-event';
+import { stripeEventWorkflow, PLATFORM_EVENT_TYPES } from '../../workflows/platform-event';
 import * as s from './platform-billing.schemas';
 
 const STRIPE_OFF = 'Stripe is not configured (STRIPE_SECRET_KEY is unset): platform billing is unavailable';

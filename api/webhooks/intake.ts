@@ -7,6 +7,7 @@ import { AppError } from '../../platform/errors';
 import { recordStripeEvent } from '../../db/stripe-events';
 import { stripeWebhookEvents } from '../../platform/metrics';
 import { StripeObjectId } from '../../workflows/search-attributes';
+import { idOf } from '../../platform/stripe-events/fields';
 
 /** Stripe's own default: a signed request older than five minutes is a replay, not a delivery. */
 export const SIGNATURE_TOLERANCE_S = 300;
@@ -65,7 +66,7 @@ export function createWebhookIntake(deps: Pick<ApiDeps, 'db' | 'temporal' | 'con
 }
 
 async function startOnce(deps: Pick<ApiDeps, 'temporal' | 'config'>, workflow: Workflow, event: Stripe.Event): Promise<void> {
-  const objectId = (event.data.object as { id?: string }).id;
+  const objectId = idOf(event.data.object);
   try {
     await deps.temporal.workflow.start(workflow, {
       workflowId: `stripe-event:${event.id}`,

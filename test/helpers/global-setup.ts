@@ -11,6 +11,7 @@ import { startPostgresServer } from '../../platform/services/postgres-server';
 import { startStripeMock } from '../../platform/services/stripe-mock';
 import { startTemporalDevServer } from '../../platform/services/temporal-dev-server';
 import { SERVICES_ENV, type TestServices } from './services';
+import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 
 export interface RunningServices {
   file: string;
@@ -20,8 +21,6 @@ export interface RunningServices {
 }
 // globalSetup and globalTeardown run in the same process: hand over via globalThis.
 export const RUNNING_KEY = Symbol.for('tollbooth.testServices');
-
-const SEARCH_ATTRIBUTES = { AccountId: 'Keyword', AppId: 'Keyword', CustomerId: 'Keyword', StripeObjectId: 'Keyword' } as const;
 
 export default async function globalSetup(): Promise<void> {
   const t0 = Date.now();

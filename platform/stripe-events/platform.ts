@@ -1,9 +1,6 @@
-/**
- * The facts platform billing takes from a Stripe event, normalised from the stored payload.
- * Only ids and the state the event itself carries (Stripe signed it; `created` orders it):
- * re-reading the object from Stripe would be the alternative, but stale reads are no better
- * than ordered events, and stripe-mock answers re-reads with fixtures.
- */
+import { eventBase, idOf, invoiceSubscription, isoOf, subscriptionState, type StripeObject } from './fields';
+
+/** The facts platform billing takes from a Stripe event of the platform's own account. */
 export interface PlatformBillingEvent {
   eventId: string;
   type: string;
@@ -20,41 +17,21 @@ export interface PlatformBillingEvent {
   invoicePeriod?: { start: string; end: string };
 }
 
-type Obj = Record<string, any>;
-const idOf = (v: unknown): string | null => (typeof v === 'string' ? v : typeof (v as Obj)?.id === 'string' ? (v as Obj).id : null);
-const isoOf = (seconds: unknown): string | undefined => (typeof seconds === 'number' ? new Date(seconds * 1000).toISOString() : undefined);
+export const subscriptionPatch = (sub: StripeObject, type: string): PlatformBillingEvent['patch'] =>
+  subscriptionState(sub, type === 'customer.subscription.deleted');
 
-export function subscriptionPatch(sub: Obj, type: string): PlatformBillingEvent['patch'] {
-  const item = sub.items?.data?.[0] ?? {};
-  // API versions since 2025-03 moved the period from the subscription onto its items.
-  const start = sub.current_period_start ?? item.current_period_start;
-  const end = sub.current_period_end ?? item.current_period_end;
-  return {
-    priceId: idOf(item.price),
-    planId: sub.metadata?.planId ?? null,
-    status: type === 'customer.subscription.deleted' ? 'canceled' : sub.status,
-    cancelAtPeriodEnd: Boolean(sub.cancel_at_period_end),
-    periodStart: isoOf(start),
-    periodEnd: isoOf(end),
-  };
-}
-
-function invoiceFacts(inv: Obj): Pick<PlatformBillingEvent, 'subscriptionId' | 'invoicePeriod'> {
-  const line = inv.lines?.data?.find((l: Obj) => l.period) ?? {};
+function invoiceFacts(inv: StripeObject): Pick<PlatformBillingEvent, 'subscriptionId' | 'invoicePeriod'> {
+  const { subscriptionId, line } = invoiceSubscription(inv);
   const period = line.period ?? { start: inv.period_start, end: inv.period_end };
-  const subscriptionId = idOf(inv.subscription) ?? idOf(inv.parent?.subscription_details?.subscription) ?? idOf(line.subscription);
   const start = isoOf(period.start);
   const end = isoOf(period.end);
   return { subscriptionId, ...(start && end && { invoicePeriod: { start, end } }) };
 }
 
 /** Normalises one stored event payload; accountId is resolved afterwards (metadata or customer). */
-export function normalizePlatformEvent(payload: Obj): Omit<PlatformBillingEvent, 'accountId'> & { metadataAccountId: string | null } {
-  const obj: Obj = payload.data?.object ?? {};
-  const base = {
-    eventId: String(payload.id), type: String(payload.type), created: Number(payload.created ?? 0),
-    objectId: idOf(obj) ?? '', customerId: idOf(obj.customer), metadataAccountId: (obj.metadata?.accountId as string | undefined) ?? null,
-  };
+export function normalizePlatformEvent(payload: StripeObject): Omit<PlatformBillingEvent, 'accountId'> & { metadataAccountId: string | null } {
+  const { obj, base: common } = eventBase(payload);
+  const base = { ...common, customerId: idOf(obj.customer), metadataAccountId: (obj.metadata?.accountId as string | undefined) ?? null };
   switch (base.type) {
     case 'checkout.session.completed':
       return {
