@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startClickHouseServer, type ClickHouseServer } from '../../platform/services/clickhouse-server';
+import { startClickHouseServer, type ClickHouseServer } from '../../testing/clickhouse-server';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { call } from '../helpers/http';
 import { usageEvent } from '../helpers/factories';
