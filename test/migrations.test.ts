@@ -70,7 +70,7 @@ describe.each<Backend>(['clickhouse', 'chdb'])('ClickHouse migrations on %s', (b
   const tableCount = async (store: MeteringStore) =>
     (await store.query('SELECT count() AS n FROM system.tables WHERE database = {name:String}', { name: store.database }, z.object({ n: chInt })))[0]!.n;
   const versions = (store: MeteringStore) =>
-    store.query('SELECT version, count() AS n FROM {db:Identifier}.schema_migrations FINAL GROUP BY version ORDER BY version', {}, z.object({ version: z.string(), n: z.string() }));
+    store.query('SELECT version, count() AS n FROM {db:Identifier}.schema_migrations FINAL GROUP BY version ORDER BY version', {}, z.object({ version: z.string(), n: chInt }));
 
   it('applies every file once; a second run applies nothing and creates nothing', async () => {
     const store = fresh();
