@@ -15,9 +15,9 @@ export const readRows = <T>(rows: readonly RawRow[], reader: RowReader<T>): T[] 
   typeof reader === 'function' ? rows.map(reader) : rows.map((r) => reader.parse(r));
 
 /**
- * Column values whose JSON depends on the server: 64-bit integers are quoted (Debian's 18.16 and
- * chDB 26.7 both quote them by default), 32-bit ones are numbers, and an expression's type can
- * differ between the two versions. Integers come out as numbers, exact text as strings.
+ * Column values whose JSON depends on the server: Debian's 18.16 quotes 64-bit integers, chDB
+ * 26.7 prints some of them (`count()`) as plain numbers, and an expression's type can differ
+ * between the two versions. Integers come out as numbers, exact text as strings.
  */
 export const chInt = z.union([z.number().int(), z.string().regex(/^-?\d+$/).transform(Number)]);
 /** `toString(...)` of a Decimal or a 64-bit sum: exact text, for toNano() or BigInt(). */
