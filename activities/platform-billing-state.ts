@@ -38,7 +38,6 @@ export function createPlatformBillingStateActivities(deps: { db: Db }) {
       await closeCheckout(db, input.checkoutId, input.status);
     },
     /** The account's subscription that still entitles it to a paid plan: a plan change goes there. */
-    /** The account's subscription that still entitles it to a paid plan: a plan change goes there. */
     async findEntitledSubscription(input: { accountId: string }): Promise<{ subscriptionId: string; planId: string | null; lastEventCreated: number } | null> {
       return entitledSubscription(db, input.accountId);
     },
