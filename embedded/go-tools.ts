@@ -6,7 +6,7 @@ import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { loadToolsConfig } from '../platform/config';
+import { childEnv, loadToolsConfig } from '../platform/config';
 import { binDir, withCacheLock } from './cache';
 
 export interface GoTool {
@@ -69,7 +69,7 @@ export async function goInstalled(tool: GoTool): Promise<string> {
     // GOMODCACHE/GOCACHE stay at Go's defaults (~/go, ~/.cache), outside the clone.
     try {
       const go = spawn(goBin, ['install', `${tool.pkg}@${tool.version}`], {
-        env: { ...process.env, GOBIN: tmpBin },
+        env: childEnv({ GOBIN: tmpBin }),
         stdio: ['ignore', 2, 2],
       });
       const code = await new Promise<number | null>((res, rej) => go.once('error', rej).once('exit', res));

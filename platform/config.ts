@@ -104,6 +104,9 @@ export function loadCliConfig(env: Record<string, string | undefined> = process.
   return parseEnv(cliSchema, env);
 }
 
+/** The environment a tool we run (go install, apt-get) inherits from us, plus `extra`. */
+export const childEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => ({ ...process.env, ...extra });
+
 /** Variables the test harness and bin/start pass to child processes (never secrets of users). */
 export function envOf(config: Partial<Config>): Record<string, string> {
   return Object.fromEntries(
