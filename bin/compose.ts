@@ -50,11 +50,9 @@ export async function composeStack(config: Config, opts: { api?: boolean; worker
   if (opts.worker !== false) {
     if (!runtimeInstalled) {
       // We own shutdown (bin/start.ts stops the worker before the services it talks to). The
-      // native core's own logs are forwarded too (from WARN: below that it narrates every poll).
-      Runtime.install({
-        logger: temporalLogger(logger), shutdownSignals: [],
-        telemetryOptions: { logging: { filter: { core: 'WARN', other: 'WARN' }, forward: {} } },
-      });
+      // native core's rare warnings stay on stderr: forwarding them would route every line,
+      // ours included, through a 100 ms buffer on the main thread.
+      Runtime.install({ logger: temporalLogger(logger), shutdownSignals: [] });
       runtimeInstalled = true;
     }
     const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
