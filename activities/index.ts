@@ -2,7 +2,7 @@ import type Stripe from 'stripe';
 import type { Client } from '@temporalio/client';
 import type { MeteringStore } from '../platform/clickhouse';
 import type { Db } from '../platform/pg';
-import { createBillingStateActivities } from './billing-state';
+import { createAccountStateActivities } from './account-state';
 import { createMeteringActivities } from './metering';
 import { createStripeCustomerActivities } from './stripe-customers';
 import { createPlatformBillingStateActivities } from './platform-billing-state';
@@ -25,7 +25,7 @@ export interface ActivityDeps { db: Db; store: MeteringStore; stripe?: Stripe; t
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createStripeCustomerActivities(deps),
-    ...createBillingStateActivities(deps),
+    ...createAccountStateActivities(deps),
     ...createMeteringActivities(deps),
     ...createPlatformBillingStateActivities(deps),
     ...createPlatformBillingStripeActivities(deps),

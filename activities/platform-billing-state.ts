@@ -1,9 +1,9 @@
 import type { Db } from '../platform/pg';
-import { LIVE_SUBSCRIPTION_STATUSES } from '../db/subscription-statuses';
 import { getStripeEvent, markStripeEvent, type StripeEventOutcome } from '../db/stripe-events';
 import { closeCheckout, recordCheckout, type CheckoutStatus } from '../db/checkouts';
-import { applySubscriptionPatch, endForNonPayment, setGrace, type SubscriptionPatch } from '../db/platform-subscriptions';
-import { accountExists, accountIdOfCustomer, renewAccountPeriod } from '../db/billing-periods';
+import { applySubscriptionPatch, endForNonPayment, entitledSubscription, renewSubscriptionPeriod, setGrace, type SubscriptionPatch } from '../db/platform-subscriptions';
+import { accountExists, accountIdOfCustomer } from '../db/accounts';
+import { renewAccountPeriod } from '../db/account-periods';
 import { getPlan, planIdOfPrice } from '../db/plans';
 import { normalizePlatformEvent, type PlatformBillingEvent } from '../platform/stripe-events/platform';
 
@@ -39,12 +39,7 @@ export function createPlatformBillingStateActivities(deps: { db: Db }) {
     },
     /** The account's subscription that still entitles it to a paid plan: a plan change goes there. */
     async findEntitledSubscription(input: { accountId: string }): Promise<{ subscriptionId: string; planId: string | null; lastEventCreated: number } | null> {
-      const { rows } = await db.query(
-        `SELECT id, plan_id, last_event_created FROM platform_subscriptions WHERE account_id = $1 AND status = ANY($2)
-         ORDER BY updated_at DESC LIMIT 1`,
-        [input.accountId, LIVE_SUBSCRIPTION_STATUSES],
-      );
-      return rows[0] ? { subscriptionId: rows[0].id, planId: rows[0].plan_id, lastEventCreated: Number(rows[0].last_event_created) } : null;
+      return entitledSubscription(db, input.accountId);
     },
     async applySubscriptionPatch(input: SubscriptionPatch): Promise<{ applied: boolean; status: string; planId: string | null; duplicateOf: string | null; tie: boolean }> {
       const { applied, subscription, duplicateOf, tie } = await applySubscriptionPatch(db, input);
@@ -52,11 +47,7 @@ export function createPlatformBillingStateActivities(deps: { db: Db }) {
     },
     /** A paid invoice: the subscription's and the account's period move forward to it. */
     async renewBillingPeriod(input: { accountId: string; subscriptionId: string; periodStart: string; periodEnd: string }): Promise<boolean> {
-      await db.query(
-        `UPDATE platform_subscriptions SET current_period_start = $2, current_period_end = $3, updated_at = now()
-         WHERE id = $1 AND (current_period_end IS NULL OR (current_period_start, current_period_end) < ($2, $3))`,
-        [input.subscriptionId, input.periodStart, input.periodEnd],
-      );
+      await renewSubscriptionPeriod(db, input);
       return renewAccountPeriod(db, input);
     },
     async setSubscriptionGrace(input: { subscriptionId: string; graceUntil: string | null }): Promise<void> {

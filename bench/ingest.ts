@@ -9,6 +9,7 @@ import { checkEvent } from '../metering/events';
 import type { TestServices } from '../test/helpers/services';
 import { emit, pool, post, round, spawnApi, type ApiProcess } from './lib';
 import { eventBatches, seedTenants } from './fixtures';
+import { z } from 'zod';
 
 const EVENTS = Number(process.env.BENCH_INGEST_EVENTS ?? 200_000);
 const BATCH = 1_000;
@@ -114,7 +115,7 @@ export async function benchIngest(services: TestServices, backend: 'clickhouse' 
     await migrateClickHouse(same);
     await migrateClickHouse(plain);
     // The plain baseline is the raw table alone: drop every materialized view of its schema.
-    const views = await plain.query<{ name: string }>(`SELECT name FROM system.tables WHERE database = {name:String} AND engine = 'MaterializedView'`, { name: plain.database });
+    const views = await plain.query(`SELECT name FROM system.tables WHERE database = {name:String} AND engine = 'MaterializedView'`, { name: plain.database }, z.object({ name: z.string() }));
     for (const v of views) await plain.command(`DROP TABLE {db:Identifier}.\`${v.name}\``);
     const now = Date.now();
     const payloads = batches.map((b) => rowsPayload(b, now));

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { createHttpStore } from '../platform/clickhouse';
+import { chInt, createHttpStore } from '../platform/clickhouse';
 import type { TestServices } from '../test/helpers/services';
 import { emit, latencySummary, openLoop, post, round, spawnApi } from './lib';
 import { eventBatches, seedTenants } from './fixtures';
+import { z } from 'zod';
 
 const BUDGET = 50; // requests per second per key on the usage routes, set for this run
 const QUIET_RPS = 20; // the well-behaved tenant, well within its budget
@@ -44,9 +45,9 @@ export async function benchRateLimit(services: TestServices): Promise<void> {
     ]);
 
     const store = createHttpStore(services.clickhouseUrl, api.env.CLICKHOUSE_DATABASE!);
-    const stored = async (accountId: string) => Number((await store.query<{ n: string }>(
-      'SELECT count() AS n FROM {db:Identifier}.usage_events WHERE account_id = {a:String}', { db: api.env.CLICKHOUSE_DATABASE!, a: accountId },
-    ))[0]!.n);
+    const stored = async (accountId: string) => (await store.query(
+      'SELECT count() AS n FROM {db:Identifier}.usage_events WHERE account_id = {a:String}', { db: api.env.CLICKHOUSE_DATABASE!, a: accountId }, z.object({ n: chInt }),
+    ))[0]!.n;
     const quiet = { alone: latencySummary(alone.samples), together: latencySummary(together.samples) };
     emit({
       bench: 'rate-limit-fairness', backend: 'clickhouse-18.16', budget_per_key_rps: BUDGET, seconds: SECONDS,

@@ -1,10 +1,11 @@
 import { loadavg } from 'node:os';
-import { bindParams, createHttpStore, type MeteringStore, type Params } from '../platform/clickhouse';
+import { bindParams, chInt, createHttpStore, type MeteringStore, type Params } from '../platform/clickhouse';
 import { gaugeBucketsSql } from '../metering/gauge-rollup';
 import { addDays } from '../metering/timezone';
 import type { TestServices } from '../test/helpers/services';
 import { emit, latencySummary, round, spawnApi } from './lib';
 import { seedTenants } from './fixtures';
+import { z } from 'zod';
 
 // Sizes to measure at, ascending, e.g. BENCH_USAGE_EVENTS=1000000,10000000,100000000: the store
 // grows from one to the next and each is measured once generated, rolled up and merged.
@@ -100,16 +101,16 @@ async function measure(url: string, token: string, valid: (body: unknown) => boo
  */
 async function mergeFully(run: (sql: string) => Promise<void>, store: MeteringStore, database: string): Promise<void> {
   for (const table of READ_TABLES) {
-    const parts = await store.query<{ partition: string }>(
+    const parts = await store.query(
       'SELECT DISTINCT partition FROM system.parts WHERE database = {db:String} AND table = {table:String} AND active',
-      { db: database, table });
+      { db: database, table }, z.object({ partition: z.string() }));
     for (const { partition } of parts) {
       await run(`OPTIMIZE TABLE \`${database}\`.${table} ${partition === 'tuple()' ? '' : `PARTITION ${partition}`} FINAL`);
     }
   }
   for (let i = 0; i < 1200; i++) {
-    const [row] = await store.query<{ n: string | number }>('SELECT count() AS n FROM system.merges WHERE database = {db:String}', { db: database });
-    if (Number(row!.n) === 0) return;
+    const [row] = await store.query('SELECT count() AS n FROM system.merges WHERE database = {db:String}', { db: database }, z.object({ n: chInt }));
+    if (row!.n === 0) return;
     await new Promise((r) => setTimeout(r, 1000));
   }
 }

@@ -6,8 +6,9 @@ import { transformFile } from '@swc/core';
 import { cachedWorkflowBundle } from './workflow-bundle';
 
 const ROOT = join(__dirname, '..');
-// What runs in production; test/, bench/ and scripts/ stay out of the build.
-const SOURCE_DIRS = ['bin', 'platform', 'api', 'workflows', 'activities', 'metering', 'db'];
+// What runs in production (embedded/ serves `node dist/bin/start.js`); test/, testing/, bench/
+// and scripts/ stay out of the build.
+const SOURCE_DIRS = ['bin', 'platform', 'embedded', 'api', 'workflows', 'activities', 'metering', 'db'];
 // Served as they are by api/pages.ts (the dashboard and the API reference), from beside api/.
 const ASSET_DIRS = ['web'];
 

@@ -1,8 +1,9 @@
 import { createServer } from 'node:http';
-import { NativeConnection, Worker, Runtime, DefaultLogger } from '@temporalio/worker';
+import { NativeConnection, Worker, Runtime } from '@temporalio/worker';
 import type { Config } from '../platform/config';
 import { createDb } from '../platform/pg';
 import { createLogger, type Logger } from '../platform/logger';
+import { temporalLogger } from '../platform/temporal-logger';
 import { createMeteringStore } from '../platform/clickhouse';
 import { createStripe } from '../platform/stripe';
 import { connectTemporal } from '../platform/temporal';
@@ -48,8 +49,10 @@ export async function composeStack(config: Config, opts: { api?: boolean; worker
   let worker: Worker | undefined;
   if (opts.worker !== false) {
     if (!runtimeInstalled) {
-      // We own shutdown (bin/start.ts stops the worker before the services it talks to).
-      Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+      // We own shutdown (bin/start.ts stops the worker before the services it talks to). The
+      // native core's rare warnings stay on stderr: forwarding them would route every line,
+      // ours included, through a 100 ms buffer on the main thread.
+      Runtime.install({ logger: temporalLogger(logger), shutdownSignals: [] });
       runtimeInstalled = true;
     }
     const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });

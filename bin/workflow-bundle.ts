@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { cacheDir } from '../platform/services/cache';
+import { cacheDir } from '../embedded/cache';
 
 const WORKFLOWS_DIR = join(__dirname, '..', 'workflows');
 /** Written by `npm run build` (bin/build.ts) at the root of the build. */

@@ -92,3 +92,18 @@ export async function rollOverPeriods(db: Db, now = new Date()): Promise<number>
   }
   return rows.length;
 }
+
+/** The account of a Stripe customer on the platform's own Stripe account. */
+export async function accountIdOfCustomer(db: Pick<Db, 'query'>, customerId: string): Promise<string | undefined> {
+  const { rows } = await db.query<{ id: string }>('SELECT id FROM accounts WHERE stripe_customer_id = $1', [customerId]);
+  return rows[0]?.id;
+}
+
+export async function accountExists(db: Pick<Db, 'query'>, accountId: string): Promise<boolean> {
+  return ((await db.query('SELECT 1 FROM accounts WHERE id = $1', [accountId])).rowCount ?? 0) > 0;
+}
+
+/** Keeps the first customer id: a second create (a retried activity) does not replace it. */
+export async function setStripeCustomerId(db: Pick<Db, 'query'>, accountId: string, customerId: string): Promise<void> {
+  await db.query('UPDATE accounts SET stripe_customer_id = coalesce(stripe_customer_id, $2) WHERE id = $1', [accountId, customerId]);
+}

@@ -8,7 +8,13 @@ export interface AppPlan {
   features: string[]; active: boolean; stripeProductId: string; stripePriceId: string; createdAt: string; updatedAt: string;
 }
 
-const toPlan = (r: any): AppPlan => ({
+/** A row of app_plans as pg returns it (bigint as a string, timestamptz as a Date, jsonb parsed). */
+interface AppPlanRow {
+  id: string; app_id: string; stripe_product_id: string; stripe_price_id: string; name: string; description: string;
+  amount: string; currency: string; interval: PlanInterval; features: string[]; active: boolean; created_at: Date; updated_at: Date;
+}
+
+const toPlan = (r: AppPlanRow): AppPlan => ({
   id: r.id, appId: r.app_id, name: r.name, description: r.description, amount: Number(r.amount), currency: r.currency, interval: r.interval,
   features: r.features, active: r.active, stripeProductId: r.stripe_product_id, stripePriceId: r.stripe_price_id,
   createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString(),
@@ -16,22 +22,22 @@ const toPlan = (r: any): AppPlan => ({
 
 /** Upsert by id: the catalogue workflow may retry this after the Stripe objects exist. */
 export async function insertAppPlan(db: Pick<Db, 'query'>, p: Omit<AppPlan, 'active' | 'createdAt' | 'updatedAt'>): Promise<AppPlan> {
-  const { rows } = await db.query(
+  const { rows } = await db.query<AppPlanRow>(
     `INSERT INTO app_plans (id, app_id, stripe_product_id, stripe_price_id, name, description, amount, currency, interval, features)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
      ON CONFLICT (id) DO UPDATE SET updated_at = app_plans.updated_at RETURNING *`,
     [p.id, p.appId, p.stripeProductId, p.stripePriceId, p.name, p.description, p.amount, p.currency, p.interval, JSON.stringify(p.features)],
   );
-  return toPlan(rows[0]);
+  return toPlan(rows[0]!);
 }
 
 export async function getAppPlan(db: Pick<Db, 'query'>, appId: string, id: string): Promise<AppPlan | undefined> {
-  const { rows } = await db.query('SELECT * FROM app_plans WHERE app_id = $1 AND id = $2', [appId, id]);
+  const { rows } = await db.query<AppPlanRow>('SELECT * FROM app_plans WHERE app_id = $1 AND id = $2', [appId, id]);
   return rows[0] && toPlan(rows[0]);
 }
 
 export async function listAppPlans(db: Pick<Db, 'query'>, appId: string): Promise<AppPlan[]> {
-  const { rows } = await db.query('SELECT * FROM app_plans WHERE app_id = $1 ORDER BY created_at, id', [appId]);
+  const { rows } = await db.query<AppPlanRow>('SELECT * FROM app_plans WHERE app_id = $1 ORDER BY created_at, id', [appId]);
   return rows.map(toPlan);
 }
 
@@ -43,7 +49,7 @@ export type AppPlanChange = Partial<Pick<AppPlan, 'name' | 'description' | 'feat
  */
 export async function updateAppPlan(db: Db, appId: string, id: string, change: AppPlanChange): Promise<AppPlan | undefined> {
   return inTransaction(db, async (tx) => {
-    const before = (await tx.query('SELECT * FROM app_plans WHERE app_id = $1 AND id = $2 FOR UPDATE', [appId, id])).rows[0];
+    const before = (await tx.query<AppPlanRow>('SELECT * FROM app_plans WHERE app_id = $1 AND id = $2 FOR UPDATE', [appId, id])).rows[0];
     if (!before) return undefined;
     if (change.stripePriceId && change.stripePriceId !== before.stripe_price_id) {
       await tx.query(
@@ -51,7 +57,7 @@ export async function updateAppPlan(db: Db, appId: string, id: string, change: A
         [before.stripe_price_id, id, before.amount, before.currency, before.interval],
       );
     }
-    const { rows } = await tx.query(
+    const { rows } = await tx.query<AppPlanRow>(
       `UPDATE app_plans SET name = coalesce($3, name), description = coalesce($4, description), features = coalesce($5::jsonb, features),
          amount = coalesce($6, amount), currency = coalesce($7, currency), interval = coalesce($8, interval),
          stripe_price_id = coalesce($9, stripe_price_id), updated_at = now()
@@ -59,13 +65,13 @@ export async function updateAppPlan(db: Db, appId: string, id: string, change: A
       [appId, id, change.name ?? null, change.description ?? null, change.features ? JSON.stringify(change.features) : null,
         change.amount ?? null, change.currency ?? null, change.interval ?? null, change.stripePriceId ?? null],
     );
-    return toPlan(rows[0]);
+    return toPlan(rows[0]!);
   });
 }
 
 /** The plan a Stripe Price belongs to, current or archived, within one app. */
 export async function appPlanIdOfPrice(db: Pick<Db, 'query'>, appId: string, priceId: string): Promise<string | undefined> {
-  const { rows } = await db.query(
+  const { rows } = await db.query<{ id: string }>(
     `SELECT id FROM app_plans WHERE app_id = $1 AND stripe_price_id = $2
      UNION SELECT pp.plan_id FROM app_plan_prices pp JOIN app_plans p ON p.id = pp.plan_id WHERE p.app_id = $1 AND pp.stripe_price_id = $2 LIMIT 1`,
     [appId, priceId],

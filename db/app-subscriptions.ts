@@ -8,7 +8,13 @@ export interface AppSubscription {
 }
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
-const toSub = (r: any): AppSubscription => ({
+/** A row of app_subscriptions as pg returns it (bigint as a string, timestamptz as a Date). */
+interface AppSubscriptionRow {
+  id: string; app_id: string; customer_id: string | null; plan_id: string | null; status: string; cancel_at_period_end: boolean;
+  current_period_start: Date | null; current_period_end: Date | null; last_event_created: string; created_at: Date; updated_at: Date;
+}
+
+const toSub = (r: AppSubscriptionRow): AppSubscription => ({
   id: r.id, appId: r.app_id, customerId: r.customer_id, planId: r.plan_id, status: r.status, cancelAtPeriodEnd: r.cancel_at_period_end,
   currentPeriodStart: iso(r.current_period_start), currentPeriodEnd: iso(r.current_period_end),
   lastEventCreated: Number(r.last_event_created), updatedAt: r.updated_at.toISOString(),
@@ -30,8 +36,8 @@ export interface AppSubscriptionPatch {
 export async function applyAppSubscriptionPatch(db: Db, p: AppSubscriptionPatch): Promise<{ applied: boolean; duplicateOf: string | null; tie: boolean }> {
   return inTransaction(db, async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`app-subscriptions:${p.appId}`]);
-    const before = (await tx.query('SELECT last_event_created FROM app_subscriptions WHERE id = $1 AND app_id = $2', [p.subscriptionId, p.appId])).rows[0];
-    const { rows } = await tx.query(
+    const before = (await tx.query<Pick<AppSubscriptionRow, 'last_event_created'>>('SELECT last_event_created FROM app_subscriptions WHERE id = $1 AND app_id = $2', [p.subscriptionId, p.appId])).rows[0];
+    const { rows } = await tx.query<Pick<AppSubscriptionRow, 'id' | 'customer_id' | 'status' | 'created_at'>>(
       `INSERT INTO app_subscriptions AS s (id, app_id, customer_id, plan_id, status, cancel_at_period_end, current_period_start, current_period_end, last_event_created)
        VALUES ($1, $2, $3::text, $4::text, coalesce($5::text, 'incomplete'), coalesce($6::boolean, false), $7::timestamptz, $8::timestamptz, $9)
        ON CONFLICT (id) DO UPDATE SET customer_id = coalesce(s.customer_id, $3::text), plan_id = coalesce($4::text, s.plan_id),
@@ -62,7 +68,7 @@ export async function endDuplicateAppSubscription(db: Pick<Db, 'query'>, appId: 
 
 /** The customer's current subscription: a live one first, else the newest. */
 export async function currentAppSubscription(db: Pick<Db, 'query'>, appId: string, customerId: string): Promise<AppSubscription | undefined> {
-  const { rows } = await db.query(
+  const { rows } = await db.query<AppSubscriptionRow>(
     `SELECT * FROM app_subscriptions WHERE app_id = $1 AND customer_id = $2
      ORDER BY (status = ANY($3)) DESC, updated_at DESC LIMIT 1`,
     [appId, customerId, LIVE_SUBSCRIPTION_STATUSES],

@@ -13,7 +13,13 @@ export interface Checkout {
   createdAt: string;
 }
 
-const toCheckout = (r: any): Checkout => ({
+/** A row of checkouts as pg returns it (timestamptz as a Date). */
+interface CheckoutRow {
+  id: string; workflow_id: string; account_id: string; plan_id: string; stripe_session_id: string | null; url: string;
+  status: CheckoutStatus; created_at: Date; updated_at: Date;
+}
+
+const toCheckout = (r: CheckoutRow): Checkout => ({
   id: r.id, workflowId: r.workflow_id, accountId: r.account_id, planId: r.plan_id,
   stripeSessionId: r.stripe_session_id, url: r.url, status: r.status, createdAt: r.created_at.toISOString(),
 });
@@ -23,14 +29,14 @@ export async function recordCheckout(
   db: Pick<Db, 'query'>,
   c: { id: string; workflowId: string; accountId: string; planId: string; stripeSessionId: string | null; url: string; status: CheckoutStatus },
 ): Promise<Checkout> {
-  const { rows } = await db.query(
+  const { rows } = await db.query<CheckoutRow>(
     `INSERT INTO checkouts (id, workflow_id, account_id, plan_id, stripe_session_id, url, status)
      VALUES ($1, $2, $3, $4, $5, $6, $7)
      ON CONFLICT (id) DO UPDATE SET stripe_session_id = EXCLUDED.stripe_session_id, url = EXCLUDED.url, updated_at = now()
      RETURNING *`,
     [c.id, c.workflowId, c.accountId, c.planId, c.stripeSessionId, c.url, c.status],
   );
-  return toCheckout(rows[0]);
+  return toCheckout(rows[0]!);
 }
 
 /** Only an open checkout moves on: completed / expired are final. */
@@ -39,6 +45,6 @@ export async function closeCheckout(db: Pick<Db, 'query'>, id: string, status: E
 }
 
 export async function getCheckoutByWorkflowId(db: Pick<Db, 'query'>, workflowId: string): Promise<Checkout | undefined> {
-  const { rows } = await db.query('SELECT * FROM checkouts WHERE workflow_id = $1', [workflowId]);
+  const { rows } = await db.query<CheckoutRow>('SELECT * FROM checkouts WHERE workflow_id = $1', [workflowId]);
   return rows[0] && toCheckout(rows[0]);
 }

@@ -7,7 +7,13 @@ export interface Order {
   status: OrderStatus; amountRefunded: number; stripeSessionId: string | null; paymentIntent: string | null; createdAt: string; updatedAt: string;
 }
 
-const toOrder = (r: any): Order => ({
+/** A row of orders as pg returns it (bigint as a string, timestamptz as a Date). */
+interface OrderRow {
+  id: string; app_id: string; customer_id: string; product_id: string; quantity: number; amount: string; currency: string;
+  status: OrderStatus; amount_refunded: string; stripe_session_id: string | null; payment_intent: string | null; created_at: Date; updated_at: Date;
+}
+
+const toOrder = (r: OrderRow): Order => ({
   id: r.id, appId: r.app_id, customerId: r.customer_id, productId: r.product_id, quantity: r.quantity, amount: Number(r.amount),
   currency: r.currency, status: r.status, amountRefunded: Number(r.amount_refunded), stripeSessionId: r.stripe_session_id,
   paymentIntent: r.payment_intent, createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString(),
@@ -27,12 +33,12 @@ export async function setOrderSession(db: Pick<Db, 'query'>, id: string, session
 }
 
 export async function getOrder(db: Pick<Db, 'query'>, appId: string, id: string): Promise<Order | undefined> {
-  const { rows } = await db.query('SELECT * FROM orders WHERE app_id = $1 AND id = $2', [appId, id]);
+  const { rows } = await db.query<OrderRow>('SELECT * FROM orders WHERE app_id = $1 AND id = $2', [appId, id]);
   return rows[0] && toOrder(rows[0]);
 }
 
 // The cursor is the last row's (created_at in microseconds, id): exact, stable under inserts.
-const encode = (r: any) => Buffer.from(`${r.created_us}.${r.id}`).toString('base64url');
+const encode = (r: OrderRow & { created_us: string }) => Buffer.from(`${r.created_us}.${r.id}`).toString('base64url');
 const decode = (cursor: string): [string, string] | undefined => {
   const m = /^(\d{1,16})\.(.+)$/.exec(Buffer.from(cursor, 'base64url').toString());
   return m ? [m[1]!, m[2]!] : undefined;
@@ -42,7 +48,7 @@ export const isValidOrderCursor = (cursor: string) => decode(cursor) !== undefin
 /** Newest first; `customerId` scopes to one end user. */
 export async function listOrders(db: Pick<Db, 'query'>, q: { appId: string; customerId?: string; cursor?: string; limit: number }): Promise<{ orders: Order[]; nextCursor: string | null }> {
   const after = q.cursor ? decode(q.cursor) : undefined;
-  const { rows } = await db.query(
+  const { rows } = await db.query<OrderRow & { created_us: string }>(
     `SELECT *, (extract(epoch FROM created_at) * 1000000)::bigint AS created_us FROM orders
      WHERE app_id = $1 AND ($2::text IS NULL OR customer_id = $2)
        AND ($3::bigint IS NULL OR (created_at, id) < (timestamptz 'epoch' + $3::bigint * interval '1 microsecond', $4::text))
@@ -50,7 +56,7 @@ export async function listOrders(db: Pick<Db, 'query'>, q: { appId: string; cust
     [q.appId, q.customerId ?? null, after?.[0] ?? null, after?.[1] ?? null, q.limit + 1],
   );
   const page = rows.slice(0, q.limit);
-  return { orders: page.map(toOrder), nextCursor: rows.length > q.limit ? encode(page[page.length - 1]) : null };
+  return { orders: page.map(toOrder), nextCursor: rows.length > q.limit ? encode(page[page.length - 1]!) : null };
 }
 
 /** A paid session. A refund or a later state is never undone by a late completion event. */
@@ -89,7 +95,7 @@ export async function applyOrderRefund(db: Pick<Db, 'query'>, appId: string, id:
 
 /** The order of a payment, when the event lacks our metadata (e.g. a charge made elsewhere). */
 export async function orderIdOfPaymentIntent(db: Pick<Db, 'query'>, appId: string, paymentIntent: string): Promise<string | undefined> {
-  const { rows } = await db.query('SELECT id FROM orders WHERE app_id = $1 AND payment_intent = $2', [appId, paymentIntent]);
+  const { rows } = await db.query<{ id: string }>('SELECT id FROM orders WHERE app_id = $1 AND payment_intent = $2', [appId, paymentIntent]);
   return rows[0]?.id;
 }
 

@@ -1,8 +1,8 @@
-import type { MeteringStore } from '../platform/clickhouse';
+import { textOf, type MeteringStore } from '../platform/clickhouse';
 import { toNano, fromNano } from './decimal';
 import { gaugeDays } from './gauge';
 import { gaugeHistory } from './gauge-history';
-import { METERS, isGauge, type Meter } from '../platform/meters';
+import { METERS, isGauge, meterOf, type Meter } from '../platform/meters';
 import { addDays, datesBetween, startOfLocalDay } from './timezone';
 
 export interface DailyUsageQuery { accountId: string; startDate: string; endDate: string; timezone: string; meter?: Meter; appId?: string }
@@ -10,15 +10,16 @@ export interface DailyUsage { date: string; meter: Meter; value: number; average
 
 const appFilter = (appId?: string) => (appId ? 'AND app_id = {app:String}' : '');
 
-/** Counter sums per local day, from the 15-minute rollup. */
+/** Counter sums per local day, from the 15-minute rollup (a light mapper: history is the hot read). */
 const counterDays = (store: MeteringStore) => async (q: DailyUsageQuery, meters: Meter[], from: number, to: number) =>
-  store.query<{ date: string; meter: Meter; value: string }>(
+  store.query(
     `SELECT toString(toDate(bucket, {tz:String})) AS date, meter, toString(sum(value)) AS value
      FROM {db:Identifier}.usage_counters_15m
      WHERE account_id = {account:String} AND meter IN {meters:InList(String)}
        AND bucket >= {from:DateTime} AND bucket < {to:DateTime} ${appFilter(q.appId)}
      GROUP BY date, meter`,
     { tz: q.timezone, account: q.accountId, meters, from, to, app: q.appId ?? '' },
+    (r) => ({ date: textOf(r.date), meter: meterOf(r.meter), value: textOf(r.value) }),
   );
 
 /** Daily usage, every day of the range for every meter asked, zero-filled, sorted by date then meter. */

@@ -1,4 +1,5 @@
-import { MAX_QUERY_BYTES, type MeteringStore } from '../platform/clickhouse';
+import { z } from 'zod';
+import { MAX_QUERY_BYTES, chInt, chText, textOf, type MeteringStore, type RawRow } from '../platform/clickhouse';
 import type { EventRow } from './events';
 import { toNano } from './decimal';
 
@@ -28,7 +29,11 @@ export function lookupChunks<R extends { account_id: string; event_id: string }>
 }
 
 /** An event as the raw table holds it (the first one sent with its id). */
-export interface StoredEvent { account_id: string; event_id: string; app_id: string; meter: string; ts: number; value: string }
+const storedEventRow = z.object({ account_id: chText, event_id: chText, app_id: chText, meter: chText, ts: chInt, value: chText });
+export type StoredEvent = z.infer<typeof storedEventRow>;
+
+/** An (account, event id) key: one per candidate of an ingest group, so a light mapper, not zod. */
+export const readEventKey = (r: RawRow): { account_id: string; event_id: string } => ({ account_id: textOf(r.account_id), event_id: textOf(r.event_id) });
 
 /** An IN-list condition on the raw table's key for these rows (a superset: a cross product). */
 const keyParams = (chunk: readonly { account_id: string; event_id: string }[]) =>
@@ -47,19 +52,19 @@ export const findStored = (store: MeteringStore) => async (rows: readonly EventR
   const asked = new Set(rows.map((r) => pairKey(r.account_id, r.event_id)));
   const hits: { account_id: string; event_id: string }[] = [];
   for (const chunk of lookupChunks(rows)) {
-    const found = await store.query<{ account_id: string; event_id: string }>(
-      `SELECT account_id, event_id FROM {db:Identifier}.usage_events WHERE ${KEY_WHERE}`, { ...keyParams(chunk), since });
+    const found = await store.query(
+      `SELECT account_id, event_id FROM {db:Identifier}.usage_events WHERE ${KEY_WHERE}`, { ...keyParams(chunk), since }, readEventKey);
     // The two IN lists select a superset; keep only the exact pairs asked for.
     hits.push(...found.filter((f) => asked.has(pairKey(f.account_id, f.event_id))));
   }
   const stored = new Map<string, StoredEvent>();
   for (const chunk of hits.length > 0 ? lookupChunks(hits) : []) {
-    const found = await store.query<Omit<StoredEvent, 'ts'> & { ts: number | string }>(
+    const found = await store.query(
       `SELECT account_id, event_id, app_id, meter, toUInt32(timestamp) AS ts, toString(value) AS value
-       FROM {db:Identifier}.usage_events WHERE ${KEY_WHERE}`, { ...keyParams(chunk), since });
+       FROM {db:Identifier}.usage_events WHERE ${KEY_WHERE}`, { ...keyParams(chunk), since }, storedEventRow);
     for (const f of found) {
       const key = pairKey(f.account_id, f.event_id);
-      if (asked.has(key)) stored.set(key, { ...f, ts: Number(f.ts) });
+      if (asked.has(key)) stored.set(key, f);
     }
   }
   return stored;

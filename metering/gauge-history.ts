@@ -1,4 +1,5 @@
-import type { MeteringStore } from '../platform/clickhouse';
+import { z } from 'zod';
+import { chInt, chText, intOf, textOf, type MeteringStore } from '../platform/clickhouse';
 import { toNano } from './decimal';
 import type { GaugeInput, Reading } from './gauge';
 
@@ -17,7 +18,9 @@ const latestBuckets = (where: string) => `
   WHERE account_id = {account:String} AND meter = {meter:String} AND ${where}
   GROUP BY app_id, bucket`;
 
-interface DayRow { app_id: string; date: string; first_at: number | string; peak: string; last: string; last_end: number | string; integral: string }
+// One row per series and day: few enough for a schema.
+const dayRow = z.object({ app_id: chText, date: chText, first_at: chInt, peak: chText, last: chText, last_end: chInt, integral: chText });
+type DayRow = z.infer<typeof dayRow>;
 
 /**
  * Per series and local day, the day's buckets folded into one stretch: the first reading, the
@@ -26,7 +29,7 @@ interface DayRow { app_id: string; date: string; first_at: number | string; peak
  * the day, at the last level, is added by the caller, who knows where the day ends.
  */
 const daySummaries = (store: MeteringStore, q: GaugeHistoryQuery, from: number, to: number) =>
-  store.query<DayRow>(
+  store.query(
     `SELECT app_id, date, toUInt32(min(f)) AS first_at, toString(max(p)) AS peak, toString(argMax(l, b)) AS last,
             toUInt32(max(b) + 900) AS last_end, toString(sum(i + l * gap)) AS integral
      FROM (
@@ -48,19 +51,21 @@ const daySummaries = (store: MeteringStore, q: GaugeHistoryQuery, from: number, 
      )
      GROUP BY app_id, date`,
     { account: q.accountId, meter: q.meter, tz: q.timezone, from, to, app: q.appId ?? '' },
+    dayRow,
   );
 
 /** Raw readings in the given [from, to) ranges, in the order they set levels. */
 async function readingsIn(store: MeteringStore, q: GaugeHistoryQuery, ranges: readonly [number, number][]): Promise<Reading[]> {
   if (ranges.length === 0) return [];
   const within = ranges.map(([a, b]) => `(timestamp >= toDateTime(${a}, 'UTC') AND timestamp < toDateTime(${b}, 'UTC'))`).join(' OR ');
-  const rows = await store.query<{ app_id: string; ts: number | string; v: string }>(
+  // One row per reading, possibly many: a light mapper rather than a zod parse per row.
+  return store.query(
     `SELECT app_id, toUInt32(timestamp) AS ts, toString(value) AS v FROM {db:Identifier}.usage_gauge_readings
      WHERE account_id = {account:String} AND meter = {meter:String} AND (${within}) ${appFilter(q.appId)}
      ORDER BY timestamp, event_id`,
     { account: q.accountId, meter: q.meter, app: q.appId ?? '' },
+    (r): Reading => ({ series: textOf(r.app_id), ts: intOf(r.ts), value: toNano(textOf(r.v)) }),
   );
-  return rows.map((r) => ({ series: r.app_id, ts: Number(r.ts), value: toNano(r.v) }));
 }
 
 /**
@@ -77,10 +82,10 @@ export async function gaugeHistory(store: MeteringStore, q: GaugeHistoryQuery, d
   const over = live < 0 ? dates.length : live;
   const params = { account: q.accountId, meter: q.meter, since: from - GAUGE_LOOKBACK_SECONDS, from, app: q.appId ?? '' };
   const [carryRows, days, liveReadings] = await Promise.all([
-    store.query<{ app_id: string; v: string }>(
+    store.query(
       `SELECT app_id, toString(argMax(l, b)) AS v
        FROM (${latestBuckets(`bucket >= {since:DateTime} AND bucket < {from:DateTime} ${appFilter(q.appId)}`)})
-       GROUP BY app_id`, params),
+       GROUP BY app_id`, params, z.object({ app_id: chText, v: chText })),
     over > 0 ? daySummaries(store, q, from, bounds[over]!) : Promise.resolve([]),
     over < dates.length ? readingsIn(store, q, [[bounds[over]!, to]]) : Promise.resolve([]),
   ]);
@@ -100,8 +105,8 @@ export async function gaugeHistory(store: MeteringStore, q: GaugeHistoryQuery, d
       const last = toNano(d.last);
       const end = bounds[i + 1]!;
       inputs.push({
-        series: d.app_id, ts: Number(d.first_at), end, peak: toNano(d.peak), last,
-        integral: toNano(d.integral) + last * BigInt(end - Number(d.last_end)),
+        series: d.app_id, ts: d.first_at, end, peak: toNano(d.peak), last,
+        integral: toNano(d.integral) + last * BigInt(end - d.last_end),
       });
     }
   }

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MeteringStore } from '../platform/clickhouse';
@@ -22,7 +23,7 @@ export async function migrateClickHouse(store: MeteringStore): Promise<string[]>
     `CREATE TABLE IF NOT EXISTS {db:Identifier}.schema_migrations (version String, applied_at DateTime('UTC'))
      ENGINE = ReplacingMergeTree() ORDER BY version`,
   );
-  const rows = await store.query<{ version: string }>('SELECT DISTINCT version FROM {db:Identifier}.schema_migrations');
+  const rows = await store.query('SELECT DISTINCT version FROM {db:Identifier}.schema_migrations', {}, z.object({ version: z.string() }));
   const done = new Set(rows.map((r) => r.version));
   const files = (await readdir(SQL_DIR)).filter((f) => f.endsWith('.sql')).sort();
   const applied: string[] = [];

@@ -1,7 +1,8 @@
-import type { MeteringStore } from '../platform/clickhouse';
+import { z } from 'zod';
+import { chInt, chText, type MeteringStore } from '../platform/clickhouse';
 import { isGauge } from '../platform/meters';
 import { nanoText, toNano } from './decimal';
-import { lookupChunks, pairKey, type StoredEvent } from './dedupe';
+import { lookupChunks, pairKey, readEventKey, type StoredEvent } from './dedupe';
 import { rollUpGauges } from './gauge-rollup';
 
 const QUARTER_S = 900;
@@ -40,7 +41,7 @@ async function repairGaugeRollups(store: MeteringStore, events: readonly StoredE
   }
 }
 
-type Sums = { account_id: string; meter: string; bucket: number | string; app_id: string; v: string; n: string };
+const sums = z.object({ account_id: chText, meter: chText, bucket: chInt, app_id: chText, v: chText, n: chText });
 const keyOf = (r: { account_id: string; meter: string; app_id: string }, bucket: number) => `${r.account_id}|${r.meter}|${bucket}|${r.app_id}`;
 
 /** Per 15-minute key of the stored events: the raw table's sum and count against the rollup's. */
@@ -54,22 +55,22 @@ async function repairCounters(store: MeteringStore, events: readonly StoredEvent
   };
   const where = 'account_id IN {accounts:InList(String)} AND meter IN {meters:InList(String)}';
   const [raw, rolled] = await Promise.all([
-    store.query<Sums>(
+    store.query(
       `SELECT account_id, meter, toUInt32(toStartOfFifteenMinutes(timestamp)) AS bucket, app_id, toString(sum(value)) AS v, toString(count()) AS n
        FROM {db:Identifier}.usage_events WHERE ${where} AND timestamp >= {from:DateTime} AND timestamp < {to:DateTime}
-       GROUP BY account_id, meter, bucket, app_id`, params),
-    store.query<Sums>(
+       GROUP BY account_id, meter, bucket, app_id`, params, sums),
+    store.query(
       `SELECT account_id, meter, toUInt32(bucket) AS bucket, app_id, toString(sum(value)) AS v, toString(sum(events)) AS n
        FROM {db:Identifier}.usage_counters_15m WHERE ${where} AND bucket >= {from:DateTime} AND bucket < {to:DateTime}
-       GROUP BY account_id, meter, bucket, app_id`, params),
+       GROUP BY account_id, meter, bucket, app_id`, params, sums),
   ]);
-  const have = new Map(rolled.map((r) => [keyOf(r, Number(r.bucket)), r]));
+  const have = new Map(rolled.map((r) => [keyOf(r, r.bucket), r]));
   const missing = raw.flatMap((r) => {
-    const key = keyOf(r, Number(r.bucket));
+    const key = keyOf(r, r.bucket);
     const got = have.get(key);
     const events = BigInt(r.n) - BigInt(got?.n ?? '0');
     if (!wanted.has(key) || events <= 0n) return [];
-    return [{ ...r, bucket: Number(r.bucket), value: toNano(r.v) - toNano(got?.v ?? '0'), events }];
+    return [{ ...r, value: toNano(r.v) - toNano(got?.v ?? '0'), events }];
   });
   if (missing.length === 0) return 0;
   await store.insert('usage_counters_15m', missing.map((m) =>
@@ -82,10 +83,11 @@ async function repairCounters(store: MeteringStore, events: readonly StoredEvent
 async function repairGauges(store: MeteringStore, events: readonly StoredEvent[]): Promise<number> {
   const present = new Set<string>();
   for (const chunk of lookupChunks(events)) {
-    const rows = await store.query<{ account_id: string; event_id: string }>(
+    const rows = await store.query(
       `SELECT account_id, event_id FROM {db:Identifier}.usage_gauge_readings
        WHERE account_id IN {accounts:InList(String)} AND event_id IN {ids:InList(String)}`,
       { accounts: [...new Set(chunk.map((e) => e.account_id))], ids: [...new Set(chunk.map((e) => e.event_id))] },
+      readEventKey,
     );
     for (const r of rows) present.add(pairKey(r.account_id, r.event_id));
   }

@@ -7,9 +7,9 @@ import { z } from 'zod';
 const optionalUrl = z.string().url().optional();
 const secret = (min: number) => z.string().min(min).optional();
 
-/** Where the service's dev tools come from; read by platform/services before any other config. */
+/** Where the service's dev tools come from; read by embedded/ (tool resolution, cache) and testing/ before any other config. */
 const toolsShape = {
-  /** A `temporal` binary to use instead of resolving one (see platform/services/temporal-cli.ts). */
+  /** A `temporal` binary to use instead of resolving one (see embedded/temporal-cli.ts). */
   TEMPORAL_CLI: z.string().min(1).optional(),
   /** A `stripe-mock` binary (tests only). */
   STRIPE_MOCK_BIN: z.string().min(1).optional(),
@@ -103,6 +103,9 @@ export type CliConfig = z.infer<typeof cliSchema>;
 export function loadCliConfig(env: Record<string, string | undefined> = process.env): CliConfig {
   return parseEnv(cliSchema, env);
 }
+
+/** The environment a tool we run (go install, apt-get) inherits from us, plus `extra`. */
+export const childEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => ({ ...process.env, ...extra });
 
 /** Variables the test harness and bin/start pass to child processes (never secrets of users). */
 export function envOf(config: Partial<Config>): Record<string, string> {

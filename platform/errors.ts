@@ -11,11 +11,9 @@ export const errorStatus = {
   method_not_allowed: 405,
   conflict: 409,
   payload_too_large: 413,
-  unsupported_media_type: 415,
   unprocessable: 422,
   rate_limited: 429,
   internal: 500,
-  not_implemented: 501,
   unavailable: 503,
 } as const;
 

@@ -1,7 +1,7 @@
 // Get (or find) the pinned dev tools before jest starts, so a cold download or build
 // is visible as its own step instead of a silent globalSetup timeout.
-import { ensureStripeMock } from '../platform/services/go-tools';
-import { ensureTemporalCli } from '../platform/services/temporal-cli';
+import { ensureStripeMock } from '../testing/stripe-mock';
+import { ensureTemporalCli } from '../embedded/temporal-cli';
 
 async function main(): Promise<void> {
   // Sequential on purpose: two concurrent cold `go install`s thrash a 2-core box.

@@ -33,7 +33,7 @@ fi
 if [[ -n "${TEMPORAL_ADDRESS:-}" && -n "${STRIPE_API_BASE:-}" ]]; then
   step "dev tools not needed (TEMPORAL_ADDRESS and STRIPE_API_BASE set)"
 else
-  step "ensure dev tools: Temporal CLI (platform/services/temporal-cli.ts), stripe-mock (cached in \${TOLLBOOTH_CACHE:-~/.cache/tollbooth})"
+  step "ensure dev tools: Temporal CLI (embedded/temporal-cli.ts), stripe-mock (testing/stripe-mock.ts) (cached in \${TOLLBOOTH_CACHE:-~/.cache/tollbooth})"
   npx tsx scripts/ensure-tools.ts
 fi
 

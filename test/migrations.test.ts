@@ -2,11 +2,12 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createDb, type Db } from '../platform/pg';
-import { createChdbStore, createHttpStore, type MeteringStore } from '../platform/clickhouse';
+import { chInt, createChdbStore, createHttpStore, type MeteringStore } from '../platform/clickhouse';
 import { migratePostgres } from '../db/migrate';
 import { migrateClickHouse } from '../metering/migrate';
 import { chdbDataDir, freshDatabaseUrl, type Backend } from './helpers/stack';
 import { testServices } from './helpers/services';
+import { z } from 'zod';
 
 const sqlFiles = (dir: string) => readdirSync(join(__dirname, '..', dir)).filter((f) => f.endsWith('.sql')).sort();
 const PG_FILES = sqlFiles('db/migrations');
@@ -67,9 +68,9 @@ describe.each<Backend>(['clickhouse', 'chdb'])('ClickHouse migrations on %s', (b
   });
 
   const tableCount = async (store: MeteringStore) =>
-    Number((await store.query<{ n: string }>('SELECT count() AS n FROM system.tables WHERE database = {name:String}', { name: store.database }))[0]!.n);
+    (await store.query('SELECT count() AS n FROM system.tables WHERE database = {name:String}', { name: store.database }, z.object({ n: chInt })))[0]!.n;
   const versions = (store: MeteringStore) =>
-    store.query<{ version: string; n: string }>('SELECT version, count() AS n FROM {db:Identifier}.schema_migrations FINAL GROUP BY version ORDER BY version');
+    store.query('SELECT version, count() AS n FROM {db:Identifier}.schema_migrations FINAL GROUP BY version ORDER BY version', {}, z.object({ version: z.string(), n: chInt }));
 
   it('applies every file once; a second run applies nothing and creates nothing', async () => {
     const store = fresh();
@@ -87,7 +88,7 @@ describe.each<Backend>(['clickhouse', 'chdb'])('ClickHouse migrations on %s', (b
     const store = fresh();
     await Promise.all([migrateClickHouse(store), migrateClickHouse(store)]);
     expect(await tableCount(store)).toBe(await tableCount(reference));
-    const distinct = await store.query<{ version: string }>('SELECT DISTINCT version FROM {db:Identifier}.schema_migrations ORDER BY version');
+    const distinct = await store.query('SELECT DISTINCT version FROM {db:Identifier}.schema_migrations ORDER BY version', {}, z.object({ version: z.string() }));
     expect(distinct.map((r) => r.version)).toEqual(CH_FILES);
     expect(await migrateClickHouse(store)).toEqual([]);
   });

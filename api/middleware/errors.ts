@@ -16,7 +16,7 @@ export const fromZod = (err: ZodError, where: string): AppError => {
   return new AppError('validation_failed', `Invalid ${where}: ${details.map((d) => `${d.path.join('.')}: ${d.message}`).join('; ')}`, details);
 };
 
-/** Turns every failure into the one error body of DESIGN.md; bad input never becomes a 5xx. */
+/** Turns every failure into the one error body (api/openapi/error-body.ts); bad input never becomes a 5xx. */
 export function errorHandler(): Middleware {
   return async (ctx, next) => {
     try {

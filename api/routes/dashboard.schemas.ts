@@ -1,24 +1,33 @@
 import { z } from 'zod';
 import { METERS } from '../../platform/meters';
-import { isValidTimeZone } from '../../metering/timezone';
+import { addDays, daysBetween, isValidTimeZone, localDate } from '../../metering/timezone';
 import { strictBody } from '../openapi/route';
 import { DASHBOARD_TOKEN_MAX_SECONDS } from '../dashboard-tokens';
 import { overageStatus, spendCapSchema } from './overage.schemas';
 
 export const MAX_RANGE_DAYS = 366;
-const dayNumber = (d: string) => Date.parse(`${d}T00:00:00Z`) / 86_400_000;
 
+/**
+ * The range is checked once, after its defaults (the last 30 local days; one day when only
+ * endDate is given; up to today when only startDate is): `?startDate=1000-01-01` alone must not
+ * build 376k days. A range that is too long is reported on the date the client chose.
+ */
 export const usageQuery = z.object({
   startDate: z.iso.date().optional(),
   endDate: z.iso.date().optional(),
   meterType: z.enum(METERS).optional(),
   timezone: z.string().refine(isValidTimeZone, 'must be an IANA time zone such as Europe/Paris').default('UTC'),
   appId: z.string().min(1).optional(),
-}).superRefine((q, ctx) => {
-  if (q.startDate && q.endDate) {
-    if (q.endDate < q.startDate) ctx.addIssue({ code: 'custom', path: ['endDate'], message: 'must not be before startDate' });
-    else if (dayNumber(q.endDate) - dayNumber(q.startDate) + 1 > MAX_RANGE_DAYS) ctx.addIssue({ code: 'custom', path: ['endDate'], message: `the range may span at most ${MAX_RANGE_DAYS} days` });
+}).transform((q, ctx) => {
+  const endDate = q.endDate ?? localDate(Date.now(), q.timezone);
+  const startDate = q.startDate ?? (q.endDate ? q.endDate : addDays(endDate, -29));
+  if (endDate < startDate) {
+    ctx.addIssue({ code: 'custom', path: ['endDate'], message: 'must not be before startDate' });
+  } else if (daysBetween(startDate, endDate) + 1 > MAX_RANGE_DAYS) {
+    const path = [q.startDate && !q.endDate ? 'startDate' : 'endDate'];
+    ctx.addIssue({ code: 'custom', path, message: `the range may span at most ${MAX_RANGE_DAYS} days` });
   }
+  return { ...q, startDate, endDate };
 });
 
 const limitMode = z.enum(['hard', 'soft']);

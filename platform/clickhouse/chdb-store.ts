@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { Session } from 'chdb';
 import { bindParams, toJsonLines, MAX_QUERY_BYTES, type MeteringStore, type Params } from './store';
+import { readRows, type RawRow } from './rows';
 
 // chDB is one engine per process: every store in this process shares the first session opened.
 let shared: { path: string; session: Session; users: number } | undefined;
@@ -18,8 +19,8 @@ function openSession(path: string): Session {
   return shared.session;
 }
 
-const parseRows = <T>(text: string): T[] =>
-  text.split('\n').filter((line) => line.length > 0).map((line) => JSON.parse(line) as T);
+const parseRows = (text: string): RawRow[] =>
+  text.split('\n').filter((line) => line.length > 0).map((line) => JSON.parse(line) as RawRow);
 
 /** chDB in-process (the embedded default): same SQL, no server, data kept under `path`. */
 export function createChdbStore(path: string, database: string): MeteringStore {
@@ -31,9 +32,9 @@ export function createChdbStore(path: string, database: string): MeteringStore {
     command: async (sql, params: Params = {}) => {
       await session.queryAsync(bindParams(sql, params, database), { format: 'TSV' });
     },
-    query: async <T>(sql: string, params: Params = {}) => {
+    query: async (sql, params, rows) => {
       const result = await session.queryAsync(bindParams(sql, params, database), { format: 'JSONEachRow' });
-      return parseRows<T>(result.text());
+      return readRows(parseRows(result.text()), rows);
     },
     insert: async (table, rows) => {
       if (rows.length === 0) return;

@@ -1,5 +1,6 @@
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { bindParams, toJsonLines, MAX_QUERY_BYTES, StoreUnavailableError, type MeteringStore, type Params } from './store';
+import { readRows, type RawRow } from './rows';
 
 /** Errors that mean "the server is not there", as opposed to "the server said no". */
 function isConnectionError(err: unknown): boolean {
@@ -35,10 +36,10 @@ export function createHttpStore(url: string, database: string, opts: { requestTi
     database,
     command: (sql, params: Params = {}) =>
       guarded(async () => { await client.command({ query: bindParams(sql, params, database) }); }),
-    query: <T>(sql: string, params: Params = {}) =>
+    query: (sql, params, rows) =>
       guarded(async () => {
         const rs = await client.query({ query: bindParams(sql, params, database), format: 'JSONEachRow' });
-        return rs.json<T>();
+        return readRows(await rs.json<RawRow>(), rows);
       }),
     insert: (table, rows, opts = {}) =>
       guarded(async () => {

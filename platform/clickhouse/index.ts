@@ -4,6 +4,7 @@ import { createHttpStore } from './http-store';
 import type { MeteringStore } from './store';
 
 export * from './store';
+export * from './rows';
 export { createChdbStore, createHttpStore };
 
 /** A URL means a ClickHouse server; no URL means chDB under the data dir (the embedded default). */

@@ -2,6 +2,8 @@
  * One metering store interface, two adapters: Debian's ClickHouse 18.16 over HTTP and chDB
  * (ClickHouse 26.7 in-process). Everything above this file is written once for both.
  */
+import type { RowReader } from './rows';
+
 export type ParamValue = string | number | bigint | boolean | Date | readonly (string | number)[];
 export type Params = Record<string, ParamValue>;
 
@@ -11,8 +13,11 @@ export interface MeteringStore {
   readonly database: string;
   /** DDL and other statements without a result. */
   command(sql: string, params?: Params): Promise<void>;
-  /** Rows of a SELECT, parsed from JSONEachRow. */
-  query<T>(sql: string, params?: Params): Promise<T[]>;
+  /**
+   * Rows of a SELECT, read through `rows` (a zod schema or a light mapper, see rows.ts). The
+   * parameters are checked against the types their placeholders declare (bindParams).
+   */
+  query<T>(sql: string, params: Params, rows: RowReader<T>): Promise<T[]>;
   /**
    * Inserts rows into a table of `database`; resolves once they are durable. A string is a
    * ready JSONEachRow payload (how exact decimals travel: as JSON numbers written digit by digit).

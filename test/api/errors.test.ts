@@ -13,7 +13,7 @@ beforeAll(async () => {
 });
 afterAll(() => stack.close());
 
-/** The one error body of DESIGN.md, with a request id, and never a 5xx for bad input. */
+/** The one error body of every route, with a request id, and never a 5xx for bad input. */
 function expectError(reply: Reply, status: number, code?: string) {
   expect(reply.status).toBe(status);
   expect(reply.body).toEqual({ error: { code: code ?? expect.any(String), message: expect.any(String), details: expect.any(Array) } });

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startClickHouseServer, type ClickHouseServer } from '../../platform/services/clickhouse-server';
+import { startClickHouseServer, type ClickHouseServer } from '../../testing/clickhouse-server';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { call, type Reply } from '../helpers/http';
 

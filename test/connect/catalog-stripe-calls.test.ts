@@ -8,8 +8,8 @@ import { connectStack, counts, newApp, onboard, URLS } from './helpers';
 let proxy: Awaited<ReturnType<typeof startStripeProxy>>;
 let stack: TestStack;
 let app: Awaited<ReturnType<typeof newApp>>;
-// Product updates fail on their first four tries (three from the SDK's own retries, then one
-// more: the activity's second attempt), the way a flaky link to Stripe would.
+// Product updates fail on their first four tries (four attempts of the activity: the SDK does
+// not retry, Temporal does), the way a flaky link to Stripe would.
 const FAILED_UPDATES = 4;
 const isProductUpdate = (r: { method: string; path: string }) => r.method === 'POST' && /^\/v1\/products\/[^/]+$/.test(r.path);
 

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from '../../platform/services/ports';
+import { freePort } from '../../embedded/ports';
 import { call, type Reply } from '../helpers/http';
 import { nanoNumber, toNanoExact } from '../metering/oracle';
 

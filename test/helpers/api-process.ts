@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { envOf } from '../../platform/config';
-import { freePort } from '../../platform/services/ports';
+import { freePort } from '../../embedded/ports';
 import type { TestStack } from './stack';
 
 const ROOT = join(__dirname, '..', '..');

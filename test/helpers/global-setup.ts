@@ -4,12 +4,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startClickHouseServer } from '../../platform/services/clickhouse-server';
-import { ensureStripeMock } from '../../platform/services/go-tools';
-import { ensureTemporalCli } from '../../platform/services/temporal-cli';
-import { startPostgresServer } from '../../platform/services/postgres-server';
-import { startStripeMock } from '../../platform/services/stripe-mock';
-import { startTemporalDevServer } from '../../platform/services/temporal-dev-server';
+import { startClickHouseServer } from '../../testing/clickhouse-server';
+import { ensureTemporalCli } from '../../embedded/temporal-cli';
+import { startPostgresServer } from '../../testing/postgres-server';
+import { ensureStripeMock, startStripeMock } from '../../testing/stripe-mock';
+import { startTemporalDevServer } from '../../embedded/temporal-dev-server';
 import { SERVICES_ENV, type TestServices } from './services';
 import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 

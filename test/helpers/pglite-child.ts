@@ -1,4 +1,4 @@
-import { startPgliteServer } from '../../platform/services/pglite-server';
+import { startPgliteServer } from '../../embedded/pglite-server';
 
 /**
  * Runs the embedded Postgres server in its own process for tests: PGlite loads its WASM through

@@ -4,6 +4,7 @@ import { spawnApi, stopApis } from '../helpers/api-process';
 import { usageEvent } from '../helpers/factories';
 import { DAY_MS, daily, isoDate, newTenant, postEvents, type Tenant } from '../helpers/metering';
 import { nanoNumber, toNanoExact } from './oracle';
+import { z } from 'zod';
 
 /**
  * "An acknowledged event is never counted twice, not on the same id sent concurrently to two API
@@ -71,8 +72,9 @@ describe.each(BACKENDS)('two API instances, same ids at once (%s)', (backend: Ba
       const days = await daily(base, t.apiKey, 'ai_tokens', from, to);
       const total = nanoNumber(Object.values(days).reduce((s: bigint, v) => s + toNanoExact(String(v)), 0n));
       expect(total).toBe(expected);
-      const [raw] = await base.deps.store.query<{ n: string; u: string }>(
-        'SELECT toString(count()) AS n, toString(uniqExact(event_id)) AS u FROM {db:Identifier}.usage_events WHERE account_id = {a:String}', { a: t.accountId });
+      const [raw] = await base.deps.store.query(
+        'SELECT toString(count()) AS n, toString(uniqExact(event_id)) AS u FROM {db:Identifier}.usage_events WHERE account_id = {a:String}', { a: t.accountId },
+        z.object({ n: z.string(), u: z.string() }));
       expect(raw).toEqual({ n: String(mine.length), u: String(mine.length) });
     }
   });

@@ -5,6 +5,8 @@ import { BACKENDS, startTestStack, type TestStack } from '../helpers/stack';
 import { createApp } from '../helpers/factories';
 import { DAY_MS, billing, ingestOk, newTenant, usage, utcMidnight } from '../helpers/metering';
 import { expectedUsage, localDateOf, nanoNumber, toNanoExact, type OracleEvent } from './oracle';
+import { z } from 'zod';
+import { chInt } from '../../platform/clickhouse';
 
 /**
  * The storage history is read from a rollup per series and 15-minute bucket, recomputed when a
@@ -95,9 +97,9 @@ describe.each(BACKENDS)('gauge rollup equals the raw readings (%s)', (backend) =
 /** ALTER ... DELETE is a mutation, applied in the background. */
 async function waitForRollupEmpty(stack: TestStack, accountId: string): Promise<void> {
   for (let i = 0; i < 200; i++) {
-    const [row] = await stack.deps.store.query<{ n: string | number }>(
-      'SELECT count() AS n FROM {db:Identifier}.usage_gauge_15m WHERE account_id = {a:String}', { a: accountId });
-    if (Number(row!.n) === 0) return;
+    const [row] = await stack.deps.store.query(
+      'SELECT count() AS n FROM {db:Identifier}.usage_gauge_15m WHERE account_id = {a:String}', { a: accountId }, z.object({ n: chInt }));
+    if (row!.n === 0) return;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error('the rollup rows were not deleted');

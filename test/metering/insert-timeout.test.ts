@@ -1,9 +1,10 @@
-import { createHttpStore, type MeteringStore } from '../../platform/clickhouse';
+import { chInt, createHttpStore, type MeteringStore } from '../../platform/clickhouse';
 import { createIngestor } from '../../metering/ingest';
 import { ingestQueryPrefix } from '../../metering/insert-settle';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { usageEvent } from '../helpers/factories';
 import { newTenant, postEvents, sleep, type Tenant } from '../helpers/metering';
+import { z } from 'zod';
 
 /**
  * An insert that outlives the client's timeout, or whose API process died, may still commit on
@@ -37,9 +38,10 @@ describe('slow inserts and retries (clickhouse)', () => {
     return Array.from({ length: N }, (_, i) => usageEvent(t.accountId, `${prefix}-${i}`, { value: i + 1, timestamp }));
   };
   const stored = async (prefix: string) => {
-    const [row] = await stack.deps.store.query<{ n: string }>(
-      'SELECT toString(count()) AS n FROM {db:Identifier}.usage_events WHERE account_id = {a:String} AND event_id LIKE {p:String}', { a: t.accountId, p: `${prefix}-%` });
-    return Number(row!.n);
+    const [row] = await stack.deps.store.query(
+      'SELECT toString(count()) AS n FROM {db:Identifier}.usage_events WHERE account_id = {a:String} AND event_id LIKE {p:String}', { a: t.accountId, p: `${prefix}-%` },
+      z.object({ n: chInt }));
+    return row!.n;
   };
 
   it('keeps the locks until a timed-out insert has ended, so the retry finds its rows', async () => {

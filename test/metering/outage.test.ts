@@ -1,12 +1,13 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startClickHouseServer, type ClickHouseServer } from '../../platform/services/clickhouse-server';
+import { startClickHouseServer, type ClickHouseServer } from '../../testing/clickhouse-server';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { call } from '../helpers/http';
 import { usageEvent } from '../helpers/factories';
 import { DAY_MS, daily, isoDate, newTenant, postEvents, sleep, type IngestReply, type Tenant } from '../helpers/metering';
 import { nanoNumber, toNanoExact } from './oracle';
+import { z } from 'zod';
 
 /**
  * ClickHouse goes down in the middle of a stream of batches: those batches answer 503 (never
@@ -98,8 +99,9 @@ describe('ClickHouse outage during ingestion (clickhouse)', () => {
     let expected = 0n;
     for (let b = 0; b < next; b++) for (let i = 0; i < PER_BATCH; i++) expected += toNanoExact(value(b, i));
     expect(nanoNumber(total)).toBe(nanoNumber(expected));
-    const [raw] = await stack.deps.store.query<{ n: string; u: string }>(
-      'SELECT toString(count()) AS n, toString(uniqExact(event_id)) AS u FROM {db:Identifier}.usage_events WHERE account_id = {a:String}', { a: t.accountId });
+    const [raw] = await stack.deps.store.query(
+      'SELECT toString(count()) AS n, toString(uniqExact(event_id)) AS u FROM {db:Identifier}.usage_events WHERE account_id = {a:String}', { a: t.accountId },
+      z.object({ n: z.string(), u: z.string() }));
     expect(raw).toEqual({ n: String(next * PER_BATCH), u: String(next * PER_BATCH) });
   });
 });

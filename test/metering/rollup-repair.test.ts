@@ -1,6 +1,7 @@
 import { BACKENDS, startTestStack, type TestStack } from '../helpers/stack';
 import { usageEvent } from '../helpers/factories';
 import { DAY_MS, HOUR_MS, daily, ingestOk, isoDate, newTenant, postEvents, utcMidnight } from '../helpers/metering';
+import { z } from 'zod';
 
 /**
  * ClickHouse writes a materialized view's part after the source table's, not atomically: a crash
@@ -52,8 +53,8 @@ describe.each(BACKENDS)('a retry completes rollups lost in a crash (%s)', (backe
     expect((await postEvents(stack, lost)).body).toEqual({ accepted: 0, duplicates: 3, rejected: [] });
     expect(await daily(stack, t.apiKey, 'ai_tokens', day, day)).toEqual(expected.ai);
     expect(await daily(stack, t.apiKey, 'storage_bytes', day, day)).toEqual(expected.storage);
-    const [raw] = await stack.deps.store.query<{ n: string }>(
-      `SELECT toString(sum(events)) AS n FROM {db:Identifier}.usage_counters_15m WHERE account_id = {a:String}`, { a: t.accountId });
+    const [raw] = await stack.deps.store.query(
+      `SELECT toString(sum(events)) AS n FROM {db:Identifier}.usage_counters_15m WHERE account_id = {a:String}`, { a: t.accountId }, z.object({ n: z.string() }));
     expect(raw!.n).toBe('4');
   });
 
@@ -62,9 +63,9 @@ describe.each(BACKENDS)('a retry completes rollups lost in a crash (%s)', (backe
     const events = [usageEvent(t.accountId, 'a', { value: 2 }), usageEvent(t.accountId, 'b', { meter: 'storage_bytes', value: 7 })];
     await ingestOk(stack, events);
     expect((await postEvents(stack, events)).body).toEqual({ accepted: 0, duplicates: 2, rejected: [] });
-    const [rows] = await stack.deps.store.query<{ n: string; g: string }>(
+    const [rows] = await stack.deps.store.query(
       `SELECT toString(sum(events)) AS n, toString((SELECT count() FROM {db:Identifier}.usage_gauge_readings WHERE account_id = {a:String})) AS g
-       FROM {db:Identifier}.usage_counters_15m WHERE account_id = {a:String}`, { a: t.accountId });
+       FROM {db:Identifier}.usage_counters_15m WHERE account_id = {a:String}`, { a: t.accountId }, z.object({ n: z.string(), g: z.string() }));
     expect(rows).toEqual({ n: '1', g: '1' });
   });
 });

@@ -1,6 +1,6 @@
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { createAccount } from '../helpers/factories';
-import { renewAccountPeriod } from '../../db/billing-periods';
+import { renewAccountPeriod } from '../../db/account-periods';
 
 /**
  * The account's period against Stripe's cycle, on fixed calendar dates (never today's): the

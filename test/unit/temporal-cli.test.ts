@@ -9,8 +9,8 @@ async function resolveWith(env: Record<string, string | undefined>): Promise<{ p
   Object.assign(process.env, env);
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k];
   try {
-    let mod!: typeof import('../../platform/services/temporal-cli');
-    jest.isolateModules(() => { mod = require('../../platform/services/temporal-cli'); });
+    let mod!: typeof import('../../embedded/temporal-cli');
+    jest.isolateModules(() => { mod = require('../../embedded/temporal-cli'); });
     return { path: await mod.ensureTemporalCli(), version: mod.TEMPORAL_CLI_VERSION };
   } finally {
     process.env = saved;

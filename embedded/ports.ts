@@ -27,20 +27,6 @@ export async function freePort(): Promise<number> {
   throw new Error('freePort: could not find an unused TCP port');
 }
 
-/** True when something accepts TCP connections on host:port. */
-export function isListening(port: number, host = '127.0.0.1', timeoutMs = 500): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = net.connect({ port, host });
-    const done = (ok: boolean): void => {
-      sock.destroy();
-      resolve(ok);
-    };
-    sock.setTimeout(timeoutMs, () => done(false));
-    sock.once('connect', () => done(true));
-    sock.once('error', () => done(false));
-  });
-}
-
 export interface WaitForOptions {
   timeoutMs: number;
   /** Human-readable name used in the timeout error. */

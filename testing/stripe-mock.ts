@@ -1,7 +1,20 @@
 // stripe-mock (pinned v0.203.0): a stateless fake of the Stripe API.
 import path from 'node:path';
-import { spawnService } from './child';
-import { freePort, waitFor } from './ports';
+import { spawnService } from '../embedded/child';
+import { findOverrideOrOnPath, goInstalled, once, type GoTool } from '../embedded/go-tools';
+import { freePort, waitFor } from '../embedded/ports';
+
+const STRIPE_MOCK: GoTool = {
+  name: 'stripe-mock',
+  pkg: 'github.com/stripe/stripe-mock',
+  module: 'github.com/stripe/stripe-mock',
+  version: 'v0.203.0',
+  envVar: 'STRIPE_MOCK_BIN',
+};
+
+/** The stripe-mock binary: STRIPE_MOCK_BIN, else on PATH, else the cached `go install` build. */
+export const ensureStripeMock = (): Promise<string> =>
+  once(STRIPE_MOCK.name, async () => findOverrideOrOnPath(STRIPE_MOCK.envVar, STRIPE_MOCK.name) ?? goInstalled(STRIPE_MOCK));
 
 export interface StripeMockOptions {
   /** Path to the binary, see ensureStripeMock(). */

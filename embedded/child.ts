@@ -77,7 +77,7 @@ export function spawnService(opts: SpawnServiceOptions): ServiceProcess {
     : [opts.command, opts.args];
   const child = spawn(cmd, args, {
     cwd: opts.cwd,
-    env: opts.env ?? process.env,
+    env: opts.env, // undefined: inherit ours
     uid: opts.uid,
     gid: opts.gid,
     detached: false, // same process group: a terminal Ctrl-C reaches it too

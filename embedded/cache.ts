@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadToolsConfig } from '../config';
+import { loadToolsConfig } from '../platform/config';
 
 export function cacheDir(): string {
   // TOLLBOOTH_CACHE lets CI point at a persistent volume.

@@ -6,8 +6,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { aptInstall, isRoot } from './apt';
-import { spawnService } from './child';
-import { freePort, waitFor } from './ports';
+import { spawnService } from '../embedded/child';
+import { freePort, waitFor } from '../embedded/ports';
 
 export interface PostgresServerOptions {
   /** Persistent data dir; default: a fresh temp dir removed on stop(). */

@@ -25,13 +25,3 @@ export async function renewAccountPeriod(db: Pick<Db, 'query'>, input: { account
   );
   return (rowCount ?? 0) > 0;
 }
-
-/** The account of a Stripe customer on the platform's own Stripe account. */
-export async function accountIdOfCustomer(db: Pick<Db, 'query'>, customerId: string): Promise<string | undefined> {
-  const { rows } = await db.query<{ id: string }>('SELECT id FROM accounts WHERE stripe_customer_id = $1', [customerId]);
-  return rows[0]?.id;
-}
-
-export async function accountExists(db: Pick<Db, 'query'>, accountId: string): Promise<boolean> {
-  return ((await db.query('SELECT 1 FROM accounts WHERE id = $1', [accountId])).rowCount ?? 0) > 0;
-}

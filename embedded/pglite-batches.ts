@@ -44,7 +44,7 @@ const BATCH_OPENERS = new Set(['P', 'B', 'D', 'E', 'C', 'H'].map((c) => c.charCo
 export function keepProtocolBatchesWhole(server: PGLiteSocketServer, db: PGlite): void {
   const q = (server as unknown as { queryQueue?: QueryQueue }).queryQueue;
   if (!q || !Array.isArray(q.queue) || typeof q.processQueue !== 'function' || typeof q.clearTransactionIfNeeded !== 'function') {
-    throw new Error('@electric-sql/pglite-socket changed its query queue; review platform/services/pglite-batches.ts');
+    throw new Error('@electric-sql/pglite-socket changed its query queue; review embedded/pglite-batches.ts');
   }
   let batchOpen = false;
 

@@ -1,11 +1,12 @@
-// Tools built with `go install`, pinned and cached outside the clone: stripe-mock, and the
-// Temporal CLI when no release binary can be had (temporal-cli.ts). Resolution order for
-// each: env override, PATH, cache, else `go install`.
+// Tools built with `go install`, pinned and cached outside the clone: the Temporal CLI when no
+// release binary can be had (temporal-cli.ts), and stripe-mock for the tests
+// (testing/stripe-mock.ts). Resolution order for each: env override, PATH, cache, else
+// `go install`.
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { loadToolsConfig } from '../config';
+import { childEnv, loadToolsConfig } from '../platform/config';
 import { binDir, withCacheLock } from './cache';
 
 export interface GoTool {
@@ -15,17 +16,6 @@ export interface GoTool {
   version: string;
   envVar: 'TEMPORAL_CLI' | 'STRIPE_MOCK_BIN';
 }
-
-const STRIPE_MOCK: GoTool = {
-  name: 'stripe-mock',
-  pkg: 'github.com/stripe/stripe-mock',
-  module: 'github.com/stripe/stripe-mock',
-  version: 'v0.203.0',
-  envVar: 'STRIPE_MOCK_BIN',
-};
-
-export const ensureStripeMock = (): Promise<string> =>
-  once(STRIPE_MOCK.name, async () => findOverrideOrOnPath(STRIPE_MOCK.envVar, STRIPE_MOCK.name) ?? goInstalled(STRIPE_MOCK));
 
 export const toolLog = (msg: string): void => void process.stderr.write(`[tollbooth tools] ${msg}\n`);
 
@@ -79,7 +69,7 @@ export async function goInstalled(tool: GoTool): Promise<string> {
     // GOMODCACHE/GOCACHE stay at Go's defaults (~/go, ~/.cache), outside the clone.
     try {
       const go = spawn(goBin, ['install', `${tool.pkg}@${tool.version}`], {
-        env: { ...process.env, GOBIN: tmpBin },
+        env: childEnv({ GOBIN: tmpBin }),
         stdio: ['ignore', 2, 2],
       });
       const code = await new Promise<number | null>((res, rej) => go.once('error', rej).once('exit', res));

@@ -3,6 +3,7 @@
 // running jest directly.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { childEnv } from '../platform/config';
 
 const run = promisify(execFile);
 let queue: Promise<unknown> = Promise.resolve(); // apt/dpkg must not run concurrently
@@ -18,7 +19,7 @@ export function aptInstall(packages: string[], why: string): Promise<void> {
     return Promise.reject(new Error(`${why}; install it with: sudo apt-get install -y ${packages.join(' ')}`));
   }
   const step = queue.then(async () => {
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    const env = childEnv({ DEBIAN_FRONTEND: 'noninteractive' });
     // Wait for a dpkg lock held by another process instead of failing at once.
     const lock = ['-o', 'DPkg::Lock::Timeout=300'];
     process.stderr.write(`[tollbooth] ${why}: apt-get install ${packages.join(' ')}\n`);

@@ -3,10 +3,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { aptInstall } from './apt';
-import { spawnService, type ServiceProcess } from './child';
-import { freePort, waitFor } from './ports';
+import { spawnService, type ServiceProcess } from '../embedded/child';
+import { freePort, waitFor } from '../embedded/ports';
 
 export interface ClickHouseServerOptions {
   /** Persistent data dir; default: a temp dir removed by dispose(). */
@@ -120,28 +119,4 @@ export async function startClickHouseServer(opts: ClickHouseServerOptions): Prom
 export async function ping(url: string): Promise<boolean> {
   const res = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(1000) });
   return res.ok && (await res.text()).trim() === 'Ok.';
-}
-
-/**
- * Stop a server known only by pid (e.g. from a jest worker, where the handle
- * lives in globalSetup's process). Resolves once the process is gone.
- */
-export async function stopClickHouseServer(pid: number, timeoutMs = 15_000): Promise<void> {
-  const alive = (): boolean => {
-    try {
-      // A zombie (exited, not yet reaped by its parent) no longer holds ports.
-      return !/\)\s+Z\s/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
-    } catch {
-      return false;
-    }
-  };
-  const signal = (sig: NodeJS.Signals): void => {
-    if (alive()) process.kill(pid, sig);
-  };
-  signal('SIGTERM');
-  const deadline = Date.now() + timeoutMs;
-  while (alive()) {
-    if (Date.now() > deadline) signal('SIGKILL');
-    await sleep(100);
-  }
 }
