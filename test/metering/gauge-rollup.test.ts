@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { statementsOf } from '../../metering/migrate';
 import { BACKENDS, startTestStack, type TestStack } from '../helpers/stack';
 import { createApp } from '../helpers/factories';
-import { DAY_MS, billing, ingestOk, newTenant, usage, utcMidnight } from '../helpers/metering';
+import { DAY_MS, billing, ingestOk, newTenant, onEveryServer, usage, utcMidnight } from '../helpers/metering';
 import { expectedUsage, localDateOf, nanoNumber, toNanoExact, type OracleEvent } from './oracle';
 
 /**
@@ -85,7 +85,7 @@ describe.each(BACKENDS)('gauge rollup equals the raw readings (%s)', (backend) =
     // An upgraded install: the migration's backfill rebuilds the same rollup from the readings.
     const backfill = statementsOf(readFileSync(join(__dirname, '../../metering/sql/002_gauge_rollup.sql'), 'utf8'))
       .find((s) => s.startsWith('INSERT INTO {db:Identifier}.usage_gauge_15m'))!;
-    await stack.deps.store.command('ALTER TABLE {db:Identifier}.usage_gauge_15m DELETE WHERE account_id = {a:String}', { a: t.accountId });
+    await stack.deps.store.command(`ALTER TABLE ${onEveryServer(stack, 'usage_gauge_15m')} DELETE WHERE account_id = {a:String}`, { a: t.accountId });
     await waitForRollupEmpty(stack, t.accountId);
     await stack.deps.store.command(backfill);
     await matchesOracle();
