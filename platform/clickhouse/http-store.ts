@@ -26,6 +26,10 @@ const CLUSTER_UNAVAILABLE = new Set([
   '999', // KEEPER_EXCEPTION
 ]);
 
+/** The server's error code; the client parses only current servers' format, so 18.16's is read from the message. */
+const serverCode = (err: unknown): string | undefined =>
+  (err as { code?: string }).code ?? /^Code: (\d+)[.,]/.exec((err as Error).message ?? '')?.[1];
+
 async function guarded<T>(fn: () => Promise<T>, clustered: boolean): Promise<T> {
   try {
     return await fn();
@@ -34,7 +38,7 @@ async function guarded<T>(fn: () => Promise<T>, clustered: boolean): Promise<T> 
       const refused = (err as { code?: string }).code === 'ECONNREFUSED' || /ECONNREFUSED/.test((err as Error).message ?? '');
       throw new StoreUnavailableError(`ClickHouse unreachable: ${(err as Error).message}`, refused);
     }
-    if (clustered && CLUSTER_UNAVAILABLE.has(String((err as { code?: string }).code))) {
+    if (clustered && CLUSTER_UNAVAILABLE.has(String(serverCode(err)))) {
       throw new StoreUnavailableError(`ClickHouse cluster unavailable: ${(err as Error).message}`);
     }
     throw err;

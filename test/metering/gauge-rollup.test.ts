@@ -94,7 +94,7 @@ describe.each(BACKENDS)('gauge rollup equals the raw readings (%s)', (backend) =
 
 /** ALTER ... DELETE is a mutation, applied in the background. */
 async function waitForRollupEmpty(stack: TestStack, accountId: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 1200; i++) { // up to a minute: a replicated mutation is slower
     const [row] = await stack.deps.store.query<{ n: string | number }>(
       'SELECT count() AS n FROM {db:Identifier}.usage_gauge_15m WHERE account_id = {a:String}', { a: accountId });
     if (Number(row!.n) === 0) return;
