@@ -109,21 +109,22 @@ export async function benchIngest(services: TestServices, backend: 'clickhouse' 
     // The baselines write the same rows with one client: to the same server, or (chDB) to an
     // in-process chDB of this process, as the API process does with its own.
     const dir = backend === 'chdb' ? mkdtempSync(join(tmpdir(), 'bench-chdb-')) : '';
-    const open = (name: string): MeteringStore => (backend === 'chdb' ? createChdbStore(dir, name) : createHttpStore(services.clickhouseUrl, name));
+    const cluster = services.clickhouseCluster ? { name: services.clickhouseCluster.name, insertQuorum: 2 } : undefined;
+    const open = (name: string): MeteringStore => (backend === 'chdb' ? createChdbStore(dir, name) : createHttpStore(services.clickhouseUrl, name, { cluster }));
     const same = open(`bench_base_${runId}`);
     const plain = open(`bench_plain_${runId}`);
     await migrateClickHouse(same);
     await migrateClickHouse(plain);
     // The plain baseline is the raw table alone: drop every materialized view of its schema.
     const views = await plain.query(`SELECT name FROM system.tables WHERE database = {name:String} AND engine = 'MaterializedView'`, { name: plain.database }, z.object({ name: z.string() }));
-    for (const v of views) await plain.command(`DROP TABLE {db:Identifier}.\`${v.name}\``);
+    for (const v of views) await plain.command(`DROP TABLE {db:Identifier}.\`${v.name}\`${cluster ? ` ON CLUSTER ${cluster.name}` : ''}`);
     const now = Date.now();
     const payloads = batches.map((b) => rowsPayload(b, now));
     const baseRate = await directRate(same, payloads, EVENTS);
     const plainRate = await directRate(plain, payloads, EVENTS);
     const apiRate = EVENTS / apiSeconds;
     emit({
-      bench: 'ingest', backend: backend === 'chdb' ? 'chdb-26.7' : 'clickhouse-18.16', events: EVENTS, batch: BATCH, concurrency: CONCURRENCY,
+      bench: 'ingest', backend: backend === 'chdb' ? 'chdb-26.7' : cluster ? 'clickhouse-18.16-cluster-2x2' : 'clickhouse-18.16', events: EVENTS, batch: BATCH, concurrency: CONCURRENCY,
       accounts: accountIds.length, events_stored_before: STORED,
       api_events_per_s: Math.round(apiRate), baseline_direct_insert_events_per_s: Math.round(baseRate),
       ratio_vs_baseline: round(apiRate / baseRate), plain_mergetree_insert_events_per_s: Math.round(plainRate),

@@ -19,6 +19,8 @@ export function latencySummary(samplesMs: number[]) {
 
 /** The same real services the tests use (Debian Postgres and ClickHouse, Temporal dev server). */
 export async function withServices<T>(fn: (s: TestServices) => Promise<T>): Promise<T> {
+  // BENCH_CLICKHOUSE_CLUSTER=1: ClickHouse is the tests' 2 shards x 2 replicas, in cluster mode.
+  if (process.env.BENCH_CLICKHOUSE_CLUSTER === '1') process.env.TOLLBOOTH_TEST_CLICKHOUSE_CLUSTER = '1';
   await globalSetup();
   try {
     return await fn(testServices());
@@ -38,6 +40,7 @@ export async function spawnApi(services: TestServices, opts: { chdb?: boolean; e
     TEMPORAL_ADDRESS: services.temporalAddress, TEMPORAL_TASK_QUEUE: `bench_${randomBytes(4).toString('hex')}`,
     DATA_DIR: join(services.logDir, '..', `bench-api-${port}`),
     ...(opts.chdb ? {} : { CLICKHOUSE_URL: services.clickhouseUrl }),
+    ...(!opts.chdb && services.clickhouseCluster && { CLICKHOUSE_CLUSTER: services.clickhouseCluster.name }),
     ...opts.env,
   };
   // BENCH_API_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": profile the API under load.

@@ -33,7 +33,10 @@ export async function composeStack(config: Config, opts: { api?: boolean; worker
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
   if (!config.DATABASE_URL || !config.TEMPORAL_ADDRESS) throw new Error('composeStack needs DATABASE_URL and TEMPORAL_ADDRESS (bin/start.ts provides embedded ones)');
   const db = createDb(config.DATABASE_URL);
-  const store = createMeteringStore({ url: config.CLICKHOUSE_URL, dataDir: config.DATA_DIR, database: config.CLICKHOUSE_DATABASE });
+  const store = createMeteringStore({
+    url: config.CLICKHOUSE_URL, dataDir: config.DATA_DIR, database: config.CLICKHOUSE_DATABASE,
+    cluster: config.CLICKHOUSE_CLUSTER ? { name: config.CLICKHOUSE_CLUSTER, insertQuorum: config.CLICKHOUSE_INSERT_QUORUM } : undefined,
+  });
   if (opts.migrate !== false) {
     await migratePostgres(db);
     await migrateClickHouse(store);

@@ -27,6 +27,17 @@ export const configSchema = z.object({
   /** Unset: chDB in-process, stored in DATA_DIR. */
   CLICKHOUSE_URL: optionalUrl,
   CLICKHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier').default('tollbooth'),
+  /**
+   * Unset: one ClickHouse server (or chDB). Set: the name of a cluster in the servers'
+   * remote_servers; tables are replicated and sharded by account (needs CLICKHOUSE_URL).
+   */
+  CLICKHOUSE_CLUSTER: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier').optional(),
+  /**
+   * Cluster mode: replicas of a shard that must hold an insert before it is acknowledged. Set it
+   * to the replicas per shard: whichever replica answers a duplicate lookup then has every
+   * acknowledged event (see docs/ARCHITECTURE.md).
+   */
+  CLICKHOUSE_INSERT_QUORUM: z.coerce.number().int().min(1).max(16).default(2),
   /** Unset: `npm start` runs the Temporal CLI dev server with its data in DATA_DIR. */
   TEMPORAL_ADDRESS: z.string().regex(/^[^:\s]+:\d+$/, 'must be host:port').optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
@@ -66,7 +77,11 @@ export class ConfigError extends Error {
 
 /** Parses an environment (process.env by default); throws ConfigError naming each bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  return parseEnv(configSchema, env);
+  const config = parseEnv(configSchema, env);
+  if (config.CLICKHOUSE_CLUSTER && !config.CLICKHOUSE_URL) {
+    throw new ConfigError('Invalid configuration:\n  CLICKHOUSE_CLUSTER: needs CLICKHOUSE_URL (a server of the cluster); chDB has no cluster mode');
+  }
+  return config;
 }
 
 function parseEnv<T extends z.ZodType>(schema: T, env: Record<string, string | undefined>): z.infer<T> {

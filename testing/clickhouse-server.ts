@@ -14,6 +14,8 @@ export interface ClickHouseServerOptions {
   httpPort?: number;
   tcpPort?: number;
   interserverPort?: number;
+  /** A config.xml of its own (a cluster member's, see clickhouse-cluster.ts); default: Debian's. */
+  configFile?: string;
 }
 
 export interface ClickHouseServer {
@@ -55,7 +57,7 @@ export async function startClickHouseServer(opts: ClickHouseServerOptions): Prom
   const interserverPort = opts.interserverPort ?? (await freePort());
   const d = `${dataDir}/`;
   const args = [
-    `--config-file=${CONFIG}`,
+    `--config-file=${opts.configFile ?? CONFIG}`,
     '--', // everything after this overrides config.xml keys
     `--path=${d}`,
     `--tmp_path=${d}tmp/`,

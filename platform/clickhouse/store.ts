@@ -11,6 +11,11 @@ export interface MeteringStore {
   readonly kind: 'clickhouse' | 'chdb';
   /** The database every table of ours lives in; tables are always qualified with it. */
   readonly database: string;
+  /**
+   * Cluster mode: the cluster's name. Each table is then a Distributed table (sharded by
+   * account) over replicated `<table>_local` tables; migrations create both (metering/cluster-ddl.ts).
+   */
+  readonly cluster?: string;
   /** DDL and other statements without a result. */
   command(sql: string, params?: Params): Promise<void>;
   /**

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startClickHouseServer } from '../../testing/clickhouse-server';
+import { startClickHouseCluster } from '../../testing/clickhouse-cluster';
 import { ensureTemporalCli } from '../../embedded/temporal-cli';
 import { startPostgresServer } from '../../testing/postgres-server';
 import { ensureStripeMock, startStripeMock } from '../../testing/stripe-mock';
@@ -33,11 +34,17 @@ export default async function globalSetup(): Promise<void> {
   const running: RunningServices = { file, workDir, stops };
   (globalThis as Record<symbol, unknown>)[RUNNING_KEY] = running;
 
-  const startClickHouse = async (): Promise<Pick<TestServices, 'clickhouseUrl' | 'clickhouse'>> => {
-    if (env['CLICKHOUSE_URL']) return { clickhouseUrl: env['CLICKHOUSE_URL'], clickhouse: null };
+  const startClickHouse = async (): Promise<Pick<TestServices, 'clickhouseUrl' | 'clickhouse' | 'clickhouseCluster'>> => {
+    if (env['CLICKHOUSE_URL']) return { clickhouseUrl: env['CLICKHOUSE_URL'], clickhouse: null, clickhouseCluster: null };
+    // The whole suite against 2 shards x 2 replicas (cluster mode) instead of one server.
+    if (env['TOLLBOOTH_TEST_CLICKHOUSE_CLUSTER'] === '1') {
+      const cluster = await startClickHouseCluster({ workDir: path.join(workDir, 'cluster'), logDir });
+      stops.push(cluster.stop);
+      return { clickhouseUrl: cluster.nodes[0]!.url, clickhouse: null, clickhouseCluster: { name: cluster.name, urls: cluster.nodes.map((n) => n.url) } };
+    }
     const ch = await startClickHouseServer({ logDir, dataDir: path.join(workDir, 'clickhouse') });
     stops.push(ch.stop);
-    return { clickhouseUrl: ch.url, clickhouse: { dataDir: ch.dataDir, httpPort: ch.httpPort, pid: ch.pid } };
+    return { clickhouseUrl: ch.url, clickhouse: { dataDir: ch.dataDir, httpPort: ch.httpPort, pid: ch.pid }, clickhouseCluster: null };
   };
   const startPostgres = async (): Promise<string> => {
     if (env['DATABASE_URL']) return env['DATABASE_URL'];

@@ -66,3 +66,13 @@ export async function withIngestClock<T>(stack: TestStack, nowMs: number, fn: ()
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A table or view for DDL as the mode needs it: on a cluster (TOLLBOOTH_TEST_CLICKHOUSE_CLUSTER=1)
+ * rows live in `<table>_local` on every server (views keep their names) and DDL runs ON CLUSTER.
+ */
+export const onEveryServer = (stack: TestStack, name: string, kind: 'table' | 'view' = 'table'): string => {
+  const { cluster } = stack.deps.store;
+  if (!cluster) return `{db:Identifier}.${name}`;
+  return `{db:Identifier}.${name}${kind === 'table' ? '_local' : ''} ON CLUSTER ${cluster}`;
+};

@@ -15,6 +15,11 @@ export interface TestServices {
    * their own startClickHouseServer() instance.
    */
   clickhouse: { dataDir: string; httpPort: number; pid: number } | null;
+  /**
+   * Set when TOLLBOOTH_TEST_CLICKHOUSE_CLUSTER=1: clickhouseUrl is the first server of this
+   * cluster (2 shards x 2 replicas) and test stacks run in cluster mode.
+   */
+  clickhouseCluster: { name: string; urls: string[] } | null;
   /** Service logs (postgres.log, clickhouse.*.log, temporal.log, stripe-mock.log). */
   logDir: string;
 }

@@ -56,6 +56,7 @@ export async function startTestStack(opts: { backend?: Backend; worker?: boolean
     DATABASE_URL: shared?.DATABASE_URL ?? await freshDatabaseUrl(),
     CLICKHOUSE_URL: shared ? shared.CLICKHOUSE_URL : backend === 'clickhouse' ? services.clickhouseUrl : undefined,
     CLICKHOUSE_DATABASE: shared?.CLICKHOUSE_DATABASE ?? uniqueName('tb'),
+    CLICKHOUSE_CLUSTER: shared ? shared.CLICKHOUSE_CLUSTER : backend === 'clickhouse' ? services.clickhouseCluster?.name : undefined,
     TEMPORAL_ADDRESS: services.temporalAddress,
     TEMPORAL_TASK_QUEUE: shared?.TEMPORAL_TASK_QUEUE ?? uniqueName('tq'),
     ADMIN_TOKEN: adminToken,

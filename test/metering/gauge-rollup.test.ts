@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { statementsOf } from '../../metering/migrate';
 import { BACKENDS, startTestStack, type TestStack } from '../helpers/stack';
 import { createApp } from '../helpers/factories';
-import { DAY_MS, billing, ingestOk, newTenant, usage, utcMidnight } from '../helpers/metering';
+import { DAY_MS, billing, ingestOk, newTenant, onEveryServer, usage, utcMidnight } from '../helpers/metering';
 import { expectedUsage, localDateOf, nanoNumber, toNanoExact, type OracleEvent } from './oracle';
 import { z } from 'zod';
 import { chInt } from '../../platform/clickhouse';
@@ -87,7 +87,7 @@ describe.each(BACKENDS)('gauge rollup equals the raw readings (%s)', (backend) =
     // An upgraded install: the migration's backfill rebuilds the same rollup from the readings.
     const backfill = statementsOf(readFileSync(join(__dirname, '../../metering/sql/002_gauge_rollup.sql'), 'utf8'))
       .find((s) => s.startsWith('INSERT INTO {db:Identifier}.usage_gauge_15m'))!;
-    await stack.deps.store.command('ALTER TABLE {db:Identifier}.usage_gauge_15m DELETE WHERE account_id = {a:String}', { a: t.accountId });
+    await stack.deps.store.command(`ALTER TABLE ${onEveryServer(stack, 'usage_gauge_15m')} DELETE WHERE account_id = {a:String}`, { a: t.accountId });
     await waitForRollupEmpty(stack, t.accountId);
     await stack.deps.store.command(backfill);
     await matchesOracle();
@@ -96,7 +96,7 @@ describe.each(BACKENDS)('gauge rollup equals the raw readings (%s)', (backend) =
 
 /** ALTER ... DELETE is a mutation, applied in the background. */
 async function waitForRollupEmpty(stack: TestStack, accountId: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 1200; i++) { // up to a minute: a replicated mutation is slower
     const [row] = await stack.deps.store.query(
       'SELECT count() AS n FROM {db:Identifier}.usage_gauge_15m WHERE account_id = {a:String}', { a: accountId }, z.object({ n: chInt }));
     if (row!.n === 0) return;

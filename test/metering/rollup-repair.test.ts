@@ -1,6 +1,6 @@
 import { BACKENDS, startTestStack, type TestStack } from '../helpers/stack';
 import { usageEvent } from '../helpers/factories';
-import { DAY_MS, HOUR_MS, daily, ingestOk, isoDate, newTenant, postEvents, utcMidnight } from '../helpers/metering';
+import { DAY_MS, HOUR_MS, daily, ingestOk, isoDate, newTenant, onEveryServer, postEvents, utcMidnight } from '../helpers/metering';
 import { z } from 'zod';
 
 /**
@@ -16,8 +16,9 @@ describe.each(BACKENDS)('a retry completes rollups lost in a crash (%s)', (backe
 
   const views = ['usage_counters_15m_mv', 'usage_gauge_readings_mv'];
   async function withoutRollups<T>(fn: () => Promise<T>): Promise<T> {
-    for (const v of views) await stack.deps.store.command(`DETACH TABLE {db:Identifier}.${v}`);
-    try { return await fn(); } finally { for (const v of views) await stack.deps.store.command(`ATTACH TABLE {db:Identifier}.${v}`); }
+    const view = (v: string) => onEveryServer(stack, v, 'view');
+    for (const v of views) await stack.deps.store.command(`DETACH TABLE ${view(v)}`);
+    try { return await fn(); } finally { for (const v of views) await stack.deps.store.command(`ATTACH TABLE ${view(v)}`); }
   }
 
   it('counters and gauge readings stored raw only are counted once on the retry, and only once', async () => {

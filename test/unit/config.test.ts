@@ -38,6 +38,9 @@ describe('loadConfig', () => {
     ['TEMPORAL_ADDRESS', 'no-port'],
     ['ADMIN_TOKEN', 'short'],
     ['MAX_BODY_BYTES', '10'],
+    ['CLICKHOUSE_CLUSTER', 'not a name'],
+    ['CLICKHOUSE_CLUSTER', 'tollbooth'], // without CLICKHOUSE_URL: chDB has no cluster mode
+    ['CLICKHOUSE_INSERT_QUORUM', '0'],
   ])('%s=%s throws a ConfigError naming the variable', (name, value) => {
     let error: unknown;
     try {
