@@ -25,6 +25,16 @@ export interface Stack {
 let runtimeInstalled = false;
 
 /**
+ * The process's Temporal runtime, installed once: we own shutdown (bin/start.ts stops the worker
+ * before the services it talks to). Tests that make their own Temporal environment call it first.
+ */
+export function installWorkerRuntime(): void {
+  if (runtimeInstalled) return;
+  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+  runtimeInstalled = true;
+}
+
+/**
  * Wires one process: clients, migrations, then the API and/or the worker. bin/start.ts, bin/api.ts,
  * bin/worker.ts and the tests all build the service through this one function.
  */
@@ -47,11 +57,7 @@ export async function composeStack(config: Config, opts: { api?: boolean; worker
 
   let worker: Worker | undefined;
   if (opts.worker !== false) {
-    if (!runtimeInstalled) {
-      // We own shutdown (bin/start.ts stops the worker before the services it talks to).
-      Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
-      runtimeInstalled = true;
-    }
+    installWorkerRuntime();
     const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
     worker = await Worker.create({
       connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE,

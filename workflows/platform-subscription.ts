@@ -9,9 +9,10 @@ const acts = proxyActivities<Activities>({
   retry: { maximumAttempts: 10, initialInterval: '1 second', backoffCoefficient: 2 },
 });
 
-const SEVEN_DAYS_S = 7 * 24 * 3600;
+/** Grace period of a failed payment before the account is downgraded. */
+export const GRACE_PERIOD_MS = 7 * 24 * 3600 * 1000;
 /** Events per run before continue-as-new keeps the history short. */
-const EVENTS_PER_RUN = 200;
+export const EVENTS_PER_RUN = 200;
 // Subscription-state events whose same-second ties are settled by a re-read from Stripe; a
 // deletion is final and needs none.
 const REREAD_ON_TIE = ['customer.subscription.created', 'customer.subscription.updated'];
@@ -22,10 +23,6 @@ const GRACE_RETRY_MS = 60 * 60 * 1000;
 export interface PlatformSubscriptionInput {
   subscriptionId: string;
   accountId: string;
-  /** Grace period of a failed payment before the account is downgraded. Tests use seconds. */
-  graceSeconds?: number;
-  /** Events per run before continue-as-new (default EVENTS_PER_RUN); tests use a small one. */
-  eventsPerRun?: number;
   state?: SubscriptionWorkflowState;
 }
 
@@ -38,7 +35,6 @@ export interface PlatformSubscriptionInput {
  */
 export async function platformSubscriptionWorkflow(input: PlatformSubscriptionInput): Promise<void> {
   const { subscriptionId, accountId } = input;
-  const graceSeconds = input.graceSeconds ?? SEVEN_DAYS_S;
   const state: SubscriptionWorkflowState = input.state ?? { seen: [], lastPaidCreated: 0, lastFailedCreated: 0, graceUntil: null, dunningEventId: null };
   const inbox: PlatformBillingEvent[] = [];
   setHandler(subscriptionEventSignal, (event) => { inbox.push(event); });
@@ -63,7 +59,7 @@ export async function platformSubscriptionWorkflow(input: PlatformSubscriptionIn
       // A success Stripe recorded after this failure settles it, whatever order they came in.
       if (e.created < state.lastPaidCreated) return 'stale';
       if (state.graceUntil === null) {
-        state.graceUntil = Date.now() + graceSeconds * 1000;
+        state.graceUntil = Date.now() + GRACE_PERIOD_MS;
         state.dunningEventId = e.eventId;
         await acts.setSubscriptionGrace({ subscriptionId, graceUntil: new Date(state.graceUntil).toISOString() });
       }
@@ -126,10 +122,10 @@ export async function platformSubscriptionWorkflow(input: PlatformSubscriptionIn
       await acts.markStripeEvent({ eventId: event.eventId, outcome });
       handled += 1;
     }
-    if (handled >= (input.eventsPerRun ?? EVENTS_PER_RUN) || workflowInfo().continueAsNewSuggested) {
+    if (handled >= EVENTS_PER_RUN || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       // Checked right before continuing: a signal that arrived meanwhile is handled first.
-      if (inbox.length === 0) await continueAsNew<typeof platformSubscriptionWorkflow>({ ...input, graceSeconds, state });
+      if (inbox.length === 0) await continueAsNew<typeof platformSubscriptionWorkflow>({ subscriptionId, accountId, state });
     }
   }
 }

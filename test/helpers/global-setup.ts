@@ -21,7 +21,7 @@ export interface RunningServices {
 // globalSetup and globalTeardown run in the same process: hand over via globalThis.
 export const RUNNING_KEY = Symbol.for('tollbooth.testServices');
 
-const SEARCH_ATTRIBUTES = { AccountId: 'Keyword', AppId: 'Keyword', CustomerId: 'Keyword', StripeObjectId: 'Keyword' } as const;
+export const SEARCH_ATTRIBUTES = { AccountId: 'Keyword', AppId: 'Keyword', CustomerId: 'Keyword', StripeObjectId: 'Keyword' } as const;
 
 export default async function globalSetup(): Promise<void> {
   const t0 = Date.now();
