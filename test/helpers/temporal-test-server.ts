@@ -1,13 +1,20 @@
 // Temporal's time-skipping test server, for workflow tests whose timers run for days. The SDK
 // would download a native build from GitHub; the same server is published on Maven Central as
 // a Java jar (io.temporal:temporal-test-server), so Maven fetches it once into the tool cache
-// and a small wrapper script starts it the way the SDK starts its own (`<executable> <port>`).
+// and a small wrapper script starts it (`<executable> <port>`). We start it ourselves rather
+// than through TestWorkflowEnvironment.createTimeSkipping, which gives a server 5 s to listen:
+// too short for a JVM on a loaded 2-core machine.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { Connection } from '@temporalio/client';
+import { InternalConnectionOptionsSymbol, type InternalConnectionOptions } from '@temporalio/client/lib/connection';
+import { msToTs } from '@temporalio/common/lib/time';
 import { binDir, withCacheLock } from '../../platform/services/cache';
+import { spawnService } from '../../platform/services/child';
 import { findOnPath, isExecutable, once, toolLog } from '../../platform/services/go-tools';
+import { freePort, waitFor } from '../../platform/services/ports';
 
 /** The Java SDK release whose test server matches the pinned Temporal Server (1.32). */
 export const TEMPORAL_TEST_SERVER_VERSION = '1.32.0';
@@ -49,3 +56,47 @@ export const ensureTemporalTestServer = (): Promise<string> => once('temporal-te
     }
   });
 });
+
+export interface TemporalTestServer {
+  address: string;
+  /** Moves the server's clock forward (timers that come due fire) and returns. */
+  skip(ms: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a test server on a free port. Its clock is locked (real time) except during `skip`,
+ * as in the SDK's time-skipping environment.
+ */
+export async function startTemporalTestServer(opts: { logDir: string }): Promise<TemporalTestServer> {
+  const port = await freePort();
+  const address = `127.0.0.1:${port}`;
+  const child = spawnService({
+    name: 'temporal-test-server', command: await ensureTemporalTestServer(), args: [String(port)],
+    logFile: path.join(opts.logDir, `temporal-test-server-${port}.log`),
+  });
+  let connection: Connection | undefined;
+  try {
+    await waitFor(async () => {
+      // The SDK's own flag for a connection that may call the test server's TestService.
+      const options: InternalConnectionOptions = { address, [InternalConnectionOptionsSymbol]: { supportsTestService: true } };
+      connection = await Connection.connect(options);
+      return true;
+    }, { timeoutMs: 60_000, what: `Temporal test server on ${address}`, intervalMs: 500, giveUp: child.exitReason });
+    // The standalone server starts with skipping locked (one lock, as the SDK expects): another
+    // lock here would make skip() sleep in real time.
+    const testService = connection!.testService!;
+    return {
+      address,
+      skip: async (ms) => { await testService.unlockTimeSkippingWithSleep({ duration: msToTs(ms) }); },
+      async stop() {
+        await connection!.close().catch(() => undefined);
+        await child.stop();
+      },
+    };
+  } catch (err) {
+    await connection?.close().catch(() => undefined);
+    await child.stop();
+    throw err;
+  }
+}

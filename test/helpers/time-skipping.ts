@@ -1,40 +1,42 @@
 // A test stack on Temporal's time-skipping test server instead of the shared dev server: the
 // real API, worker, Postgres and stripe-mock, but `skip(ms)` moves workflow time forward, so a
 // 7-day grace period or a 24-hour checkout expiry is tested as it runs in production, in
-// milliseconds. One server per test file: skipped time is global to the server.
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+// milliseconds. One server per stack: skipped time is global to the server.
 import { temporal } from '@temporalio/proto';
-import { installWorkerRuntime } from '../../bin/compose';
+import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from './global-setup';
+import { testServices } from './services';
 import { startTestStack, type TestStack } from './stack';
-import { ensureTemporalTestServer } from './temporal-test-server';
+import { startTemporalTestServer } from './temporal-test-server';
 
 export interface TimeSkippingStack extends TestStack {
-  /** Moves the server's clock forward (timers that come due fire) and waits for it. */
+  /** Moves the server's clock forward (timers that come due fire) and returns. */
   skip(ms: number): Promise<void>;
 }
 
 export async function startTimeSkippingStack(opts: Parameters<typeof startTestStack>[0] = {}): Promise<TimeSkippingStack> {
-  installWorkerRuntime();
-  const env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: await ensureTemporalTestServer() } },
-  });
+  const server = await startTemporalTestServer({ logDir: testServices().logDir });
   try {
-    await env.connection.operatorService.addSearchAttributes({
-      namespace: 'default',
-      searchAttributes: Object.fromEntries(Object.keys(SEARCH_ATTRIBUTES).map((name) => [name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
-    });
-    const stack = await startTestStack({ ...opts, env: { ...opts.env, TEMPORAL_ADDRESS: env.address } });
+    const connection = await Connection.connect({ address: server.address });
+    try {
+      await connection.operatorService.addSearchAttributes({
+        namespace: 'default',
+        searchAttributes: Object.fromEntries(Object.keys(SEARCH_ATTRIBUTES).map((name) => [name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
+      });
+    } finally {
+      await connection.close();
+    }
+    const stack = await startTestStack({ ...opts, env: { ...opts.env, TEMPORAL_ADDRESS: server.address } });
     return {
       ...stack,
-      skip: (ms) => env.sleep(ms),
+      skip: server.skip,
       async close() {
         await stack.close();
-        await env.teardown();
+        await server.stop();
       },
     };
   } catch (err) {
-    await env.teardown();
+    await server.stop();
     throw err;
   }
 }
