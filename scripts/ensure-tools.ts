@@ -2,12 +2,15 @@
 // is visible as its own step instead of a silent globalSetup timeout.
 import { ensureStripeMock } from '../platform/services/go-tools';
 import { ensureTemporalCli } from '../platform/services/temporal-cli';
+import { ensureTemporalTestServer } from '../test/helpers/temporal-test-server';
 
 async function main(): Promise<void> {
   // Sequential on purpose: two concurrent cold `go install`s thrash a 2-core box.
   const temporal = await ensureTemporalCli();
   const stripeMock = await ensureStripeMock();
-  process.stderr.write(`temporal: ${temporal}\nstripe-mock: ${stripeMock}\n`);
+  // The time-skipping server of the workflow timer tests (Java, from Maven).
+  const testServer = await ensureTemporalTestServer();
+  process.stderr.write(`temporal: ${temporal}\nstripe-mock: ${stripeMock}\ntemporal test server: ${testServer}\n`);
 }
 
 main().catch((err: unknown) => {
