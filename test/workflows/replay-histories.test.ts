@@ -6,7 +6,9 @@ import { loadWorkflowBundle } from '../../bin/workflow-bundle';
 import * as workflows from '../../workflows';
 
 // Histories recorded by earlier code (scripts/record-histories.ts): replaying them against
-// today's workflows fails on a change that would break runs already in flight.
+// today's workflows fails on a change that would break runs already in flight. historyFromJSON
+// needs @temporalio/common and @temporalio/proto to share one protobufjs: the devDependency
+// protobufjs@8 in package.json hoists it (grpc keeps its own 7.x).
 const DIR = path.join(__dirname, '..', 'fixtures', 'workflow-histories');
 const recorded = fs.readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
 /** `<workflow type>.json`, or `<workflow type>.<what the run shows>.json` for a further run. */
