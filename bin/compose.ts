@@ -26,6 +26,18 @@ export interface Stack {
 let runtimeInstalled = false;
 
 /**
+ * The process's Temporal runtime, installed once: we own shutdown (bin/start.ts stops the worker
+ * before the services it talks to). Tests that make their own Temporal environment call it first.
+ */
+export function installWorkerRuntime(logger: Logger = createLogger('warn')): void {
+  if (runtimeInstalled) return;
+  // Worker logs go through pino. The native core's rare warnings stay on stderr: forwarding them
+  // would route every line, ours included, through a 100 ms buffer on the main thread.
+  Runtime.install({ logger: temporalLogger(logger), shutdownSignals: [] });
+  runtimeInstalled = true;
+}
+
+/**
  * Wires one process: clients, migrations, then the API and/or the worker. bin/start.ts, bin/api.ts,
  * bin/worker.ts and the tests all build the service through this one function.
  */
@@ -51,13 +63,7 @@ export async function composeStack(config: Config, opts: { api?: boolean; worker
 
   let worker: Worker | undefined;
   if (opts.worker !== false) {
-    if (!runtimeInstalled) {
-      // We own shutdown (bin/start.ts stops the worker before the services it talks to). The
-      // native core's rare warnings stay on stderr: forwarding them would route every line,
-      // ours included, through a 100 ms buffer on the main thread.
-      Runtime.install({ logger: temporalLogger(logger), shutdownSignals: [] });
-      runtimeInstalled = true;
-    }
+    installWorkerRuntime(logger);
     const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
     worker = await Worker.create({
       connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE,

@@ -2,12 +2,15 @@
 // is visible as its own step instead of a silent globalSetup timeout.
 import { ensureStripeMock } from '../testing/stripe-mock';
 import { ensureTemporalCli } from '../embedded/temporal-cli';
+import { ensureTemporalTestServer } from '../testing/temporal-test-server';
 
 async function main(): Promise<void> {
   // Sequential on purpose: two concurrent cold `go install`s thrash a 2-core box.
   const temporal = await ensureTemporalCli();
   const stripeMock = await ensureStripeMock();
-  process.stderr.write(`temporal: ${temporal}\nstripe-mock: ${stripeMock}\n`);
+  // The time-skipping server of the workflow timer tests (Java, from Maven).
+  const testServer = await ensureTemporalTestServer();
+  process.stderr.write(`temporal: ${temporal}\nstripe-mock: ${stripeMock}\ntemporal test server: ${testServer}\n`);
 }
 
 main().catch((err: unknown) => {

@@ -19,6 +19,9 @@ compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql
 command -v clickhouse-client >/dev/null || missing+=(clickhouse-client)
 # The dashboard's tests drive Debian's chromium (playwright-core downloads no browser).
 [[ ${STEP_TAG:-} != test || -x /usr/bin/chromium ]] || missing+=(chromium)
+# The workflow timer tests run Temporal's time-skipping test server, a Java jar Maven fetches.
+[[ ${STEP_TAG:-} != test ]] || command -v java >/dev/null || missing+=(default-jre-headless)
+[[ ${STEP_TAG:-} != test ]] || command -v mvn >/dev/null || missing+=(maven)
 if ((${#missing[@]} == 0)); then
   step "Debian packages present (postgresql, clickhouse-server, clickhouse-client$([[ ${STEP_TAG:-} == test ]] && echo ", chromium"))"
 elif [[ $(id -u) == 0 ]]; then
@@ -33,7 +36,7 @@ fi
 if [[ -n "${TEMPORAL_ADDRESS:-}" && -n "${STRIPE_API_BASE:-}" ]]; then
   step "dev tools not needed (TEMPORAL_ADDRESS and STRIPE_API_BASE set)"
 else
-  step "ensure dev tools: Temporal CLI (embedded/temporal-cli.ts), stripe-mock (testing/stripe-mock.ts) (cached in \${TOLLBOOTH_CACHE:-~/.cache/tollbooth})"
+  step "ensure dev tools: Temporal CLI (embedded/temporal-cli.ts), stripe-mock (testing/stripe-mock.ts), Temporal test server (testing/temporal-test-server.ts) (cached in \${TOLLBOOTH_CACHE:-~/.cache/tollbooth})"
   npx tsx scripts/ensure-tools.ts
 fi
 

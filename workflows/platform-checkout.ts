@@ -17,14 +17,15 @@ const acts = proxyLocalActivities<Activities>({
 const { ensureStripeCustomer, createPlatformCheckoutSession, changePlatformSubscriptionPlan, findEntitledSubscription, applySubscriptionPatch, recordCheckout } = acts;
 const { closeCheckout } = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 10 } });
 
+/** How long the session may stay open: Stripe's own expiry of a Checkout Session, 24 h. */
+export const CHECKOUT_OPEN_MS = 24 * 3600 * 1000;
+
 export interface PlatformCheckoutInput {
   checkoutId: string;
   accountId: string;
   planId: string;
   successUrl: string;
   cancelUrl: string;
-  /** How long the session may stay open; Stripe's own default expiry is 24 h. */
-  expiresInSeconds?: number;
 }
 
 export type PlatformCheckoutOutcome = CheckoutResult & { status: 'completed' | 'expired' | 'changed' };
@@ -90,7 +91,7 @@ export async function platformCheckoutWorkflow(input: PlatformCheckoutInput): Pr
 
   // A newer checkout of the account expired this session: it ends as expired, unless it was
   // paid first (completion wins).
-  const done = await condition(() => completed || superseded, (input.expiresInSeconds ?? 24 * 3600) * 1000) && completed;
+  const done = await condition(() => completed || superseded, CHECKOUT_OPEN_MS) && completed;
   await closeCheckout({ checkoutId: input.checkoutId, status: done ? 'completed' : 'expired' });
   await condition(allHandlersFinished);
   return { ...result, status: done ? 'completed' : 'expired' };

@@ -8,9 +8,10 @@ const acts = proxyActivities<Activities>({
   retry: { maximumAttempts: 10, initialInterval: '1 second', backoffCoefficient: 2 },
 });
 
-const SEVEN_DAYS_S = 7 * 24 * 3600;
+/** Grace period of a failed payment before the account is downgraded. */
+export const GRACE_PERIOD_MS = 7 * 24 * 3600 * 1000;
 /** Events per run before continue-as-new keeps the history short. */
-const EVENTS_PER_RUN = 200;
+export const EVENTS_PER_RUN = 200;
 // Subscription-state events whose same-second ties are settled by a re-read from Stripe; a
 // deletion is final and needs none.
 const REREAD_ON_TIE = ['customer.subscription.created', 'customer.subscription.updated'];
@@ -22,10 +23,6 @@ export const platformSubscriptionWorkflowId = (subscriptionId: string) => `platf
 export interface PlatformSubscriptionInput {
   subscriptionId: string;
   accountId: string;
-  /** Grace period of a failed payment before the account is downgraded. Tests use seconds. */
-  graceSeconds?: number;
-  /** Events per run before continue-as-new (default EVENTS_PER_RUN); tests use a small one. */
-  eventsPerRun?: number;
   state?: SubscriptionWorkflowState;
 }
 
@@ -38,7 +35,6 @@ export interface PlatformSubscriptionInput {
  */
 export async function platformSubscriptionWorkflow(input: PlatformSubscriptionInput): Promise<void> {
   const { subscriptionId, accountId } = input;
-  const graceSeconds = input.graceSeconds ?? SEVEN_DAYS_S;
   const state: SubscriptionWorkflowState = input.state ?? { seen: [], lastPaidCreated: 0, lastFailedCreated: 0, graceUntil: null, dunningEventId: null };
   setHandler(subscriptionStateQuery, () => state);
 
@@ -61,7 +57,7 @@ export async function platformSubscriptionWorkflow(input: PlatformSubscriptionIn
       // A success Stripe recorded after this failure settles it, whatever order they came in.
       if (e.created < state.lastPaidCreated) return 'stale';
       if (state.graceUntil === null) {
-        state.graceUntil = Date.now() + graceSeconds * 1000;
+        state.graceUntil = Date.now() + GRACE_PERIOD_MS;
         state.dunningEventId = e.eventId;
         await acts.setSubscriptionGrace({ subscriptionId, graceUntil: new Date(state.graceUntil).toISOString() });
       }
@@ -98,7 +94,7 @@ export async function platformSubscriptionWorkflow(input: PlatformSubscriptionIn
   await runEventInbox({
     signal: subscriptionEventSignal,
     state,
-    eventsPerRun: input.eventsPerRun ?? EVENTS_PER_RUN,
+    eventsPerRun: EVENTS_PER_RUN,
     apply,
     record: (eventId, outcome) => acts.markStripeEvent({ eventId, outcome }),
     deadline: {
@@ -114,6 +110,6 @@ export async function platformSubscriptionWorkflow(input: PlatformSubscriptionIn
         }
       },
     },
-    continueAsNew: () => continueAsNew<typeof platformSubscriptionWorkflow>({ ...input, graceSeconds, state }),
+    continueAsNew: () => continueAsNew<typeof platformSubscriptionWorkflow>({ subscriptionId, accountId, state }),
   });
 }

@@ -1,7 +1,8 @@
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { call } from '../helpers/http';
 import { createAccount } from '../helpers/factories';
-import { platformCheckoutWorkflow } from '../../workflows/platform-checkout';
+import { startTimeSkippingStack } from '../helpers/time-skipping';
+import { CHECKOUT_OPEN_MS, platformCheckoutWorkflow } from '../../workflows/platform-checkout';
 import { AccountId, StripeObjectId } from '../../workflows/search-attributes';
 import { WEBHOOK_SECRET, PRO_LIMITS, TEAM_LIMITS, sellPlans, deliver, checkoutCompleted, eventually, billingOf, newSubscriptionId } from './helpers';
 
@@ -161,13 +162,23 @@ describe('platformCheckoutWorkflow', () => {
 
   it('expires the checkout when no completion arrives in time', async () => {
     const { accountId } = await createAccount(stack, 'Abandoned');
-    const workflowId = `platform-checkout:${accountId}:expiring`;
-    const result = await stack.deps.temporal.workflow.execute(platformCheckoutWorkflow, {
-      workflowId, taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
-      args: [{ checkoutId: 'chk_expiring', accountId, ...body, expiresInSeconds: 1 }],
-    });
-    expect(result).toMatchObject({ status: 'expired', checkoutId: 'chk_expiring', mode: 'session' });
-    expect(await checkoutRows(accountId)).toEqual([expect.objectContaining({ id: 'chk_expiring', status: 'expired' })]);
+    // The session's 24 hours, skipped on the time-skipping test server (same database).
+    const timeSkipping = await startTimeSkippingStack({ shareWith: stack, worker: true, api: false });
+    try {
+      const workflowId = `platform-checkout:${accountId}:expiring`;
+      const handle = await timeSkipping.deps.temporal.workflow.start(platformCheckoutWorkflow, {
+        workflowId, taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+        args: [{ checkoutId: 'chk_expiring', accountId, ...body }],
+      });
+      await eventually('session open', async () => (await checkoutRows(accountId))[0]?.status === 'open');
+      await timeSkipping.skip(CHECKOUT_OPEN_MS - 60_000);
+      expect(await checkoutRows(accountId)).toEqual([expect.objectContaining({ id: 'chk_expiring', status: 'open' })]);
+      await timeSkipping.skip(60_000);
+      expect(await handle.result()).toMatchObject({ status: 'expired', checkoutId: 'chk_expiring', mode: 'session' });
+      expect(await checkoutRows(accountId)).toEqual([expect.objectContaining({ id: 'chk_expiring', status: 'expired' })]);
+    } finally {
+      await timeSkipping.close();
+    }
   });
 });
 
