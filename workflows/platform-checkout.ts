@@ -1,5 +1,5 @@
 import {
-  ActivityFailure, ApplicationFailure, allHandlersFinished, condition, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo,
+  ActivityFailure, ApplicationFailure, TimeoutFailure, allHandlersFinished, condition, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { StripeObjectId } from './search-attributes';
@@ -78,7 +78,8 @@ export async function platformCheckoutWorkflow(input: PlatformCheckoutInput): Pr
     if (err instanceof ApplicationFailure && err.type === 'Superseded') failureType = err.type;
     // Retries ran out on a failure that was not a refusal (Postgres or Stripe unreachable): the
     // caller is told to try again (503); the same key then resumes with the same session.
-    if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && !err.cause.nonRetryable) failureType = 'Unavailable';
+    // An activity that timed out (a connection that hung while Postgres went away) is the same.
+    if (err instanceof ActivityFailure && (err.cause instanceof TimeoutFailure || (err.cause instanceof ApplicationFailure && !err.cause.nonRetryable))) failureType = 'Unavailable';
     // Stripe unconfigured on the worker is the operator's to fix: the caller is told 503 too.
     if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'StripeNotConfigured') failureType = err.cause.type;
     failure = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);

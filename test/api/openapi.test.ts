@@ -4,10 +4,10 @@ import { startTestStack, type TestStack } from '../helpers/stack';
 import Ajv2020 from 'ajv/dist/2020';
 import { call } from '../helpers/http';
 
-/** The user's own API table, copied verbatim from shared/seed: every path and parameter must exist. */
-const seed = readFileSync(join(__dirname, '..', 'fixtures', 'seed-api.txt'), 'utf8');
-const seedRoutes = [...seed.matchAll(/^\|\s*(GET|POST|PUT|DELETE)\s*\|\s*(\S+)\s*\|/gm)].map((m) => ({ method: m[1]!.toLowerCase(), path: m[2]! }));
-const seedWebhooks = [...seed.matchAll(/^(POST)\s+(\/webhooks\/\S+)/gm)].map((m) => ({ method: 'post', path: m[2]! }));
+/** The users' API table (the external contract), kept verbatim: every path and parameter in it must exist. */
+const contract = readFileSync(join(__dirname, '..', 'fixtures', 'api-contract.txt'), 'utf8');
+const contractRoutes = [...contract.matchAll(/^\|\s*(GET|POST|PUT|DELETE)\s*\|\s*(\S+)\s*\|/gm)].map((m) => ({ method: m[1]!.toLowerCase(), path: m[2]! }));
+const contractWebhooks = [...contract.matchAll(/^(POST)\s+(\/webhooks\/\S+)/gm)].map((m) => ({ method: 'post', path: m[2]! }));
 
 let stack: TestStack;
 let spec: any;
@@ -22,22 +22,22 @@ describe('GET /openapi.json', () => {
     expect(spec.openapi).toBe('3.1.0');
   });
 
-  it('lists every route of the seed with its exact path', () => {
-    expect(seedRoutes.length).toBe(18);
-    for (const r of [...seedRoutes, ...seedWebhooks]) {
+  it('lists every route of the contract with its exact path', () => {
+    expect(contractRoutes.length).toBe(18);
+    for (const r of [...contractRoutes, ...contractWebhooks]) {
       expect({ route: `${r.method} ${r.path}`, present: Boolean(spec.paths[r.path]?.[r.method]) }).toEqual({ route: `${r.method} ${r.path}`, present: true });
     }
   });
 
-  it('declares each path parameter of the seed paths', () => {
-    for (const r of seedRoutes) {
+  it('declares each path parameter of the contract paths', () => {
+    for (const r of contractRoutes) {
       const names = [...r.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
       const declared = spec.paths[r.path][r.method].parameters.filter((p: any) => p.in === 'path').map((p: any) => p.name);
       expect(declared.sort()).toEqual(names.sort());
     }
   });
 
-  it('declares the seed query parameters of /dashboard/usage, meterType with the four meters', () => {
+  it('declares the contract query parameters of /dashboard/usage, meterType with the four meters', () => {
     const params = spec.paths['/dashboard/usage'].get.parameters.filter((p: any) => p.in === 'query');
     const byName = Object.fromEntries(params.map((p: any) => [p.name, p]));
     expect(Object.keys(byName)).toEqual(expect.arrayContaining(['startDate', 'endDate', 'meterType', 'timezone', 'appId']));

@@ -58,7 +58,10 @@ async function expectExact(t: { accountId: string; apiKey: string; customer: str
 
 it('reports the overage once under duplicates, Stripe outages, lost answers, a worker restart and late events', async () => {
   const t = await overageAccount('Exact');
-  const ev = (id: string, value: number, over = {}) => usageEvent(t.accountId, id, { value, ...over });
+  // One timestamp for the scenario: a re-sent event must be the same event (a new timestamp
+  // would make it a conflict, not a duplicate, when a second boundary falls between the sends).
+  const { timestamp } = usageEvent(t.accountId, 'stamp');
+  const ev = (id: string, value: number, over = {}) => usageEvent(t.accountId, id, { value, timestamp, ...over });
 
   // Duplicates: the same ids twice; only the distinct 1,500 tokens count, 500 beyond the included.
   await ingestOk(api, [ev('a1', 700), ev('a2', 800)]);
