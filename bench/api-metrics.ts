@@ -38,6 +38,10 @@ export async function apiWindow(url: string) {
       refresh_reads: reads,
       refresh_mean_ms: reads > 0 ? round((delta('tollbooth_usage_view_read_seconds_sum{kind="refresh"}') / reads) * 1000, 1) : null,
       refresh_over_250ms: reads - delta('tollbooth_usage_view_read_seconds_bucket{le="0.25",kind="refresh"}'),
+      // Garbage collection pauses the event loop: total ms per kind during the run.
+      gc_major_ms: round(delta('tollbooth_nodejs_gc_duration_seconds_sum{kind="major"}') * 1000, 1),
+      gc_minor_ms: round(delta('tollbooth_nodejs_gc_duration_seconds_sum{kind="minor"}') * 1000, 1),
+      gc_incremental_ms: round(delta('tollbooth_nodejs_gc_duration_seconds_sum{kind="incremental"}') * 1000, 1),
     };
   };
 }

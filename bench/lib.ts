@@ -43,8 +43,9 @@ export async function spawnApi(services: TestServices, opts: { chdb?: boolean; e
     ...(!opts.chdb && services.clickhouseCluster && { CLICKHOUSE_CLUSTER: services.clickhouseCluster.name }),
     ...opts.env,
   };
-  // BENCH_API_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": profile the API under load.
-  const nodeArgs = (process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  // As package.json's `api` script runs it (a 64 MB young generation: see docs/PERFORMANCE.md),
+  // plus BENCH_API_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it under load.
+  const nodeArgs = ['--max-semi-space-size=64', ...(process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   // tsx as a loader in this one process (its CLI would run the API in a child of its own, out of
   // reach of the node arguments).
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(__dirname, '..', 'bin', 'api.ts')], {
