@@ -5,8 +5,21 @@ import { getAppPlan, insertAppPlan, updateAppPlan, type AppPlan, type PlanInterv
 import { getAppProduct, insertAppProduct, updateAppProduct, type AppProduct } from '../db/app-products';
 import { connectStripe } from './connect-stripe';
 
-export interface PlanFields { name: string; description?: string; amount: number; currency: string; interval: PlanInterval; features?: string[] }
-export interface ProductFields { name: string; description?: string; amount: number; currency: string; metadata?: Record<string, string> }
+export interface PlanFields {
+  name: string;
+  description?: string;
+  amount: number;
+  currency: string;
+  interval: PlanInterval;
+  features?: string[];
+}
+export interface ProductFields {
+  name: string;
+  description?: string;
+  amount: number;
+  currency: string;
+  metadata?: Record<string, string>;
+}
 
 const features = (list: string[] | undefined) => list && { marketing_features: list.map((name) => ({ name })) };
 // Stripe refuses an empty description on create; on update '' clears it.
@@ -21,30 +34,57 @@ const describe = (d: string | undefined, create: boolean) => (d === undefined ||
 export function createAppCatalogActivities(deps: { db: Db; stripe?: Stripe }) {
   const { stripe, rejectedFast, accountOf } = connectStripe(deps);
 
-  const newPrice = async (acct: string, key: string, p: { productId: string; amount: number; currency: string; interval?: PlanInterval; meta: Record<string, string> }) =>
-    (await rejectedFast(() => stripe().prices.create({
-      product: p.productId, unit_amount: p.amount, currency: p.currency, metadata: p.meta, ...(p.interval && { recurring: { interval: p.interval } }),
-    }, { stripeAccount: acct, idempotencyKey: `${key}:price` }))).id;
+  const newPrice = async (
+    acct: string,
+    key: string,
+    p: { productId: string; amount: number; currency: string; interval?: PlanInterval; meta: Record<string, string> },
+  ) =>
+    (
+      await rejectedFast(() =>
+        stripe().prices.create(
+          {
+            product: p.productId,
+            unit_amount: p.amount,
+            currency: p.currency,
+            metadata: p.meta,
+            ...(p.interval && { recurring: { interval: p.interval } }),
+          },
+          { stripeAccount: acct, idempotencyKey: `${key}:price` },
+        ),
+      )
+    ).id;
   // Updates carry the change's key too: a retried activity repeats the same request, so Stripe
   // answers it from its idempotency cache instead of applying it again.
   const archivePrice = (acct: string, key: string, priceId: string) =>
     rejectedFast(() => stripe().prices.update(priceId, { active: false }, { stripeAccount: acct, idempotencyKey: `${key}:archive:${priceId}` }));
   const updateProduct = (acct: string, key: string, id: string, params: Stripe.ProductUpdateParams) =>
-    Object.keys(params).length ? rejectedFast(() => stripe().products.update(id, params, { stripeAccount: acct, idempotencyKey: `${key}:product-update` })) : undefined;
+    Object.keys(params).length
+      ? rejectedFast(() => stripe().products.update(id, params, { stripeAccount: acct, idempotencyKey: `${key}:product-update` }))
+      : undefined;
 
   return {
     async createAppPlan(input: { appId: string; planId: string; key: string; fields: PlanFields }): Promise<AppPlan> {
       const acct = await accountOf(input.appId);
       const f = input.fields;
       const meta = { appId: input.appId, planId: input.planId };
-      const product = await rejectedFast(() => stripe().products.create(
-        { name: f.name, ...describe(f.description, true), ...features(f.features), metadata: meta },
-        { stripeAccount: acct, idempotencyKey: `${input.key}:product` },
-      ));
+      const product = await rejectedFast(() =>
+        stripe().products.create(
+          { name: f.name, ...describe(f.description, true), ...features(f.features), metadata: meta },
+          { stripeAccount: acct, idempotencyKey: `${input.key}:product` },
+        ),
+      );
       const priceId = await newPrice(acct, input.key, { productId: product.id, amount: f.amount, currency: f.currency, interval: f.interval, meta });
       return insertAppPlan(deps.db, {
-        id: input.planId, appId: input.appId, stripeProductId: product.id, stripePriceId: priceId, name: f.name,
-        description: f.description ?? '', amount: f.amount, currency: f.currency, interval: f.interval, features: f.features ?? [],
+        id: input.planId,
+        appId: input.appId,
+        stripeProductId: product.id,
+        stripePriceId: priceId,
+        name: f.name,
+        description: f.description ?? '',
+        amount: f.amount,
+        currency: f.currency,
+        interval: f.interval,
+        features: f.features ?? [],
       });
     },
 
@@ -53,7 +93,11 @@ export function createAppCatalogActivities(deps: { db: Db; stripe?: Stripe }) {
       const plan = await getAppPlan(deps.db, input.appId, input.planId);
       if (!plan) throw ApplicationFailure.nonRetryable(`Plan ${input.planId} not found`, 'NotFound');
       const f = input.fields;
-      await updateProduct(acct, input.key, plan.stripeProductId, { ...(f.name && { name: f.name }), ...describe(f.description, false), ...features(f.features) });
+      await updateProduct(acct, input.key, plan.stripeProductId, {
+        ...(f.name && { name: f.name }),
+        ...describe(f.description, false),
+        ...features(f.features),
+      });
       const next = { amount: f.amount ?? plan.amount, currency: f.currency ?? plan.currency, interval: f.interval ?? plan.interval };
       let stripePriceId: string | undefined;
       if (next.amount !== plan.amount || next.currency !== plan.currency || next.interval !== plan.interval) {
@@ -68,14 +112,28 @@ export function createAppCatalogActivities(deps: { db: Db; stripe?: Stripe }) {
       const f = input.fields;
       // The app's own metadata only: Stripe's 50-key limit is the app's to use.
       const meta = f.metadata ?? {};
-      const product = await rejectedFast(() => stripe().products.create(
-        { name: f.name, ...describe(f.description, true), metadata: meta },
-        { stripeAccount: acct, idempotencyKey: `${input.key}:product` },
-      ));
-      const priceId = await newPrice(acct, input.key, { productId: product.id, amount: f.amount, currency: f.currency, meta: { appId: input.appId, productId: input.productId } });
+      const product = await rejectedFast(() =>
+        stripe().products.create(
+          { name: f.name, ...describe(f.description, true), metadata: meta },
+          { stripeAccount: acct, idempotencyKey: `${input.key}:product` },
+        ),
+      );
+      const priceId = await newPrice(acct, input.key, {
+        productId: product.id,
+        amount: f.amount,
+        currency: f.currency,
+        meta: { appId: input.appId, productId: input.productId },
+      });
       return insertAppProduct(deps.db, {
-        id: input.productId, appId: input.appId, stripeProductId: product.id, stripePriceId: priceId, name: f.name,
-        description: f.description ?? '', amount: f.amount, currency: f.currency, metadata: f.metadata ?? {},
+        id: input.productId,
+        appId: input.appId,
+        stripeProductId: product.id,
+        stripePriceId: priceId,
+        name: f.name,
+        description: f.description ?? '',
+        amount: f.amount,
+        currency: f.currency,
+        metadata: f.metadata ?? {},
       });
     },
 
@@ -85,7 +143,9 @@ export function createAppCatalogActivities(deps: { db: Db; stripe?: Stripe }) {
       if (!product) throw ApplicationFailure.nonRetryable(`Product ${input.productId} not found`, 'NotFound');
       const f = input.fields;
       await updateProduct(acct, input.key, product.stripeProductId, {
-        ...(f.name && { name: f.name }), ...describe(f.description, false), ...(f.metadata && { metadata: f.metadata }),
+        ...(f.name && { name: f.name }),
+        ...describe(f.description, false),
+        ...(f.metadata && { metadata: f.metadata }),
       });
       const next = { amount: f.amount ?? product.amount, currency: f.currency ?? product.currency };
       let stripePriceId: string | undefined;

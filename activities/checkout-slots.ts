@@ -21,9 +21,14 @@ export function createCheckoutSlotActivities(deps: { db: Db; stripe?: Stripe }) 
     /** False when the session is past expiring (already completed or expired): nothing to do. */
     async expireCheckoutSession(input: { sessionId: string; stripeAccount: string | null }): Promise<boolean> {
       try {
-        await stripe().checkout.sessions.expire(input.sessionId, {}, {
-          idempotencyKey: `expire:${input.sessionId}`, ...(input.stripeAccount && { stripeAccount: input.stripeAccount }),
-        });
+        await stripe().checkout.sessions.expire(
+          input.sessionId,
+          {},
+          {
+            idempotencyKey: `expire:${input.sessionId}`,
+            ...(input.stripeAccount && { stripeAccount: input.stripeAccount }),
+          },
+        );
         return true;
       } catch (err) {
         if ((err as { type?: string }).type === 'StripeInvalidRequestError') return false;

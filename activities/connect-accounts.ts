@@ -22,19 +22,23 @@ export function createConnectAccountActivities(deps: { db: Db; stripe?: Stripe }
     async ensureConnectedAccount(input: { appId: string }): Promise<{ stripeAccountId: string; created: boolean }> {
       const app = await getApp(deps.db, input.appId);
       if (app?.stripeAccountId) return { stripeAccountId: app.stripeAccountId, created: false };
-      const account = await rejectedFast(() => stripe().accounts.create(
-        { type: 'express', metadata: { appId: input.appId } },
-        { idempotencyKey: `connect-account:${input.appId}` },
-      ));
+      const account = await rejectedFast(() =>
+        stripe().accounts.create({ type: 'express', metadata: { appId: input.appId } }, { idempotencyKey: `connect-account:${input.appId}` }),
+      );
       const stored = await setAppStripeAccount(deps.db, input.appId, account.id);
       return { stripeAccountId: stored ?? account.id, created: stored === account.id };
     },
 
     /** A fresh link on every call: Account Links are single-use and expire within minutes. */
     async createAccountLink(input: { stripeAccountId: string; refreshUrl: string; returnUrl: string }): Promise<{ url: string; expiresAt: string }> {
-      const link = await rejectedFast(() => stripe().accountLinks.create({
-        account: input.stripeAccountId, refresh_url: input.refreshUrl, return_url: input.returnUrl, type: 'account_onboarding',
-      }));
+      const link = await rejectedFast(() =>
+        stripe().accountLinks.create({
+          account: input.stripeAccountId,
+          refresh_url: input.refreshUrl,
+          return_url: input.returnUrl,
+          type: 'account_onboarding',
+        }),
+      );
       return { url: link.url, expiresAt: new Date(link.expires_at * 1000).toISOString() };
     },
 

@@ -26,9 +26,13 @@ export function createConnectStateActivities(deps: { db: Db }) {
       const appId = account ? ((await appIdOfStripeAccount(db, account)) ?? null) : null;
       // A signed event from app A's account naming app B's subscription or order must not touch
       // it: the account decides the app, and the object has to be that app's.
-      const owner = !appId ? undefined
-        : event.subscriptionId ? await appOfSubscription(db, event.subscriptionId)
-          : event.order ? await appOfOrder(db, event.order) : undefined;
+      const owner = !appId
+        ? undefined
+        : event.subscriptionId
+          ? await appOfSubscription(db, event.subscriptionId)
+          : event.order
+            ? await appOfOrder(db, event.order)
+            : undefined;
       if (owner && owner !== appId) return { ...event, appId, mismatch: true };
       if (appId && event.patch) {
         const byPrice = event.patch.priceId ? await appPlanIdOfPrice(db, appId, event.patch.priceId) : undefined;
@@ -52,9 +56,12 @@ export function createConnectStateActivities(deps: { db: Db }) {
       const known = order.orderId ? await getOrder(db, appId, order.orderId) : undefined;
       const orderId = known?.id ?? (order.paymentIntent ? await orderIdOfPaymentIntent(db, appId, order.paymentIntent) : undefined);
       if (!orderId) return 'ignored';
-      const applied = order.outcome === 'paid' ? await markOrderPaid(db, appId, orderId, order.paymentIntent)
-        : order.outcome === 'failed' ? await markOrderFailed(db, appId, orderId, order.paymentIntent)
-          : await applyOrderRefund(db, appId, orderId, order.amountRefunded ?? 0);
+      const applied =
+        order.outcome === 'paid'
+          ? await markOrderPaid(db, appId, orderId, order.paymentIntent)
+          : order.outcome === 'failed'
+            ? await markOrderFailed(db, appId, orderId, order.paymentIntent)
+            : await applyOrderRefund(db, appId, orderId, order.amountRefunded ?? 0);
       return applied ? 'applied' : 'stale';
     },
   };

@@ -19,7 +19,14 @@ import { createSubscriptionRereadActivities } from './subscription-reread';
 import { createStripeReconcileActivities } from './stripe-reconcile';
 
 /** `temporal` and `taskQueue` let activities signal-with-start workflows (platform billing). */
-export interface ActivityDeps { db: Db; store: MeteringStore; stripe?: Stripe; temporal?: Client; taskQueue?: string; platformFeeBps?: number }
+export interface ActivityDeps {
+  db: Db;
+  store: MeteringStore;
+  stripe?: Stripe;
+  temporal?: Client;
+  taskQueue?: string;
+  platformFeeBps?: number;
+}
 
 /** The worker registers this object; workflows get typed stubs of it (types only). */
 export function createActivities(deps: ActivityDeps) {

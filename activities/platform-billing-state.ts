@@ -1,7 +1,14 @@
 import type { Db } from '../platform/pg';
 import { getStripeEvent, markStripeEvent, type StripeEventOutcome } from '../db/stripe-events';
 import { closeCheckout, recordCheckout, type CheckoutStatus } from '../db/checkouts';
-import { applySubscriptionPatch, endForNonPayment, entitledSubscription, renewSubscriptionPeriod, setGrace, type SubscriptionPatch } from '../db/platform-subscriptions';
+import {
+  applySubscriptionPatch,
+  endForNonPayment,
+  entitledSubscription,
+  renewSubscriptionPeriod,
+  setGrace,
+  type SubscriptionPatch,
+} from '../db/platform-subscriptions';
 import { accountExists, accountIdOfCustomer } from '../db/accounts';
 import { renewAccountPeriod } from '../db/account-periods';
 import { getPlan, planIdOfPrice } from '../db/plans';
@@ -31,7 +38,15 @@ export function createPlatformBillingStateActivities(deps: { db: Db }) {
     async markStripeEvent(input: { eventId: string; outcome: StripeEventOutcome }): Promise<void> {
       await markStripeEvent(db, input.eventId, input.outcome);
     },
-    async recordCheckout(input: { checkoutId: string; workflowId: string; accountId: string; planId: string; stripeSessionId: string | null; url: string; status: CheckoutStatus }): Promise<void> {
+    async recordCheckout(input: {
+      checkoutId: string;
+      workflowId: string;
+      accountId: string;
+      planId: string;
+      stripeSessionId: string | null;
+      url: string;
+      status: CheckoutStatus;
+    }): Promise<void> {
       await recordCheckout(db, { id: input.checkoutId, ...input });
     },
     async closeCheckout(input: { checkoutId: string; status: Exclude<CheckoutStatus, 'open'> }): Promise<void> {
@@ -41,7 +56,9 @@ export function createPlatformBillingStateActivities(deps: { db: Db }) {
     async findEntitledSubscription(input: { accountId: string }): Promise<{ subscriptionId: string; planId: string | null; lastEventCreated: number } | null> {
       return entitledSubscription(db, input.accountId);
     },
-    async applySubscriptionPatch(input: SubscriptionPatch): Promise<{ applied: boolean; status: string; planId: string | null; duplicateOf: string | null; tie: boolean }> {
+    async applySubscriptionPatch(
+      input: SubscriptionPatch,
+    ): Promise<{ applied: boolean; status: string; planId: string | null; duplicateOf: string | null; tie: boolean }> {
       const { applied, subscription, duplicateOf, tie } = await applySubscriptionPatch(db, input);
       return { applied, status: subscription.status, planId: subscription.planId, duplicateOf, tie };
     },

@@ -22,23 +22,34 @@ export function createPlatformBillingStripeActivities(deps: { db: Db; stripe?: S
 
   return {
     async createPlatformCheckoutSession(input: {
-      checkoutId: string; workflowId: string; accountId: string; customerId: string; planId: string; successUrl: string; cancelUrl: string;
+      checkoutId: string;
+      workflowId: string;
+      accountId: string;
+      customerId: string;
+      planId: string;
+      successUrl: string;
+      cancelUrl: string;
     }): Promise<{ sessionId: string; url: string }> {
       const price = await priceOf(input.planId);
       // Overage: the plan's metered Prices ride along (none for a plan without overage prices).
       const metered = (await overage.ensureOveragePrices(input.planId)).map((p) => ({ price: p }));
       const metadata = { accountId: input.accountId, planId: input.planId };
-      const session = await rejectedFast(() => stripe().checkout.sessions.create({
-        mode: 'subscription',
-        customer: input.customerId,
-        client_reference_id: input.accountId,
-        line_items: [{ price, quantity: 1 }, ...metered],
-        success_url: input.successUrl,
-        cancel_url: input.cancelUrl,
-        // The webhook finds the checkout workflow and the account from these.
-        metadata: { ...metadata, checkoutId: input.checkoutId, checkoutWorkflowId: input.workflowId },
-        subscription_data: { metadata },
-      }, { idempotencyKey: `${input.workflowId}:session` }));
+      const session = await rejectedFast(() =>
+        stripe().checkout.sessions.create(
+          {
+            mode: 'subscription',
+            customer: input.customerId,
+            client_reference_id: input.accountId,
+            line_items: [{ price, quantity: 1 }, ...metered],
+            success_url: input.successUrl,
+            cancel_url: input.cancelUrl,
+            // The webhook finds the checkout workflow and the account from these.
+            metadata: { ...metadata, checkoutId: input.checkoutId, checkoutWorkflowId: input.workflowId },
+            subscription_data: { metadata },
+          },
+          { idempotencyKey: `${input.workflowId}:session` },
+        ),
+      );
       if (!session.url) throw ApplicationFailure.nonRetryable(`Checkout Session ${session.id} has no URL`, 'NoCheckoutUrl');
       return { sessionId: session.id, url: session.url };
     },
@@ -48,11 +59,17 @@ export function createPlatformBillingStripeActivities(deps: { db: Db; stripe?: S
       const price = await priceOf(input.planId);
       const sub = await rejectedFast(() => stripe().subscriptions.retrieve(input.subscriptionId));
       const item = sub.items.data[0];
-      await rejectedFast(() => stripe().subscriptions.update(input.subscriptionId, {
-        items: [{ ...(item && { id: item.id }), price }],
-        proration_behavior: 'create_prorations',
-        metadata: { planId: input.planId },
-      }, { idempotencyKey: input.idempotencyKey }));
+      await rejectedFast(() =>
+        stripe().subscriptions.update(
+          input.subscriptionId,
+          {
+            items: [{ ...(item && { id: item.id }), price }],
+            proration_behavior: 'create_prorations',
+            metadata: { planId: input.planId },
+          },
+          { idempotencyKey: input.idempotencyKey },
+        ),
+      );
     },
 
     async createBillingPortalSession(input: { accountId: string; returnUrl: string }): Promise<{ url: string | null }> {

@@ -16,10 +16,12 @@ export function createStripeCustomerActivities(deps: { db: Db; stripe?: Stripe }
       // Provisioning goes on without Stripe (the account works, billing does not): a skip, not a failure.
       const stripe = deps.stripe;
       if (!stripe) return { stripeCustomerId: null, skippedReason: STRIPE_NOT_CONFIGURED };
-      const customer = await rejectedFast(() => stripe.customers.create(
-        { name: account.name, ...(account.email && { email: account.email }), metadata: { accountId: account.id } },
-        { idempotencyKey: `account-customer:${account.id}` },
-      ));
+      const customer = await rejectedFast(() =>
+        stripe.customers.create(
+          { name: account.name, ...(account.email && { email: account.email }), metadata: { accountId: account.id } },
+          { idempotencyKey: `account-customer:${account.id}` },
+        ),
+      );
       // Stored at once, so a retry of the workflow (or a second run) finds it and calls Stripe no more.
       await setStripeCustomerId(deps.db, account.id, customer.id);
       return { stripeCustomerId: (await getAccount(deps.db, account.id))!.stripeCustomerId, skippedReason: null };

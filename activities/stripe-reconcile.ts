@@ -10,7 +10,13 @@ import { advanceEventCursor, connectedAccounts, getEventCursor } from '../db/str
 const StripeObjectId = defineSearchAttributeKey('StripeObjectId', SearchAttributeType.KEYWORD);
 const PAGE = 100;
 
-export interface ReconcilePage { listed: number; fed: number; lastId: string | null; hasMore: boolean; maxCreated: number }
+export interface ReconcilePage {
+  listed: number;
+  fed: number;
+  lastId: string | null;
+  hasMore: boolean;
+  maxCreated: number;
+}
 
 /**
  * Lost webhooks are normal: reconciliation pages Stripe's events list of an account from the
@@ -37,13 +43,19 @@ export function createStripeReconcileActivities(deps: { db: Db; stripe?: Stripe;
 
     /** One page, newest first (Stripe's order), from `since` (inclusive) down. */
     async reconcileEventsPage(input: {
-      stripeAccount: string | null; since: number; startingAfter: string | null; handledTypes: string[]; workflowType: string;
+      stripeAccount: string | null;
+      since: number;
+      startingAfter: string | null;
+      handledTypes: string[];
+      workflowType: string;
     }): Promise<ReconcilePage> {
       if (!deps.temporal || !deps.taskQueue) throw new Error('activities need a Temporal client and task queue to start workflows');
-      const page = await rejectedFast(() => stripe().events.list(
-        { created: { gte: input.since }, limit: PAGE, ...(input.startingAfter && { starting_after: input.startingAfter }) },
-        input.stripeAccount ? { stripeAccount: input.stripeAccount } : {},
-      ));
+      const page = await rejectedFast(() =>
+        stripe().events.list(
+          { created: { gte: input.since }, limit: PAGE, ...(input.startingAfter && { starting_after: input.startingAfter }) },
+          input.stripeAccount ? { stripeAccount: input.stripeAccount } : {},
+        ),
+      );
       const handled = new Set(input.handledTypes);
       let fed = 0;
       let maxCreated = 0;
@@ -52,12 +64,21 @@ export function createStripeReconcileActivities(deps: { db: Db; stripe?: Stripe;
         const isHandled = handled.has(event.type);
         // Listed under the connected account's header, an event may lack `account`: it is that account's.
         const account = event.account ?? input.stripeAccount;
-        const fresh = await recordStripeEvent(deps.db, { id: event.id, type: event.type, account, payload: { ...event, ...(account && { account }) }, outcome: isHandled ? 'pending' : 'ignored' });
+        const fresh = await recordStripeEvent(deps.db, {
+          id: event.id,
+          type: event.type,
+          account,
+          payload: { ...event, ...(account && { account }) },
+          outcome: isHandled ? 'pending' : 'ignored',
+        });
         if (!isHandled) continue;
         const objectId = (event.data.object as { id?: string }).id;
         try {
           await deps.temporal.workflow.start(input.workflowType, {
-            workflowId: `stripe-event:${event.id}`, taskQueue: deps.taskQueue, args: [{ eventId: event.id }], workflowIdReusePolicy: 'REJECT_DUPLICATE',
+            workflowId: `stripe-event:${event.id}`,
+            taskQueue: deps.taskQueue,
+            args: [{ eventId: event.id }],
+            workflowIdReusePolicy: 'REJECT_DUPLICATE',
             ...(objectId && { typedSearchAttributes: new TypedSearchAttributes([{ key: StripeObjectId, value: objectId }]) }),
           });
           if (fresh) fed += 1;

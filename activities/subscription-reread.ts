@@ -7,7 +7,13 @@ import { getApp } from '../db/apps';
 import { getPlan, planIdOfPrice } from '../db/plans';
 import { appPlanIdOfPrice } from '../db/app-plans';
 
-export interface RereadState { status?: string; cancelAtPeriodEnd?: boolean; periodStart?: string; periodEnd?: string; planId: string | null }
+export interface RereadState {
+  status?: string;
+  cancelAtPeriodEnd?: boolean;
+  periodStart?: string;
+  periodEnd?: string;
+  planId: string | null;
+}
 
 /**
  * Two events of one subscription in the same second (Stripe `created` has one-second
@@ -16,8 +22,12 @@ export interface RereadState { status?: string; cancelAtPeriodEnd?: boolean; per
  */
 export function createSubscriptionRereadActivities(deps: { db: Db; stripe?: Stripe }) {
   const { stripe, rejectedFast } = stripeCalls(deps.stripe);
-  const pick = (p: { status?: string; cancelAtPeriodEnd?: boolean; periodStart?: string; periodEnd?: string } | undefined) =>
-    ({ status: p?.status, cancelAtPeriodEnd: p?.cancelAtPeriodEnd, periodStart: p?.periodStart, periodEnd: p?.periodEnd });
+  const pick = (p: { status?: string; cancelAtPeriodEnd?: boolean; periodStart?: string; periodEnd?: string } | undefined) => ({
+    status: p?.status,
+    cancelAtPeriodEnd: p?.cancelAtPeriodEnd,
+    periodStart: p?.periodStart,
+    periodEnd: p?.periodEnd,
+  });
   return {
     async rereadPlatformSubscription(input: { subscriptionId: string }): Promise<RereadState> {
       const sub = await rejectedFast(() => stripe().subscriptions.retrieve(input.subscriptionId));
@@ -28,9 +38,11 @@ export function createSubscriptionRereadActivities(deps: { db: Db; stripe?: Stri
     },
     async rereadAppSubscription(input: { appId: string; subscriptionId: string }): Promise<RereadState> {
       const app = await getApp(deps.db, input.appId);
-      const sub = await rejectedFast(() => stripe().subscriptions.retrieve(input.subscriptionId, {}, app?.stripeAccountId ? { stripeAccount: app.stripeAccountId } : {}));
+      const sub = await rejectedFast(() =>
+        stripe().subscriptions.retrieve(input.subscriptionId, {}, app?.stripeAccountId ? { stripeAccount: app.stripeAccountId } : {}),
+      );
       const patch = fromSubscription(sub as unknown as Record<string, unknown>, false);
-      const planId = patch?.priceId ? (await appPlanIdOfPrice(deps.db, input.appId, patch.priceId)) ?? null : null;
+      const planId = patch?.priceId ? ((await appPlanIdOfPrice(deps.db, input.appId, patch.priceId)) ?? null) : null;
       return { ...pick(patch), planId };
     },
   };

@@ -26,7 +26,12 @@ export interface OverageReport {
 }
 
 export interface StripeInvoiceSummary {
-  currency: string; subtotal: number; total: number; amountDue: number; periodStart: string; periodEnd: string;
+  currency: string;
+  subtotal: number;
+  total: number;
+  amountDue: number;
+  periodStart: string;
+  periodEnd: string;
   lines: { description: string | null; amount: number; quantity: number | null; priceId: string | null }[];
 }
 
@@ -56,7 +61,8 @@ export function createUsageReportingActivities(deps: { db: Db; store: MeteringSt
       try {
         await stripe.sendMeterEvent(row);
       } catch (err) {
-        if (err instanceof ApplicationFailure && err.nonRetryable) await markUsageReport(deps.db, { identifier: row.identifier, status: 'failed', error: err.message });
+        if (err instanceof ApplicationFailure && err.nonRetryable)
+          await markUsageReport(deps.db, { identifier: row.identifier, status: 'failed', error: err.message });
         throw err;
       }
       await markUsageReport(deps.db, { identifier: row.identifier, status: 'sent' });
@@ -90,11 +96,19 @@ export function createUsageReportingActivities(deps: { db: Db; store: MeteringSt
       }
       const cap = await getSpendCap(deps.db, input.accountId);
       if (cap !== null && spent >= toNano(cap)) {
-        await raiseSpendCapAlert(deps.db, { id: newId('alrt'), accountId: input.accountId, periodStart: input.periodStart, spentCents: centsText(spent), capCents: cap });
+        await raiseSpendCapAlert(deps.db, {
+          id: newId('alrt'),
+          accountId: input.accountId,
+          periodStart: input.periodStart,
+          spentCents: centsText(spent),
+          capCents: cap,
+        });
       }
       const ledger = await reportedOverage(deps.db, input.accountId, input.periodStart);
       return {
-        meters: Object.fromEntries(priced.map(([meter, terms]) => [meter, { metered: overageUnits(used[meter], terms).toString(), reported: ledger[meter]?.reported ?? '0' }])),
+        meters: Object.fromEntries(
+          priced.map(([meter, terms]) => [meter, { metered: overageUnits(used[meter], terms).toString(), reported: ledger[meter]?.reported ?? '0' }]),
+        ),
       };
     },
 
@@ -102,11 +116,17 @@ export function createUsageReportingActivities(deps: { db: Db; store: MeteringSt
     async previewUpcomingInvoice(input: { customerId: string; subscriptionId?: string }): Promise<StripeInvoiceSummary> {
       const invoice = await stripe.previewInvoice(input);
       return {
-        currency: invoice.currency, subtotal: invoice.subtotal, total: invoice.total, amountDue: invoice.amount_due,
-        periodStart: new Date(invoice.period_start * 1000).toISOString(), periodEnd: new Date(invoice.period_end * 1000).toISOString(),
+        currency: invoice.currency,
+        subtotal: invoice.subtotal,
+        total: invoice.total,
+        amountDue: invoice.amount_due,
+        periodStart: new Date(invoice.period_start * 1000).toISOString(),
+        periodEnd: new Date(invoice.period_end * 1000).toISOString(),
         lines: invoice.lines.data.map((l) => ({
-          description: l.description, amount: l.amount, quantity: l.quantity,
-          priceId: ((p) => (typeof p === 'string' ? p : p?.id ?? null))(l.pricing?.price_details?.price),
+          description: l.description,
+          amount: l.amount,
+          quantity: l.quantity,
+          priceId: ((p) => (typeof p === 'string' ? p : (p?.id ?? null)))(l.pricing?.price_details?.price),
         })),
       };
     },

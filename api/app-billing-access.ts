@@ -21,7 +21,10 @@ export function customerOf(principal: Principal, requested: string | undefined, 
     if (requested !== undefined && requested !== principal.customerId) throw notFound('Customer');
     return principal.customerId;
   }
-  if (!requested) throw new AppError('validation_failed', 'customerId is required when calling with the app secret key', [{ path: [where, 'customerId'], message: 'required' }]);
+  if (!requested)
+    throw new AppError('validation_failed', 'customerId is required when calling with the app secret key', [
+      { path: [where, 'customerId'], message: 'required' },
+    ]);
   return requested;
 }
 
@@ -42,7 +45,10 @@ export function requireConnected(deps: Pick<ApiDeps, 'config'>, app: App): strin
 export function requireCharges(deps: Pick<ApiDeps, 'config'>, app: App): string {
   const account = requireConnected(deps, app);
   if (!app.chargesEnabled) {
-    throw new AppError('conflict', `App ${app.id} cannot take payments: Stripe has not enabled charges on its connected account ${account}; finish onboarding with POST /v1/${app.id}/billing/connect/onboard`);
+    throw new AppError(
+      'conflict',
+      `App ${app.id} cannot take payments: Stripe has not enabled charges on its connected account ${account}; finish onboarding with POST /v1/${app.id}/billing/connect/onboard`,
+    );
   }
   return account;
 }

@@ -26,10 +26,15 @@ export function createApp(deps: ApiDeps): Koa & { auth: Authenticator } {
   const auth = createAuthenticator(deps.db, deps.config.ADMIN_TOKEN);
   const routes = allRoutes(deps, auth);
   const openapi = buildOpenApi(routes, { title: 'Tollbooth billing and metering API', version: '0.1.0', description: API_DESCRIPTION });
-  router.get('/openapi.json', (ctx) => { ctx.body = openapi; });
+  router.get('/openapi.json', (ctx) => {
+    ctx.body = openapi;
+  });
   registerPages(router);
   registerRoutes(router, routes, {
-    auth, maxBodyBytes: deps.config.MAX_BODY_BYTES, rateLimits: createRateLimits(deps.config), idempotency: createIdempotency(deps.db),
+    auth,
+    maxBodyBytes: deps.config.MAX_BODY_BYTES,
+    rateLimits: createRateLimits(deps.config),
+    idempotency: createIdempotency(deps.db),
   });
   app.use(requestContext(deps.logger));
   app.use(metricsMiddleware()); // outside errorHandler: it must see the status errors become

@@ -15,14 +15,23 @@ type Deps = Pick<ApiDeps, 'temporal' | 'config'>;
 const attrs = (appId: string, customerId?: string) =>
   new TypedSearchAttributes([{ key: AppId, value: appId }, ...(customerId ? [{ key: CustomerId, value: customerId }] : [])]);
 
-async function run<W extends Workflow>(deps: Deps, wf: W, what: string, opts: { workflowId: string; args: Parameters<W>; appId: string; customerId?: string; attach?: boolean }): Promise<WorkflowResultType<W>> {
+async function run<W extends Workflow>(
+  deps: Deps,
+  wf: W,
+  what: string,
+  opts: { workflowId: string; args: Parameters<W>; appId: string; customerId?: string; attach?: boolean },
+): Promise<WorkflowResultType<W>> {
   try {
-    return await deps.temporal.workflow.execute(wf as Workflow, {
-      workflowId: opts.workflowId, taskQueue: deps.config.TEMPORAL_TASK_QUEUE, args: opts.args,
+    return (await deps.temporal.workflow.execute(wf as Workflow, {
+      workflowId: opts.workflowId,
+      taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+      args: opts.args,
       // attach: the same request twice shares one run; otherwise a second one while the first runs is a 409.
-      workflowIdConflictPolicy: opts.attach ? 'USE_EXISTING' : 'FAIL', workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-      workflowExecutionTimeout: '2 minutes', typedSearchAttributes: attrs(opts.appId, opts.customerId),
-    }) as WorkflowResultType<W>;
+      workflowIdConflictPolicy: opts.attach ? 'USE_EXISTING' : 'FAIL',
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      workflowExecutionTimeout: '2 minutes',
+      typedSearchAttributes: attrs(opts.appId, opts.customerId),
+    })) as WorkflowResultType<W>;
   } catch (err) {
     throw toAppError(err, what);
   }
@@ -31,8 +40,11 @@ async function run<W extends Workflow>(deps: Deps, wf: W, what: string, opts: { 
 /** Update-with-Start on the app's one onboarding workflow: a fresh Account Link per call. */
 export async function onboardApp(deps: Deps, appId: string, urls: { refreshUrl: string; returnUrl: string }): Promise<AccountLinkResult> {
   const start = new WithStartWorkflowOperation(connectOnboardingWorkflow, {
-    workflowId: `connect-onboarding:${appId}`, taskQueue: deps.config.TEMPORAL_TASK_QUEUE, args: [{ appId }],
-    workflowIdConflictPolicy: 'USE_EXISTING', typedSearchAttributes: attrs(appId),
+    workflowId: `connect-onboarding:${appId}`,
+    taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+    args: [{ appId }],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    typedSearchAttributes: attrs(appId),
   });
   try {
     return await deps.temporal.workflow.executeUpdateWithStart(accountLinkUpdate, { args: [urls], startWorkflowOperation: start });
@@ -45,15 +57,31 @@ export const readConnectStatus = (deps: Deps, appId: string) =>
   run(deps, connectStatusWorkflow, 'Connect status', { workflowId: `connect-status:${appId}:${randomUUID()}`, args: [{ appId }], appId });
 
 export const changeCatalog = (deps: Deps, input: AppCatalogInput) =>
-  run(deps, appCatalogWorkflow, 'Catalogue change', { workflowId: `${input.op.endsWith('Plan') ? 'app-plan' : 'app-product'}:${input.id}`, args: [input], appId: input.appId });
+  run(deps, appCatalogWorkflow, 'Catalogue change', {
+    workflowId: `${input.op.endsWith('Plan') ? 'app-plan' : 'app-product'}:${input.id}`,
+    args: [input],
+    appId: input.appId,
+  });
 
 /** Same request body from the same customer while the first is running: one session, not two. */
 export function startAppCheckout(deps: Deps, input: AppCheckoutInput) {
   // The order id is new per request: leave it out, or a double click would be two orders.
   const request = input.kind === 'purchase' ? { ...input, orderId: undefined } : input;
   const hash = createHash('sha256').update(JSON.stringify(request)).digest('hex').slice(0, 32);
-  return run(deps, appCheckoutWorkflow, 'Checkout', { workflowId: `app-checkout:${input.appId}:${hash}`, args: [input], appId: input.appId, customerId: input.customerId, attach: true });
+  return run(deps, appCheckoutWorkflow, 'Checkout', {
+    workflowId: `app-checkout:${input.appId}:${hash}`,
+    args: [input],
+    appId: input.appId,
+    customerId: input.customerId,
+    attach: true,
+  });
 }
 
 export const cancelAppSubscription = (deps: Deps, input: { appId: string; subscriptionId: string; customerId: string }) =>
-  run(deps, appCancelWorkflow, 'Cancel', { workflowId: `app-cancel:${input.subscriptionId}`, args: [{ appId: input.appId, subscriptionId: input.subscriptionId }], appId: input.appId, customerId: input.customerId, attach: true });
+  run(deps, appCancelWorkflow, 'Cancel', {
+    workflowId: `app-cancel:${input.subscriptionId}`,
+    args: [{ appId: input.appId, subscriptionId: input.subscriptionId }],
+    appId: input.appId,
+    customerId: input.customerId,
+    attach: true,
+  });

@@ -10,11 +10,22 @@ import { platformPortalWorkflow } from '../workflows/platform-portal';
 import { checkoutSessionUpdate, type CheckoutResult } from '../workflows/messages';
 import { AccountId, StripeObjectId } from '../workflows/search-attributes';
 
-export interface CheckoutRequest { accountId: string; planId: string; successUrl: string; cancelUrl: string; idempotencyKey?: string }
+export interface CheckoutRequest {
+  accountId: string;
+  planId: string;
+  successUrl: string;
+  cancelUrl: string;
+  idempotencyKey?: string;
+}
 
 /** Without an Idempotency-Key, the same body is the same checkout: a double click makes one session. */
 export function checkoutWorkflowId(req: CheckoutRequest): string {
-  const key = req.idempotencyKey ?? createHash('sha256').update(JSON.stringify([req.planId, req.successUrl, req.cancelUrl])).digest('hex').slice(0, 32);
+  const key =
+    req.idempotencyKey ??
+    createHash('sha256')
+      .update(JSON.stringify([req.planId, req.successUrl, req.cancelUrl]))
+      .digest('hex')
+      .slice(0, 32);
   return `platform-checkout:${req.accountId}:${key}`;
 }
 
@@ -34,7 +45,10 @@ export async function endedCheckout(deps: Pick<ApiDeps, 'db'>, req: CheckoutRequ
  * Update-with-Start: starts the checkout workflow (or attaches to the running one with this id)
  * and waits for its answer in the same call, so the client gets the URL in one request.
  */
-export async function startPlatformCheckout(deps: Pick<ApiDeps, 'temporal' | 'config' | 'db'>, req: CheckoutRequest): Promise<CheckoutResult & { status?: string }> {
+export async function startPlatformCheckout(
+  deps: Pick<ApiDeps, 'temporal' | 'config' | 'db'>,
+  req: CheckoutRequest,
+): Promise<CheckoutResult & { status?: string }> {
   const workflowId = checkoutWorkflowId(req);
   const checkoutId = checkoutIdOf(workflowId);
   const start = new WithStartWorkflowOperation(platformCheckoutWorkflow, {
@@ -59,14 +73,20 @@ export async function startPlatformCheckout(deps: Pick<ApiDeps, 'temporal' | 'co
 }
 
 /** A Billing Portal session through a short workflow: the API itself never calls Stripe. */
-export async function openBillingPortal(deps: Pick<ApiDeps, 'temporal' | 'config'>, input: { accountId: string; customerId: string; returnUrl: string }): Promise<{ url: string | null }> {
+export async function openBillingPortal(
+  deps: Pick<ApiDeps, 'temporal' | 'config'>,
+  input: { accountId: string; customerId: string; returnUrl: string },
+): Promise<{ url: string | null }> {
   try {
     return await deps.temporal.workflow.execute(platformPortalWorkflow, {
       workflowId: `platform-portal:${input.accountId}:${randomUUID()}`,
       taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
       args: [{ accountId: input.accountId, returnUrl: input.returnUrl }],
       workflowExecutionTimeout: '1 minute',
-      typedSearchAttributes: new TypedSearchAttributes([{ key: AccountId, value: input.accountId }, { key: StripeObjectId, value: input.customerId }]),
+      typedSearchAttributes: new TypedSearchAttributes([
+        { key: AccountId, value: input.accountId },
+        { key: StripeObjectId, value: input.customerId },
+      ]),
     });
   } catch (err) {
     throw toAppError(err, 'Billing portal');

@@ -34,7 +34,8 @@ function innermost(err: Error): Error & { type?: string } {
  */
 export function toAppError(err: unknown, what: string): unknown {
   if (err instanceof AppError) return err;
-  if (err instanceof WorkflowExecutionAlreadyStartedError) return new AppError('conflict', `${what}: another change of this object is in progress; retry shortly`);
+  if (err instanceof WorkflowExecutionAlreadyStartedError)
+    return new AppError('conflict', `${what}: another change of this object is in progress; retry shortly`);
   if (err instanceof WorkflowFailedError || err instanceof WorkflowUpdateFailedError || err instanceof TemporalFailure) {
     const reason = innermost(err);
     return new AppError((reason.type && CODE_OF_FAILURE[reason.type]) || 'unprocessable', `${what} failed: ${reason.message}`);

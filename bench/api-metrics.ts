@@ -6,7 +6,15 @@ const agent = new http.Agent({ keepAlive: true });
 /** The API's own Prometheus metrics (GET /metrics), as name{labels} -> value. */
 async function scrape(url: string): Promise<Map<string, number>> {
   const text = await new Promise<string>((resolve, reject) => {
-    http.get(`${url}/metrics`, { agent }, (res) => { let b = ''; res.on('data', (c: Buffer) => { b += c.toString(); }); res.on('end', () => resolve(b)); }).on('error', reject);
+    http
+      .get(`${url}/metrics`, { agent }, (res) => {
+        let b = '';
+        res.on('data', (c: Buffer) => {
+          b += c.toString();
+        });
+        res.on('end', () => resolve(b));
+      })
+      .on('error', reject);
   });
   const values = new Map<string, number>();
   for (const line of text.split('\n')) {

@@ -16,7 +16,12 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
 function get(url: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    http.get(url, { agent }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode ?? 0)); }).on('error', reject);
+    http
+      .get(url, { agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      })
+      .on('error', reject);
   });
 }
 
@@ -51,10 +56,16 @@ async function run(api: ApiProcess, key: string, accountIds: string[], rate: num
   const c = latencySummary(check.samples);
   const f = latencySummary(floor.samples);
   return {
-    target_rps: rate, achieved_rps: Math.round(check.achievedRps), errors: check.errors, ...c,
-    baseline_healthz_p50_ms: f.p50_ms, baseline_healthz_p99_ms: f.p99_ms,
-    ratio_p50_vs_baseline: Math.round((c.p50_ms / f.p50_ms) * 100) / 100, ratio_p99_vs_baseline: Math.round((c.p99_ms / f.p99_ms) * 100) / 100,
-    ...during, baseline_healthz_api_cpu_ms_per_request: floorApi.api_cpu_ms_per_request,
+    target_rps: rate,
+    achieved_rps: Math.round(check.achievedRps),
+    errors: check.errors,
+    ...c,
+    baseline_healthz_p50_ms: f.p50_ms,
+    baseline_healthz_p99_ms: f.p99_ms,
+    ratio_p50_vs_baseline: Math.round((c.p50_ms / f.p50_ms) * 100) / 100,
+    ratio_p99_vs_baseline: Math.round((c.p99_ms / f.p99_ms) * 100) / 100,
+    ...during,
+    baseline_healthz_api_cpu_ms_per_request: floorApi.api_cpu_ms_per_request,
     client_loop_delay_p99_ms: check.clientLoopDelayP99Ms,
   };
 }
@@ -69,20 +80,37 @@ export async function benchCheck(services: TestServices): Promise<void> {
   const api = await spawnApi(services);
   try {
     const { accountIds, serviceKey } = await seedTenants(api, 50);
-    const warm = (ids: string[]) => Promise.all(ids.map((id) => post(`${api.url}/v1/usage/check`, serviceKey, JSON.stringify({ accountId: id, meter: 'ai_tokens', amount: 1 }))));
+    const warm = (ids: string[]) =>
+      Promise.all(ids.map((id) => post(`${api.url}/v1/usage/check`, serviceKey, JSON.stringify({ accountId: id, meter: 'ai_tokens', amount: 1 }))));
     await warm(accountIds);
     await run(api, serviceKey, accountIds, 500, 2); // connections and JIT
-    emit({ bench: 'usage-check', backend: 'clickhouse-18.16', accounts: 50, ...(await run(api, serviceKey, accountIds, 1_000, SECONDS)), target_p50_ms: 0.5, target_p99_ms: 2, loadavg: load() });
+    emit({
+      bench: 'usage-check',
+      backend: 'clickhouse-18.16',
+      accounts: 50,
+      ...(await run(api, serviceKey, accountIds, 1_000, SECONDS)),
+      target_p50_ms: 0.5,
+      target_p99_ms: 2,
+      loadavg: load(),
+    });
 
     const curve = [];
     for (const rate of KNEE_RATES) curve.push(await run(api, serviceKey, accountIds, rate, KNEE_SECONDS));
     // The knee: the highest rate still answered in time (p99 <= 2 ms) and in full (achieved >= 95%, no errors).
     const held = curve.filter((p) => p.p99_ms <= 2 && p.errors === 0 && p.achieved_rps >= 0.95 * p.target_rps);
     emit({
-      bench: 'usage-check-curve', accounts: 50, knee_rps: held.length ? Math.max(...held.map((p) => p.target_rps)) : null,
+      bench: 'usage-check-curve',
+      accounts: 50,
+      knee_rps: held.length ? Math.max(...held.map((p) => p.target_rps)) : null,
       curve: curve.map((p) => ({
-        rps: p.target_rps, achieved: p.achieved_rps, errors: p.errors, p50_ms: p.p50_ms, p99_ms: p.p99_ms,
-        api_cpu_ms: p.api_cpu_ms_per_request, api_loop_p99_ms: p.api_loop_delay_p99_ms, snapshot_waits: p.waits_for_snapshot,
+        rps: p.target_rps,
+        achieved: p.achieved_rps,
+        errors: p.errors,
+        p50_ms: p.p50_ms,
+        p99_ms: p.p99_ms,
+        api_cpu_ms: p.api_cpu_ms_per_request,
+        api_loop_p99_ms: p.api_loop_delay_p99_ms,
+        snapshot_waits: p.waits_for_snapshot,
       })),
       loadavg: load(),
     });
@@ -90,7 +118,14 @@ export async function benchCheck(services: TestServices): Promise<void> {
     if (MANY_ACCOUNTS === 0) return;
     const many = await seedAccountsDirectly(api, MANY_ACCOUNTS);
     for (let i = 0; i < many.length; i += 500) await warm(many.slice(i, i + 500));
-    emit({ bench: 'usage-check', backend: 'clickhouse-18.16', accounts: MANY_ACCOUNTS, ...(await run(api, serviceKey, many, 1_000, SECONDS)), target_p99_ms: 2, loadavg: load() });
+    emit({
+      bench: 'usage-check',
+      backend: 'clickhouse-18.16',
+      accounts: MANY_ACCOUNTS,
+      ...(await run(api, serviceKey, many, 1_000, SECONDS)),
+      target_p99_ms: 2,
+      loadavg: load(),
+    });
   } finally {
     await api.stop();
   }

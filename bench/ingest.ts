@@ -22,12 +22,14 @@ const STORE_CHUNK = 1_000_000;
 
 /** The rows exactly as the ingestor writes them (JSONEachRow, same columns and values). */
 const rowsPayload = (batch: object[], now: number) =>
-  batch.map((e, i) => {
-    const c = checkEvent(e, i, now);
-    if (!c.ok) throw new Error(c.rejection.message);
-    const r = c.row;
-    return `{"account_id":"${r.account_id}","event_id":"${r.event_id}","app_id":"","meter":"${r.meter}","value":${r.value},"timestamp":${r.timestamp},"received_at":${r.received_at}}`;
-  }).join('\n');
+  batch
+    .map((e, i) => {
+      const c = checkEvent(e, i, now);
+      if (!c.ok) throw new Error(c.rejection.message);
+      const r = c.row;
+      return `{"account_id":"${r.account_id}","event_id":"${r.event_id}","app_id":"","meter":"${r.meter}","value":${r.value},"timestamp":${r.timestamp},"received_at":${r.received_at}}`;
+    })
+    .join('\n');
 
 /** Accounts beyond the few made through the admin routes: copies of a real one, straight into Postgres. */
 async function bulkAccounts(api: ApiProcess, template: string, count: number): Promise<string[]> {
@@ -36,7 +38,9 @@ async function bulkAccounts(api: ApiProcess, template: string, count: number): P
     const { rows } = await db.query<{ id: string }>(
       `INSERT INTO accounts (id, name, plan_id, period_start, period_end, provisioning_state)
        SELECT 'acct_bulk_' || g, 'bulk', plan_id, period_start, period_end, 'done' FROM accounts, generate_series(1, $2::int) g
-       WHERE accounts.id = $1 RETURNING id`, [template, count]);
+       WHERE accounts.id = $1 RETURNING id`,
+      [template, count],
+    );
     return rows.map((r) => r.id);
   } finally {
     await db.end();
@@ -80,14 +84,16 @@ export async function benchIngest(services: TestServices, backend: 'clickhouse' 
   try {
     const seeded = await seedTenants(api, Math.min(ACCOUNTS, 20));
     const { serviceKey } = seeded;
-    const accountIds = ACCOUNTS > 20 ? [...seeded.accountIds, ...await bulkAccounts(api, seeded.accountIds[0]!, ACCOUNTS - 20)] : seeded.accountIds;
+    const accountIds = ACCOUNTS > 20 ? [...seeded.accountIds, ...(await bulkAccounts(api, seeded.accountIds[0]!, ACCOUNTS - 20))] : seeded.accountIds;
     if (STORED > 0) {
       if (backend !== 'clickhouse') throw new Error('BENCH_INGEST_STORED needs the ClickHouse server');
       await preload(services.clickhouseUrl, api.env.CLICKHOUSE_DATABASE!, accountIds);
     }
     const runId = randomBytes(4).toString('hex');
     const warm = eventBatches(accountIds, 10 * BATCH, BATCH, `${runId}w`).map((b) => JSON.stringify({ events: b }));
-    await pool(warm, CONCURRENCY, async (body) => { await post(`${api.url}/v1/usage/events`, serviceKey, body); });
+    await pool(warm, CONCURRENCY, async (body) => {
+      await post(`${api.url}/v1/usage/events`, serviceKey, body);
+    });
 
     const batches = eventBatches(accountIds, EVENTS, BATCH, runId);
     const bodies = batches.map((b) => JSON.stringify({ events: b }));
@@ -110,13 +116,18 @@ export async function benchIngest(services: TestServices, backend: 'clickhouse' 
     // in-process chDB of this process, as the API process does with its own.
     const dir = backend === 'chdb' ? mkdtempSync(join(tmpdir(), 'bench-chdb-')) : '';
     const cluster = services.clickhouseCluster ? { name: services.clickhouseCluster.name, insertQuorum: 2 } : undefined;
-    const open = (name: string): MeteringStore => (backend === 'chdb' ? createChdbStore(dir, name) : createHttpStore(services.clickhouseUrl, name, { cluster }));
+    const open = (name: string): MeteringStore =>
+      backend === 'chdb' ? createChdbStore(dir, name) : createHttpStore(services.clickhouseUrl, name, { cluster });
     const same = open(`bench_base_${runId}`);
     const plain = open(`bench_plain_${runId}`);
     await migrateClickHouse(same);
     await migrateClickHouse(plain);
     // The plain baseline is the raw table alone: drop every materialized view of its schema.
-    const views = await plain.query(`SELECT name FROM system.tables WHERE database = {name:String} AND engine = 'MaterializedView'`, { name: plain.database }, z.object({ name: z.string() }));
+    const views = await plain.query(
+      `SELECT name FROM system.tables WHERE database = {name:String} AND engine = 'MaterializedView'`,
+      { name: plain.database },
+      z.object({ name: z.string() }),
+    );
     for (const v of views) await plain.command(`DROP TABLE {db:Identifier}.\`${v.name}\`${cluster ? ` ON CLUSTER ${cluster.name}` : ''}`);
     const now = Date.now();
     const payloads = batches.map((b) => rowsPayload(b, now));
@@ -124,12 +135,22 @@ export async function benchIngest(services: TestServices, backend: 'clickhouse' 
     const plainRate = await directRate(plain, payloads, EVENTS);
     const apiRate = EVENTS / apiSeconds;
     emit({
-      bench: 'ingest', backend: backend === 'chdb' ? 'chdb-26.7' : cluster ? 'clickhouse-18.16-cluster-2x2' : 'clickhouse-18.16', events: EVENTS, batch: BATCH, concurrency: CONCURRENCY,
-      accounts: accountIds.length, events_stored_before: STORED,
-      api_events_per_s: Math.round(apiRate), baseline_direct_insert_events_per_s: Math.round(baseRate),
-      ratio_vs_baseline: round(apiRate / baseRate), plain_mergetree_insert_events_per_s: Math.round(plainRate),
-      ratio_vs_plain: round(apiRate / plainRate), target_events_per_s: 100_000, target_ratio: 0.5,
-      loadavg_1m_before: round(load), loadavg_1m_after: round(loadavg()[0]!),
+      bench: 'ingest',
+      backend: backend === 'chdb' ? 'chdb-26.7' : cluster ? 'clickhouse-18.16-cluster-2x2' : 'clickhouse-18.16',
+      events: EVENTS,
+      batch: BATCH,
+      concurrency: CONCURRENCY,
+      accounts: accountIds.length,
+      events_stored_before: STORED,
+      api_events_per_s: Math.round(apiRate),
+      baseline_direct_insert_events_per_s: Math.round(baseRate),
+      ratio_vs_baseline: round(apiRate / baseRate),
+      plain_mergetree_insert_events_per_s: Math.round(plainRate),
+      ratio_vs_plain: round(apiRate / plainRate),
+      target_events_per_s: 100_000,
+      target_ratio: 0.5,
+      loadavg_1m_before: round(load),
+      loadavg_1m_after: round(loadavg()[0]!),
     });
     // Best effort: on a loaded machine the drop may outlast the client's timeout.
     for (const s of [same, plain]) {

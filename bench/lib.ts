@@ -14,7 +14,13 @@ export const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 1
 
 export function latencySummary(samplesMs: number[]) {
   const s = [...samplesMs].sort((a, b) => a - b);
-  return { n: s.length, p50_ms: round(percentile(s, 50), 3), p90_ms: round(percentile(s, 90), 3), p99_ms: round(percentile(s, 99), 3), max_ms: round(s[s.length - 1]!, 3) };
+  return {
+    n: s.length,
+    p50_ms: round(percentile(s, 50), 3),
+    p90_ms: round(percentile(s, 90), 3),
+    p99_ms: round(percentile(s, 99), 3),
+    max_ms: round(s[s.length - 1]!, 3),
+  };
 }
 
 /** The same real services the tests use (Debian Postgres and ClickHouse, Temporal dev server). */
@@ -29,15 +35,23 @@ export async function withServices<T>(fn: (s: TestServices) => Promise<T>): Prom
   }
 }
 
-export interface ApiProcess { url: string; env: Record<string, string>; stop(): Promise<void> }
+export interface ApiProcess {
+  url: string;
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
 
 /** The API as its own process (bin/api.ts), so the load generator does not share its event loop. */
 export async function spawnApi(services: TestServices, opts: { chdb?: boolean; env?: Record<string, string> } = {}): Promise<ApiProcess> {
   const port = await freePort();
   const env: Record<string, string> = {
-    PORT: String(port), LOG_LEVEL: 'warn', ADMIN_TOKEN: randomBytes(16).toString('hex'),
-    DATABASE_URL: await freshDatabaseUrl(), CLICKHOUSE_DATABASE: `bench_${randomBytes(4).toString('hex')}`,
-    TEMPORAL_ADDRESS: services.temporalAddress, TEMPORAL_TASK_QUEUE: `bench_${randomBytes(4).toString('hex')}`,
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+    ADMIN_TOKEN: randomBytes(16).toString('hex'),
+    DATABASE_URL: await freshDatabaseUrl(),
+    CLICKHOUSE_DATABASE: `bench_${randomBytes(4).toString('hex')}`,
+    TEMPORAL_ADDRESS: services.temporalAddress,
+    TEMPORAL_TASK_QUEUE: `bench_${randomBytes(4).toString('hex')}`,
     DATA_DIR: join(services.logDir, '..', `bench-api-${port}`),
     ...(opts.chdb ? {} : { CLICKHOUSE_URL: services.clickhouseUrl }),
     ...(!opts.chdb && services.clickhouseCluster && { CLICKHOUSE_CLUSTER: services.clickhouseCluster.name }),
@@ -49,15 +63,23 @@ export async function spawnApi(services: TestServices, opts: { chdb?: boolean; e
   // tsx as a loader in this one process (its CLI would run the API in a child of its own, out of
   // reach of the node arguments).
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(__dirname, '..', 'bin', 'api.ts')], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env }, stdio: ['ignore', 'pipe', 'inherit'],
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('ready')) resolve(); });
+    child.stdout!.on('data', (d: Buffer) => {
+      if (d.toString().includes('ready')) resolve();
+    });
     child.on('exit', (code) => reject(new Error(`api exited with ${code}`)));
   });
   return {
-    url: `http://127.0.0.1:${port}`, env,
-    stop: () => new Promise((resolve) => { child.once('exit', () => resolve()); child.kill('SIGTERM'); }),
+    url: `http://127.0.0.1:${port}`,
+    env,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
   };
 }
 
@@ -67,12 +89,16 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
 export function post(url: string, token: string, body: string): Promise<{ status: number; json: any }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', agent, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString() || 'null') }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      url,
+      { method: 'POST', agent, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString() || 'null') }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -81,9 +107,11 @@ export function post(url: string, token: string, body: string): Promise<{ status
 /** Runs `task` over `items` with at most `concurrency` in flight. */
 export async function pool<T>(items: T[], concurrency: number, task: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < items.length) await task(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) await task(items[next++]!);
+    }),
+  );
 }
 
 export const emit = (result: object) => process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -108,9 +136,16 @@ export async function openLoop(rate: number, total: number, send: (i: number) =>
       for (; sent < due; sent++) {
         const t = performance.now();
         send(sent)
-          .then((status) => { if (status !== 200) errors++; samples.push(performance.now() - t); })
-          .catch(() => { errors++; })
-          .finally(() => { if (++done === total) resolve(); });
+          .then((status) => {
+            if (status !== 200) errors++;
+            samples.push(performance.now() - t);
+          })
+          .catch(() => {
+            errors++;
+          })
+          .finally(() => {
+            if (++done === total) resolve();
+          });
       }
       if (sent >= total) clearInterval(tick);
     }, 1);

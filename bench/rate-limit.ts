@@ -21,11 +21,16 @@ const NOISY_BATCH = 1;
 export async function benchRateLimit(services: TestServices): Promise<void> {
   const api = await spawnApi(services, { env: { RATE_LIMIT_USAGE_PER_KEY: String(BUDGET) } });
   try {
-    const { accountIds: [quietAccount, noisyAccount] } = await seedTenants(api, 2);
-    const key = async () => (await post(`${api.url}/admin/service-keys`, api.env.ADMIN_TOKEN!, JSON.stringify({ name: 'tenant', scopes: ['usage:write'] }))).json.key as string;
+    const {
+      accountIds: [quietAccount, noisyAccount],
+    } = await seedTenants(api, 2);
+    const key = async () =>
+      (await post(`${api.url}/admin/service-keys`, api.env.ADMIN_TOKEN!, JSON.stringify({ name: 'tenant', scopes: ['usage:write'] }))).json.key as string;
     const [quietKey, noisyKey] = [await key(), await key()];
     const runId = randomBytes(4).toString('hex');
-    const quietBodies = eventBatches([quietAccount!], (QUIET_RPS * SECONDS * 2 + 20) * QUIET_BATCH, QUIET_BATCH, `${runId}q`).map((b) => JSON.stringify({ events: b }));
+    const quietBodies = eventBatches([quietAccount!], (QUIET_RPS * SECONDS * 2 + 20) * QUIET_BATCH, QUIET_BATCH, `${runId}q`).map((b) =>
+      JSON.stringify({ events: b }),
+    );
     const noisyBodies = eventBatches([noisyAccount!], NOISY_RPS * SECONDS * NOISY_BATCH, NOISY_BATCH, `${runId}n`).map((b) => JSON.stringify({ events: b }));
     const accepted = { quiet: 0, noisy: 0 };
     const statuses: Record<number, number> = {};
@@ -45,18 +50,34 @@ export async function benchRateLimit(services: TestServices): Promise<void> {
     ]);
 
     const store = createHttpStore(services.clickhouseUrl, api.env.CLICKHOUSE_DATABASE!);
-    const stored = async (accountId: string) => (await store.query(
-      'SELECT count() AS n FROM {db:Identifier}.usage_events WHERE account_id = {a:String}', { db: api.env.CLICKHOUSE_DATABASE!, a: accountId }, z.object({ n: chInt }),
-    ))[0]!.n;
+    const stored = async (accountId: string) =>
+      (
+        await store.query(
+          'SELECT count() AS n FROM {db:Identifier}.usage_events WHERE account_id = {a:String}',
+          { db: api.env.CLICKHOUSE_DATABASE!, a: accountId },
+          z.object({ n: chInt }),
+        )
+      )[0]!.n;
     const quiet = { alone: latencySummary(alone.samples), together: latencySummary(together.samples) };
     emit({
-      bench: 'rate-limit-fairness', backend: 'clickhouse-18.16', budget_per_key_rps: BUDGET, seconds: SECONDS,
-      quiet_rps: QUIET_RPS, quiet_batch: QUIET_BATCH, quiet_errors: alone.errors + together.errors,
-      quiet_p50_alone_ms: quiet.alone.p50_ms, quiet_p99_alone_ms: quiet.alone.p99_ms,
-      quiet_p50_with_noisy_ms: quiet.together.p50_ms, quiet_p99_with_noisy_ms: quiet.together.p99_ms,
-      p99_ratio: round(quiet.together.p99_ms / quiet.alone.p99_ms), target_p99_ratio: 1.5,
-      noisy_sent_rps: NOISY_RPS, noisy_batch: NOISY_BATCH, noisy_statuses: statuses,
-      accepted_events: accepted, stored_events: { quiet: await stored(quietAccount!), noisy: await stored(noisyAccount!) },
+      bench: 'rate-limit-fairness',
+      backend: 'clickhouse-18.16',
+      budget_per_key_rps: BUDGET,
+      seconds: SECONDS,
+      quiet_rps: QUIET_RPS,
+      quiet_batch: QUIET_BATCH,
+      quiet_errors: alone.errors + together.errors,
+      quiet_p50_alone_ms: quiet.alone.p50_ms,
+      quiet_p99_alone_ms: quiet.alone.p99_ms,
+      quiet_p50_with_noisy_ms: quiet.together.p50_ms,
+      quiet_p99_with_noisy_ms: quiet.together.p99_ms,
+      p99_ratio: round(quiet.together.p99_ms / quiet.alone.p99_ms),
+      target_p99_ratio: 1.5,
+      noisy_sent_rps: NOISY_RPS,
+      noisy_batch: NOISY_BATCH,
+      noisy_statuses: statuses,
+      accepted_events: accepted,
+      stored_events: { quiet: await stored(quietAccount!), noisy: await stored(noisyAccount!) },
     });
     await store.close();
   } finally {

@@ -9,7 +9,10 @@ import { z } from 'zod';
 
 // Sizes to measure at, ascending, e.g. BENCH_USAGE_EVENTS=1000000,10000000,100000000: the store
 // grows from one to the next and each is measured once generated, rolled up and merged.
-const SIZES = (process.env.BENCH_USAGE_EVENTS ?? '100000000').split(',').map(Number).sort((a, b) => a - b);
+const SIZES = (process.env.BENCH_USAGE_EVENTS ?? '100000000')
+  .split(',')
+  .map(Number)
+  .sort((a, b) => a - b);
 const ACCOUNTS = 1_000;
 const CHUNK = 2_000_000;
 const REQUESTS = 300;
@@ -63,12 +66,24 @@ export async function benchUsageQuery(services: TestServices): Promise<void> {
       await mergeFully(run, store, database);
       const mergeSeconds = (performance.now() - m0) / 1000;
 
-      const setup = { events_in_store: size, generate_seconds: round(generateSeconds, 1), rollup_seconds: round(rollupSeconds, 1), optimize_seconds: round(mergeSeconds, 1) };
+      const setup = {
+        events_in_store: size,
+        generate_seconds: round(generateSeconds, 1),
+        rollup_seconds: round(rollupSeconds, 1),
+        optimize_seconds: round(mergeSeconds, 1),
+      };
       const endDate = new Date().toISOString().slice(0, 10);
-      const usage = await measure(`${api.url}/dashboard/usage?startDate=${addDays(endDate, -89)}&endDate=${endDate}`, apiKeys[0]!,
-        (body) => (body as { usage: unknown[] }).usage.length === 90 * 4);
+      const usage = await measure(
+        `${api.url}/dashboard/usage?startDate=${addDays(endDate, -89)}&endDate=${endDate}`,
+        apiKeys[0]!,
+        (body) => (body as { usage: unknown[] }).usage.length === 90 * 4,
+      );
       emit({ bench: 'dashboard-usage-90d', backend: 'clickhouse-18.16', ...setup, ...usage, target_p99_ms: 20, loadavg: loadavg().map((l) => round(l, 1)) });
-      const billing = await measure(`${api.url}/dashboard/billing`, apiKeys[0]!, (body) => typeof (body as { usage?: { storage_bytes?: { used?: number } } }).usage?.storage_bytes?.used === 'number');
+      const billing = await measure(
+        `${api.url}/dashboard/billing`,
+        apiKeys[0]!,
+        (body) => typeof (body as { usage?: { storage_bytes?: { used?: number } } }).usage?.storage_bytes?.used === 'number',
+      );
       emit({ bench: 'dashboard-billing', backend: 'clickhouse-18.16', ...setup, ...billing, target_p99_ms: 20, loadavg: loadavg().map((l) => round(l, 1)) });
     }
     await store.close();
@@ -103,7 +118,9 @@ async function mergeFully(run: (sql: string) => Promise<void>, store: MeteringSt
   for (const table of READ_TABLES) {
     const parts = await store.query(
       'SELECT DISTINCT partition FROM system.parts WHERE database = {db:String} AND table = {table:String} AND active',
-      { db: database, table }, z.object({ partition: z.string() }));
+      { db: database, table },
+      z.object({ partition: z.string() }),
+    );
     for (const { partition } of parts) {
       await run(`OPTIMIZE TABLE \`${database}\`.${table} ${partition === 'tuple()' ? '' : `PARTITION ${partition}`} FINAL`);
     }

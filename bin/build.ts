@@ -31,7 +31,8 @@ async function main(): Promise<void> {
   for (const file of SOURCE_DIRS.flatMap((d) => filesUnder(join(ROOT, d)))) {
     const target = join(outDir, relative(ROOT, file));
     mkdirSync(dirname(target), { recursive: true });
-    if (file.endsWith('.sql') || file.endsWith('.js')) cpSync(file, target); // migrations; the CLI's launcher
+    if (file.endsWith('.sql') || file.endsWith('.js'))
+      cpSync(file, target); // migrations; the CLI's launcher
     else if (file.endsWith('.ts')) await compile(file, target.replace(/\.ts$/, '.js'));
   }
   for (const dir of ASSET_DIRS) cpSync(join(ROOT, dir), join(outDir, dir), { recursive: true });

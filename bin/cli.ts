@@ -19,9 +19,16 @@ with ADMIN_TOKEN (or DATA_DIR/admin-token, as written by npm start).
 `;
 
 const OPTIONS = {
-  format: { type: 'string' }, 'batch-size': { type: 'string' }, checkpoint: { type: 'string' },
-  account: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, tz: { type: 'string' },
-  meter: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  format: { type: 'string' },
+  'batch-size': { type: 'string' },
+  checkpoint: { type: 'string' },
+  account: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  tz: { type: 'string' },
+  meter: { type: 'string' },
+  out: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
 } as const;
 
 function required(values: Record<string, unknown>, ...names: string[]): void {
@@ -44,12 +51,26 @@ async function main(argv: string[]): Promise<number> {
       if (!file) throw new CliError(`usage import needs a FILE\n\n${HELP}`);
       const batchSize = Number(values['batch-size'] ?? 1000);
       if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) throw new CliError('--batch-size must be an integer from 1 to 10000');
-      const { checkpoint, interrupted } = await importUsage(api, { file, format: values.format, batchSize, checkpointFile: values.checkpoint, serviceKey: config.TOLLBOOTH_SERVICE_KEY });
+      const { checkpoint, interrupted } = await importUsage(api, {
+        file,
+        format: values.format,
+        batchSize,
+        checkpointFile: values.checkpoint,
+        serviceKey: config.TOLLBOOTH_SERVICE_KEY,
+      });
       return interrupted ? 130 : checkpoint.rejected > 0 ? 2 : 0;
     }
     case 'usage export':
       required(values, 'account', 'from', 'to');
-      await exportUsage(api, { account: values.account!, from: values.from!, to: values.to!, tz: values.tz, meter: values.meter, format: outputFormat(values.format, 'csv'), out: values.out });
+      await exportUsage(api, {
+        account: values.account!,
+        from: values.from!,
+        to: values.to!,
+        tz: values.tz,
+        meter: values.meter,
+        format: outputFormat(values.format, 'csv'),
+        out: values.out,
+      });
       return 0;
     case 'accounts list':
       await listAccounts(api, outputFormat(values.format, 'table'));
@@ -59,8 +80,11 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
-  const known = err instanceof CliError || err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-  process.stderr.write(`tollbooth: ${known ? (err as Error).message : (err as Error).stack ?? String(err)}\n`);
-  process.exit(1);
-});
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    const known = err instanceof CliError || err instanceof ConfigError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    process.stderr.write(`tollbooth: ${known ? (err as Error).message : ((err as Error).stack ?? String(err))}\n`);
+    process.exit(1);
+  },
+);

@@ -43,10 +43,13 @@ export function installWorkerRuntime(logger: Logger = createLogger('warn')): voi
  */
 export async function composeStack(config: Config, opts: { api?: boolean; worker?: boolean; logger?: Logger; migrate?: boolean } = {}): Promise<Stack> {
   const logger = opts.logger ?? createLogger(config.LOG_LEVEL);
-  if (!config.DATABASE_URL || !config.TEMPORAL_ADDRESS) throw new Error('composeStack needs DATABASE_URL and TEMPORAL_ADDRESS (bin/start.ts provides embedded ones)');
+  if (!config.DATABASE_URL || !config.TEMPORAL_ADDRESS)
+    throw new Error('composeStack needs DATABASE_URL and TEMPORAL_ADDRESS (bin/start.ts provides embedded ones)');
   const db = createDb(config.DATABASE_URL);
   const store = createMeteringStore({
-    url: config.CLICKHOUSE_URL, dataDir: config.DATA_DIR, database: config.CLICKHOUSE_DATABASE,
+    url: config.CLICKHOUSE_URL,
+    dataDir: config.DATA_DIR,
+    database: config.CLICKHOUSE_DATABASE,
     cluster: config.CLICKHOUSE_CLUSTER ? { name: config.CLICKHOUSE_CLUSTER, insertQuorum: config.CLICKHOUSE_INSERT_QUORUM } : undefined,
   });
   if (opts.migrate !== false) {
@@ -56,8 +59,14 @@ export async function composeStack(config: Config, opts: { api?: boolean; worker
   const temporal = await connectTemporal(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE);
   const stripe = createStripe({ secretKey: config.STRIPE_SECRET_KEY, apiBase: config.STRIPE_API_BASE });
   const deps: ApiDeps = {
-    config, db, store, logger, temporal: temporal.client, temporalHealthy: temporal.healthy,
-    ingestor: createIngestor({ db, store }), limits: createLimitChecker({ db, store }),
+    config,
+    db,
+    store,
+    logger,
+    temporal: temporal.client,
+    temporalHealthy: temporal.healthy,
+    ingestor: createIngestor({ db, store }),
+    limits: createLimitChecker({ db, store }),
   };
   const closers: (() => Promise<unknown>)[] = [() => deps.limits.close()];
 
@@ -66,11 +75,25 @@ export async function composeStack(config: Config, opts: { api?: boolean; worker
     installWorkerRuntime(logger);
     const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
     worker = await Worker.create({
-      connection, namespace: config.TEMPORAL_NAMESPACE, taskQueue: config.TEMPORAL_TASK_QUEUE,
-      workflowBundle: await loadWorkflowBundle(), activities: createActivities({ db, store, stripe, temporal: temporal.client, taskQueue: config.TEMPORAL_TASK_QUEUE, platformFeeBps: config.PLATFORM_FEE_BPS }),
+      connection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      workflowBundle: await loadWorkflowBundle(),
+      activities: createActivities({
+        db,
+        store,
+        stripe,
+        temporal: temporal.client,
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        platformFeeBps: config.PLATFORM_FEE_BPS,
+      }),
     });
     const running = worker.run();
-    closers.push(async () => { if (worker!.getState() === 'RUNNING') worker!.shutdown(); await running; await connection.close(); });
+    closers.push(async () => {
+      if (worker!.getState() === 'RUNNING') worker!.shutdown();
+      await running;
+      await connection.close();
+    });
   }
 
   let apiUrl: string | undefined;
@@ -79,18 +102,32 @@ export async function composeStack(config: Config, opts: { api?: boolean; worker
     // Slow clients are cut (408, then closed) once their headers or their whole request take
     // longer than configured, so a few hundred trickling sockets cannot hold the server; Node
     // checks every connectionsCheckingInterval, which bounds how late the cut can be.
-    const server = createServer({
-      headersTimeout: Math.min(config.HEADERS_TIMEOUT_MS, config.REQUEST_TIMEOUT_MS), requestTimeout: config.REQUEST_TIMEOUT_MS,
-      connectionsCheckingInterval: Math.min(1_000, config.HEADERS_TIMEOUT_MS),
-    }, app.callback());
-    await new Promise<void>((resolve) => { server.listen(config.PORT, config.HOST, resolve); });
+    const server = createServer(
+      {
+        headersTimeout: Math.min(config.HEADERS_TIMEOUT_MS, config.REQUEST_TIMEOUT_MS),
+        requestTimeout: config.REQUEST_TIMEOUT_MS,
+        connectionsCheckingInterval: Math.min(1_000, config.HEADERS_TIMEOUT_MS),
+      },
+      app.callback(),
+    );
+    await new Promise<void>((resolve) => {
+      server.listen(config.PORT, config.HOST, resolve);
+    });
     const address = server.address();
     apiUrl = `http://${config.HOST}:${typeof address === 'object' && address ? address.port : config.PORT}`;
-    closers.push(() => new Promise((resolve) => { server.close(resolve); server.closeAllConnections(); }));
+    closers.push(
+      () =>
+        new Promise((resolve) => {
+          server.close(resolve);
+          server.closeAllConnections();
+        }),
+    );
   }
 
   return {
-    deps, apiUrl, worker,
+    deps,
+    apiUrl,
+    worker,
     async close() {
       for (const close of closers.reverse()) await close().catch((err) => logger.warn({ err }, 'close failed'));
       await temporal.close().catch(() => undefined);

@@ -29,7 +29,10 @@ async function main() {
   try {
     config = loadConfig();
   } catch (err) {
-    if (err instanceof ConfigError) { process.stderr.write(`${err.message}\n`); process.exit(1); }
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
     throw err;
   }
   const logger = createLogger(config.LOG_LEVEL);
@@ -47,8 +50,13 @@ async function main() {
   let temporalUi = 'the Temporal UI of TEMPORAL_ADDRESS';
   if (!config.TEMPORAL_ADDRESS) {
     const server = await startTemporalDevServer({
-      executable: await ensureTemporalCli(), dbFile: join(dataDir, 'temporal.db'), ui: true, uiPort: config.TEMPORAL_UI_PORT,
-      namespace: config.TEMPORAL_NAMESPACE, searchAttributes: SEARCH_ATTRIBUTES, logDir: join(dataDir, 'logs'),
+      executable: await ensureTemporalCli(),
+      dbFile: join(dataDir, 'temporal.db'),
+      ui: true,
+      uiPort: config.TEMPORAL_UI_PORT,
+      namespace: config.TEMPORAL_NAMESPACE,
+      searchAttributes: SEARCH_ATTRIBUTES,
+      logDir: join(dataDir, 'logs'),
     });
     config.TEMPORAL_ADDRESS = server.address;
     temporalUi = server.uiUrl ?? temporalUi;
@@ -56,10 +64,15 @@ async function main() {
   }
   const stack = await composeStack(config, { logger });
   stops.push(() => stack.close());
-  const every = async (scheduleId: string, interval: `${number} minute${'' | 's'}`, workflowType: typeof usageAlertsWorkflow | typeof stripeReconcileWorkflow) => {
+  const every = async (
+    scheduleId: string,
+    interval: `${number} minute${'' | 's'}`,
+    workflowType: typeof usageAlertsWorkflow | typeof stripeReconcileWorkflow,
+  ) => {
     try {
       await stack.deps.temporal.schedule.create({
-        scheduleId, spec: { intervals: [{ every: interval }] },
+        scheduleId,
+        spec: { intervals: [{ every: interval }] },
         action: { type: 'startWorkflow', workflowType, taskQueue: config.TEMPORAL_TASK_QUEUE, args: [] },
         policies: { overlap: ScheduleOverlapPolicy.SKIP },
       });

@@ -19,9 +19,10 @@ export async function renewAccountPeriod(db: Pick<Db, 'query'>, input: { account
   const start = toQuarter(input.periodStart);
   const end = toQuarter(input.periodEnd);
   if (end <= start) return false;
-  const { rowCount } = await db.query(
-    'UPDATE accounts SET period_start = $2, period_end = $3 WHERE id = $1 AND (period_start, period_end) < ($2, $3)',
-    [input.accountId, start, end],
-  );
+  const { rowCount } = await db.query('UPDATE accounts SET period_start = $2, period_end = $3 WHERE id = $1 AND (period_start, period_end) < ($2, $3)', [
+    input.accountId,
+    start,
+    end,
+  ]);
   return (rowCount ?? 0) > 0;
 }

@@ -18,14 +18,29 @@ export interface Account {
 }
 
 interface AccountRow {
-  id: string; name: string; email: string | null; plan_id: string; stripe_customer_id: string | null;
-  period_start: Date; period_end: Date; provisioning_state: 'pending' | 'done'; provisioning_note: string | null; created_at: Date;
+  id: string;
+  name: string;
+  email: string | null;
+  plan_id: string;
+  stripe_customer_id: string | null;
+  period_start: Date;
+  period_end: Date;
+  provisioning_state: 'pending' | 'done';
+  provisioning_note: string | null;
+  created_at: Date;
 }
 
 const toAccount = (r: AccountRow): Account => ({
-  id: r.id, name: r.name, email: r.email, planId: r.plan_id, stripeCustomerId: r.stripe_customer_id,
-  periodStart: r.period_start.toISOString(), periodEnd: r.period_end.toISOString(),
-  provisioningState: r.provisioning_state, provisioningNote: r.provisioning_note, createdAt: r.created_at.toISOString(),
+  id: r.id,
+  name: r.name,
+  email: r.email,
+  planId: r.plan_id,
+  stripeCustomerId: r.stripe_customer_id,
+  periodStart: r.period_start.toISOString(),
+  periodEnd: r.period_end.toISOString(),
+  provisioningState: r.provisioning_state,
+  provisioningNote: r.provisioning_note,
+  createdAt: r.created_at.toISOString(),
 });
 
 /** Adds calendar months in UTC, clamping to the month's last day (Jan 31 + 1 month = Feb 28). */
@@ -87,7 +102,10 @@ export async function rollOverPeriods(db: Db, now = new Date()): Promise<number>
   for (const row of rows) {
     let start = row.period_end;
     let end = addMonths(start, 1);
-    while (end <= now) { start = end; end = addMonths(start, 1); }
+    while (end <= now) {
+      start = end;
+      end = addMonths(start, 1);
+    }
     await db.query('UPDATE accounts SET period_start = $2, period_end = $3 WHERE id = $1 AND period_end = $4', [row.id, start, end, row.period_end]);
   }
   return rows.length;

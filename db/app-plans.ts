@@ -4,20 +4,52 @@ import { inTransaction } from '../platform/pg';
 export type PlanInterval = 'day' | 'week' | 'month' | 'year';
 
 export interface AppPlan {
-  id: string; appId: string; name: string; description: string; amount: number; currency: string; interval: PlanInterval;
-  features: string[]; active: boolean; stripeProductId: string; stripePriceId: string; createdAt: string; updatedAt: string;
+  id: string;
+  appId: string;
+  name: string;
+  description: string;
+  amount: number;
+  currency: string;
+  interval: PlanInterval;
+  features: string[];
+  active: boolean;
+  stripeProductId: string;
+  stripePriceId: string;
+  createdAt: string;
+  updatedAt: string;
 }
 
 /** A row of app_plans as pg returns it (bigint as a string, timestamptz as a Date, jsonb parsed). */
 interface AppPlanRow {
-  id: string; app_id: string; stripe_product_id: string; stripe_price_id: string; name: string; description: string;
-  amount: string; currency: string; interval: PlanInterval; features: string[]; active: boolean; created_at: Date; updated_at: Date;
+  id: string;
+  app_id: string;
+  stripe_product_id: string;
+  stripe_price_id: string;
+  name: string;
+  description: string;
+  amount: string;
+  currency: string;
+  interval: PlanInterval;
+  features: string[];
+  active: boolean;
+  created_at: Date;
+  updated_at: Date;
 }
 
 const toPlan = (r: AppPlanRow): AppPlan => ({
-  id: r.id, appId: r.app_id, name: r.name, description: r.description, amount: Number(r.amount), currency: r.currency, interval: r.interval,
-  features: r.features, active: r.active, stripeProductId: r.stripe_product_id, stripePriceId: r.stripe_price_id,
-  createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString(),
+  id: r.id,
+  appId: r.app_id,
+  name: r.name,
+  description: r.description,
+  amount: Number(r.amount),
+  currency: r.currency,
+  interval: r.interval,
+  features: r.features,
+  active: r.active,
+  stripeProductId: r.stripe_product_id,
+  stripePriceId: r.stripe_price_id,
+  createdAt: r.created_at.toISOString(),
+  updatedAt: r.updated_at.toISOString(),
 });
 
 /** Upsert by id: the catalogue workflow may retry this after the Stripe objects exist. */
@@ -52,18 +84,30 @@ export async function updateAppPlan(db: Db, appId: string, id: string, change: A
     const before = (await tx.query<AppPlanRow>('SELECT * FROM app_plans WHERE app_id = $1 AND id = $2 FOR UPDATE', [appId, id])).rows[0];
     if (!before) return undefined;
     if (change.stripePriceId && change.stripePriceId !== before.stripe_price_id) {
-      await tx.query(
-        'INSERT INTO app_plan_prices (stripe_price_id, plan_id, amount, currency, interval) VALUES ($1, $2, $3, $4, $5)',
-        [before.stripe_price_id, id, before.amount, before.currency, before.interval],
-      );
+      await tx.query('INSERT INTO app_plan_prices (stripe_price_id, plan_id, amount, currency, interval) VALUES ($1, $2, $3, $4, $5)', [
+        before.stripe_price_id,
+        id,
+        before.amount,
+        before.currency,
+        before.interval,
+      ]);
     }
     const { rows } = await tx.query<AppPlanRow>(
       `UPDATE app_plans SET name = coalesce($3, name), description = coalesce($4, description), features = coalesce($5::jsonb, features),
          amount = coalesce($6, amount), currency = coalesce($7, currency), interval = coalesce($8, interval),
          stripe_price_id = coalesce($9, stripe_price_id), updated_at = now()
        WHERE app_id = $1 AND id = $2 RETURNING *`,
-      [appId, id, change.name ?? null, change.description ?? null, change.features ? JSON.stringify(change.features) : null,
-        change.amount ?? null, change.currency ?? null, change.interval ?? null, change.stripePriceId ?? null],
+      [
+        appId,
+        id,
+        change.name ?? null,
+        change.description ?? null,
+        change.features ? JSON.stringify(change.features) : null,
+        change.amount ?? null,
+        change.currency ?? null,
+        change.interval ?? null,
+        change.stripePriceId ?? null,
+      ],
     );
     return toPlan(rows[0]!);
   });

@@ -1,20 +1,49 @@
 import type { Db } from '../platform/pg';
 
 export interface AppProduct {
-  id: string; appId: string; name: string; description: string; amount: number; currency: string;
-  metadata: Record<string, string>; active: boolean; stripeProductId: string; stripePriceId: string; createdAt: string; updatedAt: string;
+  id: string;
+  appId: string;
+  name: string;
+  description: string;
+  amount: number;
+  currency: string;
+  metadata: Record<string, string>;
+  active: boolean;
+  stripeProductId: string;
+  stripePriceId: string;
+  createdAt: string;
+  updatedAt: string;
 }
 
 /** A row of app_products as pg returns it (bigint as a string, timestamptz as a Date, jsonb parsed). */
 interface AppProductRow {
-  id: string; app_id: string; stripe_product_id: string; stripe_price_id: string; name: string; description: string;
-  amount: string; currency: string; metadata: Record<string, string>; active: boolean; created_at: Date; updated_at: Date;
+  id: string;
+  app_id: string;
+  stripe_product_id: string;
+  stripe_price_id: string;
+  name: string;
+  description: string;
+  amount: string;
+  currency: string;
+  metadata: Record<string, string>;
+  active: boolean;
+  created_at: Date;
+  updated_at: Date;
 }
 
 const toProduct = (r: AppProductRow): AppProduct => ({
-  id: r.id, appId: r.app_id, name: r.name, description: r.description, amount: Number(r.amount), currency: r.currency,
-  metadata: r.metadata, active: r.active, stripeProductId: r.stripe_product_id, stripePriceId: r.stripe_price_id,
-  createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString(),
+  id: r.id,
+  appId: r.app_id,
+  name: r.name,
+  description: r.description,
+  amount: Number(r.amount),
+  currency: r.currency,
+  metadata: r.metadata,
+  active: r.active,
+  stripeProductId: r.stripe_product_id,
+  stripePriceId: r.stripe_price_id,
+  createdAt: r.created_at.toISOString(),
+  updatedAt: r.updated_at.toISOString(),
 });
 
 /** Upsert by id: the catalogue workflow may retry this after the Stripe objects exist. */
@@ -46,7 +75,16 @@ export async function updateAppProduct(db: Pick<Db, 'query'>, appId: string, id:
     `UPDATE app_products SET name = coalesce($3, name), description = coalesce($4, description), metadata = coalesce($5::jsonb, metadata),
        amount = coalesce($6, amount), currency = coalesce($7, currency), stripe_price_id = coalesce($8, stripe_price_id), updated_at = now()
      WHERE app_id = $1 AND id = $2 RETURNING *`,
-    [appId, id, c.name ?? null, c.description ?? null, c.metadata ? JSON.stringify(c.metadata) : null, c.amount ?? null, c.currency ?? null, c.stripePriceId ?? null],
+    [
+      appId,
+      id,
+      c.name ?? null,
+      c.description ?? null,
+      c.metadata ? JSON.stringify(c.metadata) : null,
+      c.amount ?? null,
+      c.currency ?? null,
+      c.stripePriceId ?? null,
+    ],
   );
   return rows[0] && toProduct(rows[0]);
 }

@@ -3,28 +3,58 @@ import { inTransaction } from '../platform/pg';
 import { LIVE_SUBSCRIPTION_STATUSES } from './subscription-statuses';
 
 export interface AppSubscription {
-  id: string; appId: string; customerId: string | null; planId: string | null; status: string; cancelAtPeriodEnd: boolean;
-  currentPeriodStart: string | null; currentPeriodEnd: string | null; lastEventCreated: number; updatedAt: string;
+  id: string;
+  appId: string;
+  customerId: string | null;
+  planId: string | null;
+  status: string;
+  cancelAtPeriodEnd: boolean;
+  currentPeriodStart: string | null;
+  currentPeriodEnd: string | null;
+  lastEventCreated: number;
+  updatedAt: string;
 }
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 /** A row of app_subscriptions as pg returns it (bigint as a string, timestamptz as a Date). */
 interface AppSubscriptionRow {
-  id: string; app_id: string; customer_id: string | null; plan_id: string | null; status: string; cancel_at_period_end: boolean;
-  current_period_start: Date | null; current_period_end: Date | null; last_event_created: string; created_at: Date; updated_at: Date;
+  id: string;
+  app_id: string;
+  customer_id: string | null;
+  plan_id: string | null;
+  status: string;
+  cancel_at_period_end: boolean;
+  current_period_start: Date | null;
+  current_period_end: Date | null;
+  last_event_created: string;
+  created_at: Date;
+  updated_at: Date;
 }
 
 const toSub = (r: AppSubscriptionRow): AppSubscription => ({
-  id: r.id, appId: r.app_id, customerId: r.customer_id, planId: r.plan_id, status: r.status, cancelAtPeriodEnd: r.cancel_at_period_end,
-  currentPeriodStart: iso(r.current_period_start), currentPeriodEnd: iso(r.current_period_end),
-  lastEventCreated: Number(r.last_event_created), updatedAt: r.updated_at.toISOString(),
+  id: r.id,
+  appId: r.app_id,
+  customerId: r.customer_id,
+  planId: r.plan_id,
+  status: r.status,
+  cancelAtPeriodEnd: r.cancel_at_period_end,
+  currentPeriodStart: iso(r.current_period_start),
+  currentPeriodEnd: iso(r.current_period_end),
+  lastEventCreated: Number(r.last_event_created),
+  updatedAt: r.updated_at.toISOString(),
 });
 
 export interface AppSubscriptionPatch {
-  subscriptionId: string; appId: string;
+  subscriptionId: string;
+  appId: string;
   /** Stripe `created` (seconds) of the event carrying this state: older state never overwrites newer. */
   eventCreated: number;
-  customerId?: string | null; planId?: string | null; status?: string; cancelAtPeriodEnd?: boolean; periodStart?: string; periodEnd?: string;
+  customerId?: string | null;
+  planId?: string | null;
+  status?: string;
+  cancelAtPeriodEnd?: boolean;
+  periodStart?: string;
+  periodEnd?: string;
 }
 
 /**
@@ -36,7 +66,12 @@ export interface AppSubscriptionPatch {
 export async function applyAppSubscriptionPatch(db: Db, p: AppSubscriptionPatch): Promise<{ applied: boolean; duplicateOf: string | null; tie: boolean }> {
   return inTransaction(db, async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`app-subscriptions:${p.appId}`]);
-    const before = (await tx.query<Pick<AppSubscriptionRow, 'last_event_created'>>('SELECT last_event_created FROM app_subscriptions WHERE id = $1 AND app_id = $2', [p.subscriptionId, p.appId])).rows[0];
+    const before = (
+      await tx.query<Pick<AppSubscriptionRow, 'last_event_created'>>('SELECT last_event_created FROM app_subscriptions WHERE id = $1 AND app_id = $2', [
+        p.subscriptionId,
+        p.appId,
+      ])
+    ).rows[0];
     const { rows } = await tx.query<Pick<AppSubscriptionRow, 'id' | 'customer_id' | 'status' | 'created_at'>>(
       `INSERT INTO app_subscriptions AS s (id, app_id, customer_id, plan_id, status, cancel_at_period_end, current_period_start, current_period_end, last_event_created)
        VALUES ($1, $2, $3::text, $4::text, coalesce($5::text, 'incomplete'), coalesce($6::boolean, false), $7::timestamptz, $8::timestamptz, $9)
@@ -46,7 +81,17 @@ export async function applyAppSubscriptionPatch(db: Db, p: AppSubscriptionPatch)
          last_event_created = $9, updated_at = now()
        WHERE s.app_id = $2 AND s.last_event_created <= $9
        RETURNING id, customer_id, status, created_at`,
-      [p.subscriptionId, p.appId, p.customerId ?? null, p.planId ?? null, p.status ?? null, p.cancelAtPeriodEnd ?? null, p.periodStart ?? null, p.periodEnd ?? null, p.eventCreated],
+      [
+        p.subscriptionId,
+        p.appId,
+        p.customerId ?? null,
+        p.planId ?? null,
+        p.status ?? null,
+        p.cancelAtPeriodEnd ?? null,
+        p.periodStart ?? null,
+        p.periodEnd ?? null,
+        p.eventCreated,
+      ],
     );
     const row = rows[0];
     if (!row) return { applied: false, duplicateOf: null, tie: false };

@@ -4,11 +4,32 @@ import { inTransaction } from '../platform/pg';
 import { newId } from '../platform/ids';
 import { createKey } from './keys';
 
-export interface App { id: string; accountId: string; name: string; stripeAccountId: string | null; chargesEnabled: boolean; createdAt: string }
+export interface App {
+  id: string;
+  accountId: string;
+  name: string;
+  stripeAccountId: string | null;
+  chargesEnabled: boolean;
+  createdAt: string;
+}
 
-interface AppRow { id: string; account_id: string; name: string; stripe_account_id: string | null; charges_enabled: boolean; created_at: Date }
+interface AppRow {
+  id: string;
+  account_id: string;
+  name: string;
+  stripe_account_id: string | null;
+  charges_enabled: boolean;
+  created_at: Date;
+}
 
-const toApp = (r: AppRow): App => ({ id: r.id, accountId: r.account_id, name: r.name, stripeAccountId: r.stripe_account_id, chargesEnabled: r.charges_enabled, createdAt: r.created_at.toISOString() });
+const toApp = (r: AppRow): App => ({
+  id: r.id,
+  accountId: r.account_id,
+  name: r.name,
+  stripeAccountId: r.stripe_account_id,
+  chargesEnabled: r.charges_enabled,
+  createdAt: r.created_at.toISOString(),
+});
 
 export async function createApp(db: Db, input: { accountId: string; name: string }) {
   return inTransaction(db, async (tx) => {

@@ -1,7 +1,11 @@
 import type { Db } from '../platform/pg';
 import { inTransaction } from '../platform/pg';
 
-export interface SlotHolder { workflowId: string; sessionId: string | null; stripeAccount: string | null }
+export interface SlotHolder {
+  workflowId: string;
+  sessionId: string | null;
+  stripeAccount: string | null;
+}
 
 /**
  * Takes the owner's checkout slot for this workflow and returns who held it before (their
@@ -26,7 +30,13 @@ export async function claimCheckoutSlot(db: Db, owner: string, workflowId: strin
  * Records the session of the slot's holder. False when a newer checkout took the slot while
  * this one was creating its session: that session must not stay payable.
  */
-export async function holdCheckoutSlot(db: Pick<Db, 'query'>, owner: string, workflowId: string, sessionId: string, stripeAccount: string | null): Promise<boolean> {
+export async function holdCheckoutSlot(
+  db: Pick<Db, 'query'>,
+  owner: string,
+  workflowId: string,
+  sessionId: string,
+  stripeAccount: string | null,
+): Promise<boolean> {
   const { rowCount } = await db.query(
     'UPDATE checkout_slots SET session_id = $3, stripe_account = $4, updated_at = now() WHERE owner = $1 AND workflow_id = $2',
     [owner, workflowId, sessionId, stripeAccount],

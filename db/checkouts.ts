@@ -15,13 +15,26 @@ export interface Checkout {
 
 /** A row of checkouts as pg returns it (timestamptz as a Date). */
 interface CheckoutRow {
-  id: string; workflow_id: string; account_id: string; plan_id: string; stripe_session_id: string | null; url: string;
-  status: CheckoutStatus; created_at: Date; updated_at: Date;
+  id: string;
+  workflow_id: string;
+  account_id: string;
+  plan_id: string;
+  stripe_session_id: string | null;
+  url: string;
+  status: CheckoutStatus;
+  created_at: Date;
+  updated_at: Date;
 }
 
 const toCheckout = (r: CheckoutRow): Checkout => ({
-  id: r.id, workflowId: r.workflow_id, accountId: r.account_id, planId: r.plan_id,
-  stripeSessionId: r.stripe_session_id, url: r.url, status: r.status, createdAt: r.created_at.toISOString(),
+  id: r.id,
+  workflowId: r.workflow_id,
+  accountId: r.account_id,
+  planId: r.plan_id,
+  stripeSessionId: r.stripe_session_id,
+  url: r.url,
+  status: r.status,
+  createdAt: r.created_at.toISOString(),
 });
 
 /** Upsert by id: a retried activity (or a replayed workflow) leaves one row. */

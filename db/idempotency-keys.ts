@@ -5,11 +5,7 @@ export const IDEMPOTENCY_TTL_HOURS = 24;
 /** A request that holds its key longer than this died with its process: the key is free again. */
 const ABANDONED_AFTER_S = 120;
 
-export type Claim =
-  | { kind: 'claimed' }
-  | { kind: 'mismatch' }
-  | { kind: 'in_progress' }
-  | { kind: 'replay'; status: number; body: unknown };
+export type Claim = { kind: 'claimed' } | { kind: 'mismatch' } | { kind: 'in_progress' } | { kind: 'replay'; status: number; body: unknown };
 
 /**
  * Takes the key for this request, or says why not. One statement decides, so two requests
@@ -19,7 +15,8 @@ export type Claim =
  * down and could not release it), or any running row older than two minutes.
  */
 export async function claimIdempotencyKey(
-  db: Pick<Db, 'query'>, k: { scope: string; key: string; requestHash: string; holder: string; heldHere: boolean },
+  db: Pick<Db, 'query'>,
+  k: { scope: string; key: string; requestHash: string; holder: string; heldHere: boolean },
 ): Promise<Claim> {
   const { scope, key, requestHash } = k;
   const { rows } = await db.query(
@@ -41,7 +38,12 @@ export async function claimIdempotencyKey(
 }
 
 export async function completeIdempotencyKey(db: Pick<Db, 'query'>, scope: string, key: string, status: number, body: unknown): Promise<void> {
-  await db.query('UPDATE idempotency_keys SET status_code = $3, response = $4 WHERE scope = $1 AND key = $2', [scope, key, status, JSON.stringify(body ?? null)]);
+  await db.query('UPDATE idempotency_keys SET status_code = $3, response = $4 WHERE scope = $1 AND key = $2', [
+    scope,
+    key,
+    status,
+    JSON.stringify(body ?? null),
+  ]);
 }
 
 /** A request that failed keeps no answer: the client may retry with the same key. */

@@ -29,10 +29,9 @@ export async function createKey(
 }
 
 export async function findActiveKey(db: Db, key: string): Promise<KeyRow | undefined> {
-  const { rows } = await db.query<KeyRow>(
-    'SELECT id, kind, account_id, app_id, scopes FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
-    [hashSecret(key)],
-  );
+  const { rows } = await db.query<KeyRow>('SELECT id, kind, account_id, app_id, scopes FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL', [
+    hashSecret(key),
+  ]);
   return rows[0];
 }
 

@@ -3,24 +3,59 @@ import type { Db } from '../platform/pg';
 export type OrderStatus = 'pending' | 'paid' | 'failed' | 'refunded' | 'partially_refunded';
 
 export interface Order {
-  id: string; appId: string; customerId: string; productId: string; quantity: number; amount: number; currency: string;
-  status: OrderStatus; amountRefunded: number; stripeSessionId: string | null; paymentIntent: string | null; createdAt: string; updatedAt: string;
+  id: string;
+  appId: string;
+  customerId: string;
+  productId: string;
+  quantity: number;
+  amount: number;
+  currency: string;
+  status: OrderStatus;
+  amountRefunded: number;
+  stripeSessionId: string | null;
+  paymentIntent: string | null;
+  createdAt: string;
+  updatedAt: string;
 }
 
 /** A row of orders as pg returns it (bigint as a string, timestamptz as a Date). */
 interface OrderRow {
-  id: string; app_id: string; customer_id: string; product_id: string; quantity: number; amount: string; currency: string;
-  status: OrderStatus; amount_refunded: string; stripe_session_id: string | null; payment_intent: string | null; created_at: Date; updated_at: Date;
+  id: string;
+  app_id: string;
+  customer_id: string;
+  product_id: string;
+  quantity: number;
+  amount: string;
+  currency: string;
+  status: OrderStatus;
+  amount_refunded: string;
+  stripe_session_id: string | null;
+  payment_intent: string | null;
+  created_at: Date;
+  updated_at: Date;
 }
 
 const toOrder = (r: OrderRow): Order => ({
-  id: r.id, appId: r.app_id, customerId: r.customer_id, productId: r.product_id, quantity: r.quantity, amount: Number(r.amount),
-  currency: r.currency, status: r.status, amountRefunded: Number(r.amount_refunded), stripeSessionId: r.stripe_session_id,
-  paymentIntent: r.payment_intent, createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString(),
+  id: r.id,
+  appId: r.app_id,
+  customerId: r.customer_id,
+  productId: r.product_id,
+  quantity: r.quantity,
+  amount: Number(r.amount),
+  currency: r.currency,
+  status: r.status,
+  amountRefunded: Number(r.amount_refunded),
+  stripeSessionId: r.stripe_session_id,
+  paymentIntent: r.payment_intent,
+  createdAt: r.created_at.toISOString(),
+  updatedAt: r.updated_at.toISOString(),
 });
 
 /** Upsert by id: the checkout workflow records the order before it asks Stripe for a session. */
-export async function createPendingOrder(db: Pick<Db, 'query'>, o: Pick<Order, 'id' | 'appId' | 'customerId' | 'productId' | 'quantity' | 'amount' | 'currency'>): Promise<void> {
+export async function createPendingOrder(
+  db: Pick<Db, 'query'>,
+  o: Pick<Order, 'id' | 'appId' | 'customerId' | 'productId' | 'quantity' | 'amount' | 'currency'>,
+): Promise<void> {
   await db.query(
     `INSERT INTO orders (id, app_id, customer_id, product_id, quantity, amount, currency) VALUES ($1, $2, $3, $4, $5, $6, $7)
      ON CONFLICT (id) DO NOTHING`,
@@ -46,7 +81,10 @@ const decode = (cursor: string): [string, string] | undefined => {
 export const isValidOrderCursor = (cursor: string) => decode(cursor) !== undefined;
 
 /** Newest first; `customerId` scopes to one end user. */
-export async function listOrders(db: Pick<Db, 'query'>, q: { appId: string; customerId?: string; cursor?: string; limit: number }): Promise<{ orders: Order[]; nextCursor: string | null }> {
+export async function listOrders(
+  db: Pick<Db, 'query'>,
+  q: { appId: string; customerId?: string; cursor?: string; limit: number },
+): Promise<{ orders: Order[]; nextCursor: string | null }> {
   const after = q.cursor ? decode(q.cursor) : undefined;
   const { rows } = await db.query<OrderRow & { created_us: string }>(
     `SELECT *, (extract(epoch FROM created_at) * 1000000)::bigint AS created_us FROM orders
@@ -101,6 +139,9 @@ export async function orderIdOfPaymentIntent(db: Pick<Db, 'query'>, appId: strin
 
 /** The app an order belongs to, found by its id or its PaymentIntent, whichever app that is. */
 export async function appOfOrder(db: Pick<Db, 'query'>, ref: { orderId: string | null; paymentIntent: string | null }): Promise<string | undefined> {
-  const { rows } = await db.query<{ app_id: string }>('SELECT app_id FROM orders WHERE id = $1 OR payment_intent = $2 LIMIT 1', [ref.orderId, ref.paymentIntent]);
+  const { rows } = await db.query<{ app_id: string }>('SELECT app_id FROM orders WHERE id = $1 OR payment_intent = $2 LIMIT 1', [
+    ref.orderId,
+    ref.paymentIntent,
+  ]);
   return rows[0]?.app_id;
 }

@@ -5,12 +5,28 @@ import type { Meter } from '../platform/meters';
  * Usage beyond `included` costs `unitAmountCents` per block of `blockSize` units (Stripe bills
  * ceil(overage / blockSize) blocks). Amounts are decimal strings: exact, never doubles.
  */
-export interface OveragePrice { included: string; unitAmountCents: string; blockSize: string; stripePriceId: string | null }
+export interface OveragePrice {
+  included: string;
+  unitAmountCents: string;
+  blockSize: string;
+  stripePriceId: string | null;
+}
 export type OveragePrices = Partial<Record<Meter, OveragePrice>>;
 
-interface Row { meter: Meter; included: string; unit_amount_cents: string; block_size: string; stripe_price_id: string | null }
+interface Row {
+  meter: Meter;
+  included: string;
+  unit_amount_cents: string;
+  block_size: string;
+  stripe_price_id: string | null;
+}
 
-const toPrice = (r: Row): OveragePrice => ({ included: r.included, unitAmountCents: r.unit_amount_cents, blockSize: r.block_size, stripePriceId: r.stripe_price_id });
+const toPrice = (r: Row): OveragePrice => ({
+  included: r.included,
+  unitAmountCents: r.unit_amount_cents,
+  blockSize: r.block_size,
+  stripePriceId: r.stripe_price_id,
+});
 
 export async function overagePrices(db: Pick<Db, 'query'>, planId: string): Promise<OveragePrices> {
   const { rows } = await db.query<Row>(
@@ -26,7 +42,9 @@ export async function overagePrices(db: Pick<Db, 'query'>, planId: string): Prom
  * did not change keeps its Stripe Price; a changed one loses it, so a new Price is created.
  */
 export async function replaceOveragePrices(
-  tx: Pick<Db, 'query'>, planId: string, prices: Partial<Record<Meter, { included: number; unitAmountCents: number; blockSize?: number }>>,
+  tx: Pick<Db, 'query'>,
+  planId: string,
+  prices: Partial<Record<Meter, { included: number; unitAmountCents: number; blockSize?: number }>>,
 ): Promise<void> {
   const meters = Object.keys(prices);
   await tx.query('DELETE FROM plan_overage_prices WHERE plan_id = $1 AND NOT (meter = ANY($2::text[]))', [planId, meters]);
@@ -47,10 +65,17 @@ export async function setOverageStripePrice(db: Pick<Db, 'query'>, input: { plan
 }
 
 export async function stripeBillingMeter(db: Pick<Db, 'query'>, meter: Meter): Promise<{ eventName: string; stripeMeterId: string } | undefined> {
-  const { rows } = await db.query<{ event_name: string; stripe_meter_id: string }>('SELECT event_name, stripe_meter_id FROM stripe_billing_meters WHERE meter = $1', [meter]);
+  const { rows } = await db.query<{ event_name: string; stripe_meter_id: string }>(
+    'SELECT event_name, stripe_meter_id FROM stripe_billing_meters WHERE meter = $1',
+    [meter],
+  );
   return rows[0] && { eventName: rows[0].event_name, stripeMeterId: rows[0].stripe_meter_id };
 }
 
 export async function saveStripeBillingMeter(db: Pick<Db, 'query'>, input: { meter: Meter; eventName: string; stripeMeterId: string }): Promise<void> {
-  await db.query('INSERT INTO stripe_billing_meters (meter, event_name, stripe_meter_id) VALUES ($1, $2, $3) ON CONFLICT (meter) DO NOTHING', [input.meter, input.eventName, input.stripeMeterId]);
+  await db.query('INSERT INTO stripe_billing_meters (meter, event_name, stripe_meter_id) VALUES ($1, $2, $3) ON CONFLICT (meter) DO NOTHING', [
+    input.meter,
+    input.eventName,
+    input.stripeMeterId,
+  ]);
 }

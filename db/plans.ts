@@ -6,7 +6,10 @@ import { overagePrices, replaceOveragePrices, type OveragePrices } from './overa
 
 export type LimitMode = 'hard' | 'soft';
 
-export interface PlanLimit { limit: number; mode: LimitMode }
+export interface PlanLimit {
+  limit: number;
+  mode: LimitMode;
+}
 
 export interface Plan {
   id: string;
@@ -29,14 +32,26 @@ const PLAN_SQL = `
   FROM plans p LEFT JOIN plan_limits l ON l.plan_id = p.id`;
 
 interface PlanRow {
-  id: string; name: string; description: string; amount_cents: number; currency: string;
-  interval: 'month' | 'year'; stripe_price_id: string | null; is_default: boolean;
+  id: string;
+  name: string;
+  description: string;
+  amount_cents: number;
+  currency: string;
+  interval: 'month' | 'year';
+  stripe_price_id: string | null;
+  is_default: boolean;
   limits: Record<string, { limit: string | number; mode: LimitMode }>;
 }
 
 const toPlan = (r: PlanRow): Omit<Plan, 'overage'> => ({
-  id: r.id, name: r.name, description: r.description, amountCents: r.amount_cents, currency: r.currency,
-  interval: r.interval, stripePriceId: r.stripe_price_id, isDefault: r.is_default,
+  id: r.id,
+  name: r.name,
+  description: r.description,
+  amountCents: r.amount_cents,
+  currency: r.currency,
+  interval: r.interval,
+  stripePriceId: r.stripe_price_id,
+  isDefault: r.is_default,
   limits: Object.fromEntries(Object.entries(r.limits).map(([m, l]) => [m, { limit: Number(l.limit), mode: l.mode }])),
 });
 
@@ -59,8 +74,17 @@ export async function defaultPlanId(db: Pick<Db, 'query'>): Promise<string> {
 /** Creates or replaces a platform plan and its limits in one transaction. */
 export async function upsertPlan(
   db: Db,
-  plan: { id: string; name: string; description?: string; amountCents: number; currency?: string; interval?: 'month' | 'year'; stripePriceId?: string | null; limits: Partial<Record<Meter, PlanLimit>>;
-    overage?: Partial<Record<Meter, { included: number; unitAmountCents: number; blockSize?: number }>> },
+  plan: {
+    id: string;
+    name: string;
+    description?: string;
+    amountCents: number;
+    currency?: string;
+    interval?: 'month' | 'year';
+    stripePriceId?: string | null;
+    limits: Partial<Record<Meter, PlanLimit>>;
+    overage?: Partial<Record<Meter, { included: number; unitAmountCents: number; blockSize?: number }>>;
+  },
 ): Promise<Plan> {
   return inTransaction(db, async (tx) => {
     await tx.query(

@@ -19,15 +19,30 @@ export interface PlatformSubscription {
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 /** A row of platform_subscriptions as pg returns it (bigint as a string, timestamptz as a Date). */
 interface PlatformSubscriptionRow {
-  id: string; account_id: string; plan_id: string | null; status: string; cancel_at_period_end: boolean;
-  current_period_start: Date | null; current_period_end: Date | null; grace_until: Date | null;
-  last_event_created: string; created_at: Date; updated_at: Date;
+  id: string;
+  account_id: string;
+  plan_id: string | null;
+  status: string;
+  cancel_at_period_end: boolean;
+  current_period_start: Date | null;
+  current_period_end: Date | null;
+  grace_until: Date | null;
+  last_event_created: string;
+  created_at: Date;
+  updated_at: Date;
 }
 
 const toSubscription = (r: PlatformSubscriptionRow): PlatformSubscription => ({
-  id: r.id, accountId: r.account_id, planId: r.plan_id, status: r.status, cancelAtPeriodEnd: r.cancel_at_period_end,
-  currentPeriodStart: iso(r.current_period_start), currentPeriodEnd: iso(r.current_period_end), graceUntil: iso(r.grace_until),
-  lastEventCreated: Number(r.last_event_created), updatedAt: r.updated_at.toISOString(),
+  id: r.id,
+  accountId: r.account_id,
+  planId: r.plan_id,
+  status: r.status,
+  cancelAtPeriodEnd: r.cancel_at_period_end,
+  currentPeriodStart: iso(r.current_period_start),
+  currentPeriodEnd: iso(r.current_period_end),
+  graceUntil: iso(r.grace_until),
+  lastEventCreated: Number(r.last_event_created),
+  updatedAt: r.updated_at.toISOString(),
 });
 
 export interface SubscriptionPatch {
@@ -48,12 +63,19 @@ export interface SubscriptionPatch {
  * the event was stale: newer state is already stored. `tie`: applied over state from an event
  * of the same second, so arrival order decided; the caller re-reads Stripe to settle it.
  */
-export async function applySubscriptionPatch(db: Db, p: SubscriptionPatch): Promise<{ applied: boolean; subscription: PlatformSubscription; duplicateOf: string | null; tie: boolean }> {
+export async function applySubscriptionPatch(
+  db: Db,
+  p: SubscriptionPatch,
+): Promise<{ applied: boolean; subscription: PlatformSubscription; duplicateOf: string | null; tie: boolean }> {
   return inTransaction(db, async (tx) => {
     // Two subscriptions of one account turning live at once take turns, so exactly the later
     // one sees the other (duplicateOf).
     await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`platform-subscriptions:${p.accountId}`]);
-    const before = (await tx.query<Pick<PlatformSubscriptionRow, 'last_event_created'>>('SELECT last_event_created FROM platform_subscriptions WHERE id = $1', [p.subscriptionId])).rows[0];
+    const before = (
+      await tx.query<Pick<PlatformSubscriptionRow, 'last_event_created'>>('SELECT last_event_created FROM platform_subscriptions WHERE id = $1', [
+        p.subscriptionId,
+      ])
+    ).rows[0];
     const { rows } = await tx.query<PlatformSubscriptionRow>(
       `INSERT INTO platform_subscriptions AS ps (id, account_id, plan_id, status, cancel_at_period_end, current_period_start, current_period_end, last_event_created)
        VALUES ($1, $2, $3::text, coalesce($4::text, 'incomplete'), coalesce($5::boolean, false), $6::timestamptz, $7::timestamptz, $8)
@@ -63,7 +85,16 @@ export async function applySubscriptionPatch(db: Db, p: SubscriptionPatch): Prom
          last_event_created = $8, updated_at = now()
        WHERE ps.last_event_created <= $8
        RETURNING *`,
-      [p.subscriptionId, p.accountId, p.planId ?? null, p.status ?? null, p.cancelAtPeriodEnd ?? null, p.periodStart ?? null, p.periodEnd ?? null, p.eventCreated],
+      [
+        p.subscriptionId,
+        p.accountId,
+        p.planId ?? null,
+        p.status ?? null,
+        p.cancelAtPeriodEnd ?? null,
+        p.periodStart ?? null,
+        p.periodEnd ?? null,
+        p.eventCreated,
+      ],
     );
     if (rows[0]) await syncAccountPlan(tx, p.accountId);
     const current = rows[0] ?? (await tx.query<PlatformSubscriptionRow>('SELECT * FROM platform_subscriptions WHERE id = $1', [p.subscriptionId])).rows[0]!;
@@ -89,7 +120,10 @@ async function olderLiveSubscription(tx: Pick<Db, 'query'>, sub: Pick<PlatformSu
 /** A duplicate subscription was cancelled on Stripe: it stops counting now, not at its webhook. */
 export async function endDuplicateSubscription(db: Db, subscriptionId: string): Promise<void> {
   await inTransaction(db, async (tx) => {
-    const { rows } = await tx.query<{ account_id: string }>(`UPDATE platform_subscriptions SET status = 'canceled', grace_until = NULL, updated_at = now() WHERE id = $1 RETURNING account_id`, [subscriptionId]);
+    const { rows } = await tx.query<{ account_id: string }>(
+      `UPDATE platform_subscriptions SET status = 'canceled', grace_until = NULL, updated_at = now() WHERE id = $1 RETURNING account_id`,
+      [subscriptionId],
+    );
     if (rows[0]) await syncAccountPlan(tx, rows[0].account_id);
   });
 }
@@ -129,12 +163,17 @@ export async function endForNonPayment(db: Db, subscriptionId: string): Promise<
 
 /** The subscription GET /dashboard/billing shows: the newest one of the account. */
 export async function currentSubscription(db: Pick<Db, 'query'>, accountId: string): Promise<PlatformSubscription | null> {
-  const { rows } = await db.query<PlatformSubscriptionRow>('SELECT * FROM platform_subscriptions WHERE account_id = $1 ORDER BY updated_at DESC LIMIT 1', [accountId]);
+  const { rows } = await db.query<PlatformSubscriptionRow>('SELECT * FROM platform_subscriptions WHERE account_id = $1 ORDER BY updated_at DESC LIMIT 1', [
+    accountId,
+  ]);
   return rows[0] ? toSubscription(rows[0]) : null;
 }
 
 /** The account's subscription that still entitles it to a paid plan (newest first): a plan change goes there. */
-export async function entitledSubscription(db: Pick<Db, 'query'>, accountId: string): Promise<{ subscriptionId: string; planId: string | null; lastEventCreated: number } | null> {
+export async function entitledSubscription(
+  db: Pick<Db, 'query'>,
+  accountId: string,
+): Promise<{ subscriptionId: string; planId: string | null; lastEventCreated: number } | null> {
   const { rows } = await db.query<Pick<PlatformSubscriptionRow, 'id' | 'plan_id' | 'last_event_created'>>(
     `SELECT id, plan_id, last_event_created FROM platform_subscriptions WHERE account_id = $1 AND status = ANY($2)
      ORDER BY updated_at DESC LIMIT 1`,

@@ -22,7 +22,10 @@ export async function setSpendCap(db: Pick<Db, 'query'>, accountId: string, maxC
  * The spend-cap alert of a period, raised once: it shares the usage alerts' uniqueness on
  * (account, meter, period, threshold), with `spend_cap` as its meter and amounts in cents.
  */
-export async function raiseSpendCapAlert(db: Pick<Db, 'query'>, input: { id: string; accountId: string; periodStart: string; spentCents: string; capCents: string }): Promise<boolean> {
+export async function raiseSpendCapAlert(
+  db: Pick<Db, 'query'>,
+  input: { id: string; accountId: string; periodStart: string; spentCents: string; capCents: string },
+): Promise<boolean> {
   const res = await db.query(
     `INSERT INTO usage_alerts (id, account_id, meter, period_start, threshold, used, limit_value)
      VALUES ($1, $2, 'spend_cap', $3, 100, $4, $5) ON CONFLICT (account_id, meter, period_start, threshold) DO NOTHING`,

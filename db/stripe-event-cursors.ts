@@ -20,6 +20,8 @@ export async function advanceEventCursor(db: Pick<Db, 'query'>, stripeAccount: s
 
 /** Every connected account of an app: each has an events list of its own. */
 export async function connectedAccounts(db: Pick<Db, 'query'>): Promise<{ appId: string; stripeAccount: string }[]> {
-  const { rows } = await db.query<{ id: string; stripe_account_id: string }>('SELECT id, stripe_account_id FROM apps WHERE stripe_account_id IS NOT NULL ORDER BY id');
+  const { rows } = await db.query<{ id: string; stripe_account_id: string }>(
+    'SELECT id, stripe_account_id FROM apps WHERE stripe_account_id IS NOT NULL ORDER BY id',
+  );
   return rows.map((r) => ({ appId: r.id, stripeAccount: r.stripe_account_id }));
 }

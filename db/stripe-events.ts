@@ -32,10 +32,17 @@ export async function recordStripeEvent(
 export async function getStripeEvent(db: Pick<Db, 'query'>, id: string): Promise<StoredStripeEvent | undefined> {
   const { rows } = await db.query('SELECT * FROM stripe_events WHERE id = $1', [id]);
   const r = rows[0];
-  return r && {
-    id: r.id, type: r.type, account: r.account, payload: r.payload, outcome: r.outcome,
-    receivedAt: r.received_at.toISOString(), processedAt: r.processed_at?.toISOString() ?? null,
-  };
+  return (
+    r && {
+      id: r.id,
+      type: r.type,
+      account: r.account,
+      payload: r.payload,
+      outcome: r.outcome,
+      receivedAt: r.received_at.toISOString(),
+      processedAt: r.processed_at?.toISOString() ?? null,
+    }
+  );
 }
 
 export async function markStripeEvent(db: Pick<Db, 'query'>, id: string, outcome: StripeEventOutcome): Promise<void> {

@@ -4,19 +4,43 @@ import type { Meter } from '../platform/meters';
 
 /** One meter event of the reporting ledger (db/migrations/006_overage.sql). */
 export interface UsageReport {
-  accountId: string; periodStart: string; meter: Meter; seq: number; quantity: string; identifier: string;
-  eventName: string; customerId: string; eventTime: string; status: 'pending' | 'sent' | 'failed';
+  accountId: string;
+  periodStart: string;
+  meter: Meter;
+  seq: number;
+  quantity: string;
+  identifier: string;
+  eventName: string;
+  customerId: string;
+  eventTime: string;
+  status: 'pending' | 'sent' | 'failed';
 }
 
 interface Row {
-  account_id: string; period_start: Date; meter: Meter; seq: number; quantity: string; identifier: string;
-  event_name: string; customer_id: string; event_time: Date; status: UsageReport['status'];
+  account_id: string;
+  period_start: Date;
+  meter: Meter;
+  seq: number;
+  quantity: string;
+  identifier: string;
+  event_name: string;
+  customer_id: string;
+  event_time: Date;
+  status: UsageReport['status'];
 }
 
 const COLUMNS = 'account_id, period_start, meter, seq, quantity::text AS quantity, identifier, event_name, customer_id, event_time, status';
 const toReport = (r: Row): UsageReport => ({
-  accountId: r.account_id, periodStart: r.period_start.toISOString(), meter: r.meter, seq: r.seq, quantity: r.quantity,
-  identifier: r.identifier, eventName: r.event_name, customerId: r.customer_id, eventTime: r.event_time.toISOString(), status: r.status,
+  accountId: r.account_id,
+  periodStart: r.period_start.toISOString(),
+  meter: r.meter,
+  seq: r.seq,
+  quantity: r.quantity,
+  identifier: r.identifier,
+  eventName: r.event_name,
+  customerId: r.customer_id,
+  eventTime: r.event_time.toISOString(),
+  status: r.status,
 });
 
 /**
@@ -25,13 +49,25 @@ const toReport = (r: Row): UsageReport => ({
  * difference between `overage` (recomputed from the raw events) and what the ledger already
  * holds; undefined when the two agree. Rows Stripe refused (failed) count for nothing.
  */
-export async function nextUsageReport(db: Db, input: {
-  accountId: string; periodStart: string; meter: Meter; overage: string; eventName: string; customerId: string; eventTime: string;
-}): Promise<UsageReport | undefined> {
+export async function nextUsageReport(
+  db: Db,
+  input: {
+    accountId: string;
+    periodStart: string;
+    meter: Meter;
+    overage: string;
+    eventName: string;
+    customerId: string;
+    eventTime: string;
+  },
+): Promise<UsageReport | undefined> {
   return inTransaction(db, async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`usage-report|${input.accountId}|${input.periodStart}|${input.meter}`]);
     const key = [input.accountId, input.periodStart, input.meter];
-    const pending = await tx.query<Row>(`SELECT ${COLUMNS} FROM usage_reports WHERE account_id = $1 AND period_start = $2 AND meter = $3 AND status = 'pending' ORDER BY seq LIMIT 1`, key);
+    const pending = await tx.query<Row>(
+      `SELECT ${COLUMNS} FROM usage_reports WHERE account_id = $1 AND period_start = $2 AND meter = $3 AND status = 'pending' ORDER BY seq LIMIT 1`,
+      key,
+    );
     if (pending.rows[0]) return toReport(pending.rows[0]);
     const { rows } = await tx.query<Row>(
       `INSERT INTO usage_reports (account_id, period_start, meter, seq, quantity, identifier, event_name, customer_id, event_time)
@@ -54,7 +90,11 @@ export async function markUsageReport(db: Pick<Db, 'query'>, input: { identifier
   );
 }
 
-export interface ReportedOverage { reported: string; pending: string; lastError: string | null }
+export interface ReportedOverage {
+  reported: string;
+  pending: string;
+  lastError: string | null;
+}
 
 /** Per meter: what Stripe acknowledged, what is written but not yet acknowledged, and the latest event's refusal (null once one succeeds). */
 export async function reportedOverage(db: Pick<Db, 'query'>, accountId: string, periodStart: string): Promise<Partial<Record<Meter, ReportedOverage>>> {
@@ -70,7 +110,10 @@ export async function reportedOverage(db: Pick<Db, 'query'>, accountId: string, 
 }
 
 /** Accounts whose usage is billed as overage: a Stripe customer and a plan with overage prices. */
-export async function accountsWithOverage(db: Pick<Db, 'query'>, accountIds?: string[]): Promise<{ accountId: string; periodStart: string; periodEnd: string }[]> {
+export async function accountsWithOverage(
+  db: Pick<Db, 'query'>,
+  accountIds?: string[],
+): Promise<{ accountId: string; periodStart: string; periodEnd: string }[]> {
   const { rows } = await db.query<{ id: string; period_start: Date; period_end: Date }>(
     `SELECT a.id, a.period_start, a.period_end FROM accounts a
      WHERE a.stripe_customer_id IS NOT NULL AND ($1::text[] IS NULL OR a.id = ANY($1::text[]))

@@ -23,7 +23,7 @@ export function binDir(): string {
 export async function withCacheLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
   const lockFile = path.join(cacheDir(), 'locks', `${name}.lock`);
   fs.mkdirSync(path.dirname(lockFile), { recursive: true });
-  for (let announced = false; ; ) {
+  for (let announced = false; ;) {
     try {
       fs.writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
       break;

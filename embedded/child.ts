@@ -62,7 +62,10 @@ function installExitHooks(): void {
 export function logTail(file: string, bytes = 2000): string {
   try {
     const buf = fs.readFileSync(file);
-    return buf.subarray(Math.max(0, buf.length - bytes)).toString('utf8').trim();
+    return buf
+      .subarray(Math.max(0, buf.length - bytes))
+      .toString('utf8')
+      .trim();
   } catch {
     return '';
   }
@@ -72,9 +75,7 @@ export function spawnService(opts: SpawnServiceOptions): ServiceProcess {
   installExitHooks();
   fs.mkdirSync(path.dirname(opts.logFile), { recursive: true });
   const fd = fs.openSync(opts.logFile, 'a');
-  const [cmd, args] = usePdeathsig
-    ? [SETPRIV, ['--pdeathsig', 'KILL', '--', opts.command, ...opts.args]]
-    : [opts.command, opts.args];
+  const [cmd, args] = usePdeathsig ? [SETPRIV, ['--pdeathsig', 'KILL', '--', opts.command, ...opts.args]] : [opts.command, opts.args];
   const child = spawn(cmd, args, {
     cwd: opts.cwd,
     env: opts.env, // undefined: inherit ours

@@ -39,7 +39,10 @@ export function findOverrideOrOnPath(envVar: GoTool['envVar'], name: string): st
   return findOnPath(name);
 }
 
-export const findOnPath = (name: string): string | undefined => pathDirs().map((d) => path.join(d, name)).find(isExecutable);
+export const findOnPath = (name: string): string | undefined =>
+  pathDirs()
+    .map((d) => path.join(d, name))
+    .find(isExecutable);
 const pathDirs = (): string[] => loadToolsConfig().PATH.split(path.delimiter).filter(Boolean);
 
 const inFlight = new Map<string, Promise<string>>(); // dedupe callers in this process

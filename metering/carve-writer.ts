@@ -2,9 +2,16 @@ import type { Db } from '../platform/pg';
 import { writeCarves, type Carve } from './limit-ledger';
 
 /** A reservation admitted in memory; once in Postgres, `xid` is the transaction that wrote it. */
-export interface PendingCarve extends Carve { writtenAt?: number; xid?: string }
+export interface PendingCarve extends Carve {
+  writtenAt?: number;
+  xid?: string;
+}
 
-interface LeaseReturn { id: string; done: () => void; failed: (err: unknown) => void }
+interface LeaseReturn {
+  id: string;
+  done: () => void;
+  failed: (err: unknown) => void;
+}
 
 /**
  * Write-behind for reservations admitted from memory: whatever accumulates over 20 ms goes to Postgres in one transaction (limit-ledger.ts writeCarves). One writer per
@@ -21,7 +28,11 @@ export function createCarveWriter(db: Db, opts: { delayMs?: number; retryMs?: nu
   let writes = 0;
 
   function schedule(ms: number): void {
-    if (!timer && !writing) timer = setTimeout(() => { timer = undefined; void flush(); }, ms);
+    if (!timer && !writing)
+      timer = setTimeout(() => {
+        timer = undefined;
+        void flush();
+      }, ms);
   }
 
   async function flush(): Promise<void> {
@@ -34,9 +45,16 @@ export function createCarveWriter(db: Db, opts: { delayMs?: number; retryMs?: nu
     writing = (async () => {
       let failed = false;
       try {
-        const xid = await writeCarves(db, batch, leaseReturns.map((r) => r.id));
+        const xid = await writeCarves(
+          db,
+          batch,
+          leaseReturns.map((r) => r.id),
+        );
         const at = Date.now();
-        for (const c of batch) { c.writtenAt = at; c.xid = xid; }
+        for (const c of batch) {
+          c.writtenAt = at;
+          c.xid = xid;
+        }
         writes++;
         for (const r of leaseReturns) r.done();
       } catch (err) {
@@ -68,7 +86,10 @@ export function createCarveWriter(db: Db, opts: { delayMs?: number; retryMs?: nu
     },
     /** Resolves once everything queued before the call is written (or has failed once). */
     async drain(): Promise<void> {
-      if (timer) { clearTimeout(timer); timer = undefined; }
+      if (timer) {
+        clearTimeout(timer);
+        timer = undefined;
+      }
       if (writing) await writing;
       await flush();
     },

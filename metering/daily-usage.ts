@@ -5,8 +5,20 @@ import { gaugeHistory } from './gauge-history';
 import { METERS, isGauge, meterOf, type Meter } from '../platform/meters';
 import { addDays, datesBetween, startOfLocalDay } from './timezone';
 
-export interface DailyUsageQuery { accountId: string; startDate: string; endDate: string; timezone: string; meter?: Meter; appId?: string }
-export interface DailyUsage { date: string; meter: Meter; value: number; average?: number }
+export interface DailyUsageQuery {
+  accountId: string;
+  startDate: string;
+  endDate: string;
+  timezone: string;
+  meter?: Meter;
+  appId?: string;
+}
+export interface DailyUsage {
+  date: string;
+  meter: Meter;
+  value: number;
+  average?: number;
+}
 
 const appFilter = (appId?: string) => (appId ? 'AND app_id = {app:String}' : '');
 
@@ -23,27 +35,33 @@ const counterDays = (store: MeteringStore) => async (q: DailyUsageQuery, meters:
   );
 
 /** Daily usage, every day of the range for every meter asked, zero-filled, sorted by date then meter. */
-export const dailyUsage = (store: MeteringStore) => async (q: DailyUsageQuery, nowMs = Date.now()): Promise<DailyUsage[]> => {
-  const dates = datesBetween(q.startDate, q.endDate);
-  const bounds = [...dates, addDays(q.endDate, 1)].map((d) => Math.floor(startOfLocalDay(d, q.timezone) / 1000));
-  const from = bounds[0]!;
-  const to = bounds[bounds.length - 1]!;
-  const meters = (q.meter ? [q.meter] : [...METERS]).sort();
-  const counters = meters.filter((m) => !isGauge(m));
-  const gauges = meters.filter((m) => isGauge(m));
+export const dailyUsage =
+  (store: MeteringStore) =>
+  async (q: DailyUsageQuery, nowMs = Date.now()): Promise<DailyUsage[]> => {
+    const dates = datesBetween(q.startDate, q.endDate);
+    const bounds = [...dates, addDays(q.endDate, 1)].map((d) => Math.floor(startOfLocalDay(d, q.timezone) / 1000));
+    const from = bounds[0]!;
+    const to = bounds[bounds.length - 1]!;
+    const meters = (q.meter ? [q.meter] : [...METERS]).sort();
+    const counters = meters.filter((m) => !isGauge(m));
+    const gauges = meters.filter((m) => isGauge(m));
 
-  const [counterRows, gaugeResults] = await Promise.all([
-    counters.length ? counterDays(store)(q, counters, from, to) : Promise.resolve([]),
-    Promise.all(gauges.map(async (m) => {
-      const now = Math.floor(nowMs / 1000);
-      const { carry, inputs } = await gaugeHistory(store, { ...q, meter: m }, dates, bounds, now);
-      return [m, gaugeDays(bounds, carry, inputs, now)] as const;
-    })),
-  ]);
-  const counterValue = new Map(counterRows.map((r) => [`${r.date}|${r.meter}`, fromNano(toNano(r.value))]));
-  const gaugeValue = new Map(gaugeResults);
-  return dates.flatMap((date, i) => meters.map((meter): DailyUsage => {
-    const g = gaugeValue.get(meter)?.[i];
-    return g ? { date, meter, value: g.peak, average: g.average } : { date, meter, value: counterValue.get(`${date}|${meter}`) ?? 0 };
-  }));
-};
+    const [counterRows, gaugeResults] = await Promise.all([
+      counters.length ? counterDays(store)(q, counters, from, to) : Promise.resolve([]),
+      Promise.all(
+        gauges.map(async (m) => {
+          const now = Math.floor(nowMs / 1000);
+          const { carry, inputs } = await gaugeHistory(store, { ...q, meter: m }, dates, bounds, now);
+          return [m, gaugeDays(bounds, carry, inputs, now)] as const;
+        }),
+      ),
+    ]);
+    const counterValue = new Map(counterRows.map((r) => [`${r.date}|${r.meter}`, fromNano(toNano(r.value))]));
+    const gaugeValue = new Map(gaugeResults);
+    return dates.flatMap((date, i) =>
+      meters.map((meter): DailyUsage => {
+        const g = gaugeValue.get(meter)?.[i];
+        return g ? { date, meter, value: g.peak, average: g.average } : { date, meter, value: counterValue.get(`${date}|${meter}`) ?? 0 };
+      }),
+    );
+  };

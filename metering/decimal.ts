@@ -17,8 +17,7 @@ export function toNano(value: string | number): bigint {
 export const fromNano = (nano: bigint): number => Number(nanoText(nano));
 
 /** The exact decimal text of nanounits, e.g. 300000000n -> "0.300000000". */
-export const nanoText = (nano: bigint): string =>
-  nano < 0n ? `-${nanoText(-nano)}` : `${nano / SCALE}.${(nano % SCALE).toString().padStart(9, '0')}`;
+export const nanoText = (nano: bigint): string => (nano < 0n ? `-${nanoText(-nano)}` : `${nano / SCALE}.${(nano % SCALE).toString().padStart(9, '0')}`);
 
 /** A number's plain decimal form (no exponent), or undefined when it needs more than 9 decimals. */
 export function numberText(value: number): string {

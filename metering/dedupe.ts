@@ -20,7 +20,11 @@ export function lookupChunks<R extends { account_id: string; event_id: string }>
     // Quoted, escaped and in UTF-8, a string literal takes at most 3 bytes per UTF-16 unit
     // (an escaped ASCII character 2) plus quotes and a comma.
     const cost = 3 * (row.account_id.length + row.event_id.length) + 8;
-    if (current.length > 0 && size + cost > MAX_LOOKUP_CHARS) { chunks.push(current); current = []; size = 0; }
+    if (current.length > 0 && size + cost > MAX_LOOKUP_CHARS) {
+      chunks.push(current);
+      current = [];
+      size = 0;
+    }
     current.push(row);
     size += cost;
   }
@@ -36,8 +40,10 @@ export type StoredEvent = z.infer<typeof storedEventRow>;
 export const readEventKey = (r: RawRow): { account_id: string; event_id: string } => ({ account_id: textOf(r.account_id), event_id: textOf(r.event_id) });
 
 /** An IN-list condition on the raw table's key for these rows (a superset: a cross product). */
-const keyParams = (chunk: readonly { account_id: string; event_id: string }[]) =>
-  ({ accounts: [...new Set(chunk.map((r) => r.account_id))], ids: [...new Set(chunk.map((r) => r.event_id))] });
+const keyParams = (chunk: readonly { account_id: string; event_id: string }[]) => ({
+  accounts: [...new Set(chunk.map((r) => r.account_id))],
+  ids: [...new Set(chunk.map((r) => r.event_id))],
+});
 const KEY_WHERE = 'account_id IN {accounts:InList(String)} AND event_id IN {ids:InList(String)} AND timestamp >= {since:DateTime}';
 
 /**
@@ -48,27 +54,35 @@ const KEY_WHERE = 'account_id IN {accounts:InList(String)} AND event_id IN {ids:
  * the pairs found (rare: retries). The raw table is the same insert as the data: whatever was
  * written, even by a request that then failed, is seen here.
  */
-export const findStored = (store: MeteringStore) => async (rows: readonly EventRow[], since: number): Promise<Map<string, StoredEvent>> => {
-  const asked = new Set(rows.map((r) => pairKey(r.account_id, r.event_id)));
-  const hits: { account_id: string; event_id: string }[] = [];
-  for (const chunk of lookupChunks(rows)) {
-    const found = await store.query(
-      `SELECT account_id, event_id FROM {db:Identifier}.usage_events WHERE ${KEY_WHERE}`, { ...keyParams(chunk), since }, readEventKey);
-    // The two IN lists select a superset; keep only the exact pairs asked for.
-    hits.push(...found.filter((f) => asked.has(pairKey(f.account_id, f.event_id))));
-  }
-  const stored = new Map<string, StoredEvent>();
-  for (const chunk of hits.length > 0 ? lookupChunks(hits) : []) {
-    const found = await store.query(
-      `SELECT account_id, event_id, app_id, meter, toUInt32(timestamp) AS ts, toString(value) AS value
-       FROM {db:Identifier}.usage_events WHERE ${KEY_WHERE}`, { ...keyParams(chunk), since }, storedEventRow);
-    for (const f of found) {
-      const key = pairKey(f.account_id, f.event_id);
-      if (asked.has(key)) stored.set(key, f);
+export const findStored =
+  (store: MeteringStore) =>
+  async (rows: readonly EventRow[], since: number): Promise<Map<string, StoredEvent>> => {
+    const asked = new Set(rows.map((r) => pairKey(r.account_id, r.event_id)));
+    const hits: { account_id: string; event_id: string }[] = [];
+    for (const chunk of lookupChunks(rows)) {
+      const found = await store.query(
+        `SELECT account_id, event_id FROM {db:Identifier}.usage_events WHERE ${KEY_WHERE}`,
+        { ...keyParams(chunk), since },
+        readEventKey,
+      );
+      // The two IN lists select a superset; keep only the exact pairs asked for.
+      hits.push(...found.filter((f) => asked.has(pairKey(f.account_id, f.event_id))));
     }
-  }
-  return stored;
-};
+    const stored = new Map<string, StoredEvent>();
+    for (const chunk of hits.length > 0 ? lookupChunks(hits) : []) {
+      const found = await store.query(
+        `SELECT account_id, event_id, app_id, meter, toUInt32(timestamp) AS ts, toString(value) AS value
+       FROM {db:Identifier}.usage_events WHERE ${KEY_WHERE}`,
+        { ...keyParams(chunk), since },
+        storedEventRow,
+      );
+      for (const f of found) {
+        const key = pairKey(f.account_id, f.event_id);
+        if (asked.has(key)) stored.set(key, f);
+      }
+    }
+    return stored;
+  };
 
 /** The fields of an event that differ from the one first received with its id (API names). */
 export function differences(sent: EventRow, first: StoredEvent | EventRow): string[] {

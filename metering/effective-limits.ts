@@ -3,9 +3,20 @@ import type { Meter } from '../platform/meters';
 import { SCALE, fromNano, toNano } from './decimal';
 import { centsText, overageCost, overageUnits, unitsBudgetBuys, type OverageTerms } from './overage';
 
-export interface EffectiveLimit { limit: number; mode: 'hard' | 'soft' }
+export interface EffectiveLimit {
+  limit: number;
+  mode: 'hard' | 'soft';
+}
 
-interface Row { meter: Meter; limit_value: string | null; mode: 'hard' | 'soft' | null; included: string | null; unit_amount_cents: string | null; block_size: string | null; max_cents: string | null }
+interface Row {
+  meter: Meter;
+  limit_value: string | null;
+  mode: 'hard' | 'soft' | null;
+  included: string | null;
+  unit_amount_cents: string | null;
+  block_size: string | null;
+  max_cents: string | null;
+}
 
 /**
  * An account's limits as the limit checker must enforce them. A soft-limited meter with an
@@ -16,7 +27,9 @@ interface Row { meter: Meter; limit_value: string | null; mode: 'hard' | 'soft' 
  * A priced meter with no plan limit gets one only from the cap.
  */
 export async function effectiveLimits(
-  db: Pick<Db, 'query'>, accountId: string, usage: Partial<Record<Meter, number | string>> = {},
+  db: Pick<Db, 'query'>,
+  accountId: string,
+  usage: Partial<Record<Meter, number | string>> = {},
 ): Promise<Partial<Record<Meter, EffectiveLimit>>> {
   const { rows } = await db.query<Row>(
     `WITH a AS (SELECT id, plan_id FROM accounts WHERE id = $1),
@@ -44,7 +57,10 @@ export async function effectiveLimits(
       const others = rows.filter((o) => o.meter !== r.meter).reduce((sum, o) => sum + costOf(o), 0n);
       const budget = toNano(r.max_cents) - others;
       const units = unitsBudgetBuys(centsText(budget > 0n ? budget : 0n), t);
-      if (units !== null) { result[r.meter] = { limit: fromNano(toNano(t.included) + units * SCALE), mode: 'hard' }; continue; }
+      if (units !== null) {
+        result[r.meter] = { limit: fromNano(toNano(t.included) + units * SCALE), mode: 'hard' };
+        continue;
+      }
     }
     if (r.limit_value !== null && r.mode !== null) result[r.meter] = { limit: Number(r.limit_value), mode: r.mode };
   }

@@ -10,7 +10,12 @@ export const MAX_AHEAD_MS = 5 * 60_000;
 // A lone UTF-16 surrogate has no UTF-8 form: ClickHouse refuses it in JSON (a whole batch would
 // fail) or stores it differently from the lookup's literal (its retry would count again).
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-const text = (max: number) => z.string().min(1).max(max).refine((s) => !LONE_SURROGATE.test(s), 'must be valid Unicode (no lone surrogate)');
+const text = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((s) => !LONE_SURROGATE.test(s), 'must be valid Unicode (no lone surrogate)');
 // Account and app ids are looked up in Postgres, whose text cannot hold NUL: one such event would
 // fail the whole batch. (Event ids only go to ClickHouse, where NUL is fine.)
 const tenantId = (max: number) => text(max).refine((s) => !s.includes('\u0000'), 'must not contain NUL characters');
@@ -23,7 +28,11 @@ export const usageEventSchema = z.strictObject({
   accountId: tenantId(64),
   appId: tenantId(64).optional(),
   meter: z.enum(METERS),
-  value: z.number().finite().nonnegative().max(MAX_VALUE)
+  value: z
+    .number()
+    .finite()
+    .nonnegative()
+    .max(MAX_VALUE)
     .refine((v) => fractionDigits(v) <= MAX_FRACTION_DIGITS, `at most ${MAX_FRACTION_DIGITS} decimal places`),
   timestamp: z.iso.datetime({ offset: true }),
 });
@@ -45,7 +54,11 @@ export interface EventRow {
   received_at: number;
 }
 
-export interface Rejection { index: number; code: string; message: string }
+export interface Rejection {
+  index: number;
+  code: string;
+  message: string;
+}
 
 export type Checked = { ok: true; row: EventRow } | { ok: false; rejection: Rejection };
 
@@ -94,8 +107,13 @@ export function checkEvent(input: unknown, index: number, now: number): Checked 
   return {
     ok: true,
     row: {
-      account_id: e.accountId, event_id: e.id, app_id: e.appId ?? '', meter: e.meter,
-      value: numberText(e.value), timestamp: Math.floor(ts / 1000), received_at: Math.floor(now / 1000),
+      account_id: e.accountId,
+      event_id: e.id,
+      app_id: e.appId ?? '',
+      meter: e.meter,
+      value: numberText(e.value),
+      timestamp: Math.floor(ts / 1000),
+      received_at: Math.floor(now / 1000),
     },
   };
 }

@@ -3,7 +3,12 @@ import { chInt, chText, intOf, textOf, type MeteringStore } from '../platform/cl
 import { toNano } from './decimal';
 import type { GaugeInput, Reading } from './gauge';
 
-export interface GaugeHistoryQuery { accountId: string; meter: string; timezone: string; appId?: string }
+export interface GaugeHistoryQuery {
+  accountId: string;
+  meter: string;
+  timezone: string;
+  appId?: string;
+}
 
 // Storage is rarely flat for long; a level older than this is treated as unknown.
 const GAUGE_LOOKBACK_SECONDS = 400 * 86_400;
@@ -85,14 +90,21 @@ export async function gaugeHistory(store: MeteringStore, q: GaugeHistoryQuery, d
     store.query(
       `SELECT app_id, toString(argMax(l, b)) AS v
        FROM (${latestBuckets(`bucket >= {since:DateTime} AND bucket < {from:DateTime} ${appFilter(q.appId)}`)})
-       GROUP BY app_id`, params, z.object({ app_id: chText, v: chText })),
+       GROUP BY app_id`,
+      params,
+      z.object({ app_id: chText, v: chText }),
+    ),
     over > 0 ? daySummaries(store, q, from, bounds[over]!) : Promise.resolve([]),
     over < dates.length ? readingsIn(store, q, [[bounds[over]!, to]]) : Promise.resolve([]),
   ]);
   const byDate = new Map<string, DayRow[]>();
   for (const r of days) byDate.set(r.date, [...(byDate.get(r.date) ?? []), r]);
   const shared = dates.flatMap((d, i) => (i < over && (byDate.get(d)?.length ?? 0) > 1 ? [i] : []));
-  const sharedReadings = await readingsIn(store, q, shared.map((i) => [bounds[i]!, bounds[i + 1]!]));
+  const sharedReadings = await readingsIn(
+    store,
+    q,
+    shared.map((i) => [bounds[i]!, bounds[i + 1]!]),
+  );
 
   const inputs: GaugeInput[] = [];
   let r = 0;
@@ -105,7 +117,11 @@ export async function gaugeHistory(store: MeteringStore, q: GaugeHistoryQuery, d
       const last = toNano(d.last);
       const end = bounds[i + 1]!;
       inputs.push({
-        series: d.app_id, ts: d.first_at, end, peak: toNano(d.peak), last,
+        series: d.app_id,
+        ts: d.first_at,
+        end,
+        peak: toNano(d.peak),
+        last,
         integral: toNano(d.integral) + last * BigInt(end - d.last_end),
       });
     }

@@ -36,7 +36,12 @@ GROUP BY account_id, meter, bucket, app_id`;
 
 type GaugeKey = Pick<EventRow, 'account_id' | 'app_id' | 'meter' | 'timestamp'>;
 
-interface Chunk { keys: string[]; accounts: Set<string>; ranges: [number, number][]; chars: number }
+interface Chunk {
+  keys: string[];
+  accounts: Set<string>;
+  ranges: [number, number][];
+  chars: number;
+}
 
 /** Contiguous bucket runs as timestamp ranges, so the readings' primary key prunes the scan. */
 function chunksOf(rows: readonly GaugeKey[]): Chunk[] {
@@ -55,7 +60,10 @@ function chunksOf(rows: readonly GaugeKey[]): Chunk[] {
     c.chars += 2 * key.length + 2 * account.length + 8;
     const last = c.ranges[c.ranges.length - 1];
     if (last && bucket <= last[1]) last[1] = bucket + QUARTER_S;
-    else { c.ranges.push([bucket, bucket + QUARTER_S]); c.chars += 80; }
+    else {
+      c.ranges.push([bucket, bucket + QUARTER_S]);
+      c.chars += 80;
+    }
   }
   return chunks;
 }
@@ -68,15 +76,20 @@ function chunksOf(rows: readonly GaugeKey[]): Chunk[] {
  * Only the keys named are recomputed; a key string that also matches another series (a `|` in
  * an id) just recomputes that bucket too, which is harmless.
  */
-export const rollUpGauges = (store: MeteringStore) => async (rows: readonly GaugeKey[]): Promise<void> => {
-  const gauges = rows.filter((r) => isGauge(r.meter));
-  if (gauges.length === 0) return;
-  const meters = [...new Set(gauges.map((r) => r.meter))];
-  for (const chunk of chunksOf(gauges)) {
-    const ranges = chunk.ranges.map(([a, b]) => `(timestamp >= toDateTime(${a}, 'UTC') AND timestamp < toDateTime(${b}, 'UTC'))`).join(' OR ');
-    await store.command(gaugeBucketsSql(
-      `account_id IN {accounts:InList(String)} AND meter IN {meters:InList(String)} AND (${ranges})
-       AND concat(account_id, '|', app_id, '|', toString(toUInt32(toStartOfFifteenMinutes(timestamp)))) IN {keys:InList(String)}`),
-    { accounts: [...chunk.accounts], meters, keys: chunk.keys });
-  }
-};
+export const rollUpGauges =
+  (store: MeteringStore) =>
+  async (rows: readonly GaugeKey[]): Promise<void> => {
+    const gauges = rows.filter((r) => isGauge(r.meter));
+    if (gauges.length === 0) return;
+    const meters = [...new Set(gauges.map((r) => r.meter))];
+    for (const chunk of chunksOf(gauges)) {
+      const ranges = chunk.ranges.map(([a, b]) => `(timestamp >= toDateTime(${a}, 'UTC') AND timestamp < toDateTime(${b}, 'UTC'))`).join(' OR ');
+      await store.command(
+        gaugeBucketsSql(
+          `account_id IN {accounts:InList(String)} AND meter IN {meters:InList(String)} AND (${ranges})
+       AND concat(account_id, '|', app_id, '|', toString(toUInt32(toStartOfFifteenMinutes(timestamp)))) IN {keys:InList(String)}`,
+        ),
+        { accounts: [...chunk.accounts], meters, keys: chunk.keys },
+      );
+    }
+  };

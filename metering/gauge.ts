@@ -1,15 +1,29 @@
 import { fromNano } from './decimal';
 
-export interface Reading { series: string; ts: number; value: bigint }
+export interface Reading {
+  series: string;
+  ts: number;
+  value: bigint;
+}
 /**
  * A stretch [ts, end) summarised from the rollup, in which only `series` changes: its first
  * reading is at `ts`, `peak` is the highest level it set, `last` the level it ends with and
  * `integral` its level x seconds from `ts` to `end`. The other series hold their levels meanwhile,
  * so the account's peak in it is theirs plus `peak` and its integral theirs x duration plus `integral`.
  */
-export interface Segment { series: string; ts: number; end: number; peak: bigint; last: bigint; integral: bigint }
+export interface Segment {
+  series: string;
+  ts: number;
+  end: number;
+  peak: bigint;
+  last: bigint;
+  integral: bigint;
+}
 export type GaugeInput = Reading | Segment;
-export interface GaugeDay { peak: number; average: number }
+export interface GaugeDay {
+  peak: number;
+  average: number;
+}
 
 const isSegment = (i: GaugeInput): i is Segment => 'end' in i;
 
@@ -44,7 +58,11 @@ export function gaugeDays(bounds: readonly number[], carry: ReadonlyMap<string, 
       // Readings may be up to 5 minutes ahead of `now`: they count for the peak, and time is
       // integrated only up to now.
       const upto = Math.min(t, end);
-      if (known && upto > cursor) { integral += total * BigInt(upto - cursor); covered += upto - cursor; if (total > peak) peak = total; }
+      if (known && upto > cursor) {
+        integral += total * BigInt(upto - cursor);
+        covered += upto - cursor;
+        if (total > peak) peak = total;
+      }
       cursor = Math.max(cursor, upto);
       const segment = readings[next]!;
       if (isSegment(segment)) {
@@ -69,7 +87,11 @@ export function gaugeDays(bounds: readonly number[], carry: ReadonlyMap<string, 
       known = true;
       if (total > peak) peak = total;
     }
-    if (known && end > cursor) { integral += total * BigInt(end - cursor); covered += end - cursor; if (total > peak) peak = total; }
+    if (known && end > cursor) {
+      integral += total * BigInt(end - cursor);
+      covered += end - cursor;
+      if (total > peak) peak = total;
+    }
     // A level known only at this very instant has no duration yet: its average is the level.
     const average = covered > 0 ? integral / BigInt(covered) : known && start < end ? total : 0n;
     days.push({ peak: fromNano(peak), average: fromNano(average) });

@@ -5,9 +5,16 @@ import { differences, pairKey, type StoredEvent } from './dedupe';
 export type Outcome = { kind: 'accepted' } | { kind: 'duplicate' } | { kind: 'conflict'; message: string };
 
 /** What a commit did: the keys it inserted, and the stored event of each key it found already there. */
-export interface Committed { inserted: Set<string>; stored: Map<string, StoredEvent> }
+export interface Committed {
+  inserted: Set<string>;
+  stored: Map<string, StoredEvent>;
+}
 
-interface Job { rows: EventRow[]; resolve: (r: Outcome[]) => void; reject: (err: unknown) => void }
+interface Job {
+  rows: EventRow[];
+  resolve: (r: Outcome[]) => void;
+  reject: (err: unknown) => void;
+}
 
 // Bounds one group's lookup and insert; ClickHouse takes 20,000 small rows in one part easily.
 const MAX_GROUP_ROWS = 20_000;
@@ -43,13 +50,15 @@ export function createGroupWriter(commit: (rows: EventRow[]) => Promise<Committe
       try {
         const { inserted, stored } = await commit([...owners.values()]);
         for (const job of group) {
-          job.resolve(job.rows.map((r) => {
-            const key = pairKey(r.account_id, r.event_id);
-            const first = stored.get(key) ?? owners.get(key)!;
-            if (first === r) return inserted.has(key) ? ACCEPTED : DUPLICATE;
-            const diff = differences(r, first);
-            return diff.length === 0 ? DUPLICATE : { kind: 'conflict', message: `id already received with another payload: ${diff.join('; ')}` };
-          }));
+          job.resolve(
+            job.rows.map((r) => {
+              const key = pairKey(r.account_id, r.event_id);
+              const first = stored.get(key) ?? owners.get(key)!;
+              if (first === r) return inserted.has(key) ? ACCEPTED : DUPLICATE;
+              const diff = differences(r, first);
+              return diff.length === 0 ? DUPLICATE : { kind: 'conflict', message: `id already received with another payload: ${diff.join('; ')}` };
+            }),
+          );
         }
       } catch (err) {
         for (const job of group) job.reject(err);

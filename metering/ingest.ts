@@ -13,13 +13,21 @@ import { settleByEvents } from './limit-ledger';
 /** Reservation ids (`rsv_...`) double as the id of the usage event that settles them. */
 const RESERVATION_PREFIX = 'rsv_';
 
-export interface IngestResult { accepted: number; duplicates: number; rejected: Rejection[] }
+export interface IngestResult {
+  accepted: number;
+  duplicates: number;
+  rejected: Rejection[];
+}
 
 /** JSONEachRow written by hand so each value reaches Decimal(38, 9) as its exact digits. */
 const payloadOf = (rows: readonly EventRow[]): string =>
-  rows.map((r) =>
-    `{"account_id":${JSON.stringify(r.account_id)},"event_id":${JSON.stringify(r.event_id)},"app_id":${JSON.stringify(r.app_id)},` +
-    `"meter":"${r.meter}","value":${r.value},"timestamp":${r.timestamp},"received_at":${r.received_at}}`).join('\n');
+  rows
+    .map(
+      (r) =>
+        `{"account_id":${JSON.stringify(r.account_id)},"event_id":${JSON.stringify(r.event_id)},"app_id":${JSON.stringify(r.app_id)},` +
+        `"meter":"${r.meter}","value":${r.value},"timestamp":${r.timestamp},"received_at":${r.received_at}}`,
+    )
+    .join('\n');
 
 const WINDOW_S = DEDUPE_WINDOW_DAYS * 86_400;
 // Accounts hash onto this many advisory locks: a group of 20,000 accounts must not take 20,000
@@ -53,10 +61,13 @@ export function createIngestor(deps: { db: Db; store: MeteringStore; now?: () =>
     // has a timestamp at or after that minus the window, so the lookup need not look further back.
     const since = rows.reduce((min, r) => Math.min(min, r.received_at), Infinity) - WINDOW_S;
     return inTransaction(deps.db, async (tx) => {
-      const { rows: [lock] } = await tx.query<{ txid: string }>(
+      const {
+        rows: [lock],
+      } = await tx.query<{ txid: string }>(
         `SELECT txid_current()::text AS txid, (SELECT count(pg_advisory_xact_lock($2, h)) FROM
            (SELECT DISTINCT hashtext(a) & ($3 - 1) AS h FROM unnest($1::text[]) a ORDER BY 1) s) AS locks`,
-        [accounts, LOCK_SPACE, LOCK_SLOTS]);
+        [accounts, LOCK_SPACE, LOCK_SLOTS],
+      );
       await awaitOrphanInserts(deps.store, tx);
       const already = await stored(rows, since);
       const fresh = rows.filter((r) => !already.has(pairKey(r.account_id, r.event_id)));
@@ -68,7 +79,10 @@ export function createIngestor(deps: { db: Db; store: MeteringStore; now?: () =>
         throw err;
       });
       await rollUpGauges(deps.store)(fresh); // a gauge bucket is recomputed from all its readings
-      await settleByEvents(tx, fresh.filter((r) => r.event_id.startsWith(RESERVATION_PREFIX)).map((r) => ({ accountId: r.account_id, eventId: r.event_id })));
+      await settleByEvents(
+        tx,
+        fresh.filter((r) => r.event_id.startsWith(RESERVATION_PREFIX)).map((r) => ({ accountId: r.account_id, eventId: r.event_id })),
+      );
       return { inserted: new Set(fresh.map((r) => pairKey(r.account_id, r.event_id))), stored: already };
     });
   });
@@ -81,8 +95,12 @@ export function createIngestor(deps: { db: Db; store: MeteringStore; now?: () =>
     rows.forEach((r, i) => {
       const index = indexes[i]!;
       if (!accounts.has(r.account_id)) rejected.push({ index, code: 'unknown_account', message: `accountId ${r.account_id} does not exist` });
-      else if (r.app_id && owners.get(r.app_id) !== r.account_id) rejected.push({ index, code: 'unknown_app', message: `appId ${r.app_id} is not an app of account ${r.account_id}` });
-      else { admitted.push(r); at.push(index); }
+      else if (r.app_id && owners.get(r.app_id) !== r.account_id)
+        rejected.push({ index, code: 'unknown_app', message: `appId ${r.app_id} is not an app of account ${r.account_id}` });
+      else {
+        admitted.push(r);
+        at.push(index);
+      }
     });
     return { rows: admitted, indexes: at };
   }
@@ -95,7 +113,10 @@ export function createIngestor(deps: { db: Db; store: MeteringStore; now?: () =>
       const indexes: number[] = [];
       events.forEach((e, index) => {
         const checked = checkEvent(e, index, at);
-        if (checked.ok) { valid.push(checked.row); indexes.push(index); } else rejected.push(checked.rejection);
+        if (checked.ok) {
+          valid.push(checked.row);
+          indexes.push(index);
+        } else rejected.push(checked.rejection);
       });
       const admitted = await admitTenants(valid, indexes, rejected);
       const outcomes = await writer.write(admitted.rows);

@@ -54,8 +54,9 @@ export async function awaitOrphanInserts(store: MeteringStore, tx: PoolClient, b
   const orphans = async (ids: string[]): Promise<string[]> => {
     const txids = ids.map((id) => id.slice(prefix.length).split('-')[0]!);
     if (!txids.some((t) => /^\d{1,19}$/.test(t))) return [];
-    const { rows } = await tx.query<{ txid: string; status: string | null }>(
-      'SELECT t AS txid, txid_status(t::bigint) AS status FROM unnest($1::text[]) t', [[...new Set(txids.filter((t) => /^\d{1,19}$/.test(t)))]]);
+    const { rows } = await tx.query<{ txid: string; status: string | null }>('SELECT t AS txid, txid_status(t::bigint) AS status FROM unnest($1::text[]) t', [
+      [...new Set(txids.filter((t) => /^\d{1,19}$/.test(t)))],
+    ]);
     const ended = new Set(rows.filter((r) => r.status !== 'in progress').map((r) => r.txid));
     return ids.filter((_, i) => ended.has(txids[i]!));
   };

@@ -6,7 +6,12 @@ import { toNano } from './decimal';
 import { effectiveLimits } from './effective-limits';
 
 export type LimitMode = 'hard' | 'soft' | 'none';
-export interface AccountLimit { periodStart: Date; periodEnd: Date; limit: bigint | null; mode: LimitMode }
+export interface AccountLimit {
+  periodStart: Date;
+  periodEnd: Date;
+  limit: bigint | null;
+  mode: LimitMode;
+}
 
 /**
  * An account's period and its plan's limit for a meter, cached for `ttlMs`: a plan change or a
@@ -28,8 +33,10 @@ export function createLimitConfig(db: Db, opts: { ttlMs?: number; max?: number }
       // The plan's limit, or the hard limit an overage spend cap makes of a soft one.
       const limit = (await effectiveLimits(db, accountId))[meter];
       return {
-        periodStart: row.period_start, periodEnd: row.period_end,
-        limit: limit ? toNano(limit.limit) : null, mode: limit?.mode ?? 'none',
+        periodStart: row.period_start,
+        periodEnd: row.period_end,
+        limit: limit ? toNano(limit.limit) : null,
+        mode: limit?.mode ?? 'none',
       };
     },
   });

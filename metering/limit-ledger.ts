@@ -12,18 +12,35 @@ import { nanoText, toNano } from './decimal';
  * across processes: metered + reserved + leased <= limit whenever something is granted.
  * Amounts cross this module as BigInt nanounits (exact, as the numeric columns are).
  */
-export interface LimitKey { accountId: string; meter: string; periodStart: Date }
+export interface LimitKey {
+  accountId: string;
+  meter: string;
+  periodStart: Date;
+}
 export const keyOf = (k: LimitKey): string => `${k.accountId}|${k.meter}|${k.periodStart.getTime()}`;
 
 /** reserved: open reservations; settling: reservations whose event arrived moments ago; leased: unused leases. */
-export interface Sums { reserved: bigint; settling: bigint; leased: bigint }
+export interface Sums {
+  reserved: bigint;
+  settling: bigint;
+  leased: bigint;
+}
 const NO_SUMS: Sums = { reserved: 0n, settling: 0n, leased: 0n };
 /** Everything a hard limit must leave room for besides metered usage. */
 export const held = (s: Sums): bigint => s.reserved + s.settling + s.leased;
-export interface Lease { id: string; size: bigint; expiresAt: number }
+export interface Lease {
+  id: string;
+  size: bigint;
+  expiresAt: number;
+}
 
 /** A reservation admitted in memory (from a lease, or under a soft limit), written in batches. */
-export interface Carve extends LimitKey { id: string; amount: bigint; expiresAt: number; leaseId: string | null }
+export interface Carve extends LimitKey {
+  id: string;
+  amount: bigint;
+  expiresAt: number;
+  leaseId: string | null;
+}
 
 /** A lease is taken when the headroom left after the request is this many times the request. */
 const LEASE_MIN_MULTIPLE = 32n;
@@ -35,10 +52,11 @@ export const SETTLE_GRACE_MS = 2_000;
 const nano = (v: string | null | undefined): bigint => (v ? toNano(v.replace(/^-/, '')) * (v.startsWith('-') ? -1n : 1n) : 0n);
 
 async function lockSums(tx: PoolClient, k: LimitKey): Promise<Sums> {
-  await tx.query(
-    'INSERT INTO limit_counters (account_id, meter, period_start) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
-    [k.accountId, k.meter, k.periodStart],
-  );
+  await tx.query('INSERT INTO limit_counters (account_id, meter, period_start) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [
+    k.accountId,
+    k.meter,
+    k.periodStart,
+  ]);
   const { rows } = await tx.query<{ reserved: string; settling: string; leased: string }>(
     `SELECT reserved::text, settling::text, leased::text FROM limit_counters
      WHERE account_id = $1 AND meter = $2 AND period_start = $3 FOR UPDATE`,
@@ -82,8 +100,11 @@ export function admitDirect(db: Db, input: AdmitInput): Promise<AdmitResult> {
     if (headroom !== null && headroom < input.amount) {
       // Allowance other processes hold unused may be what is missing: ask them for it.
       if (sums.leased > 0n) {
-        await tx.query('UPDATE limit_counters SET wanted_at = now() WHERE account_id = $1 AND meter = $2 AND period_start = $3',
-          [input.accountId, input.meter, input.periodStart]);
+        await tx.query('UPDATE limit_counters SET wanted_at = now() WHERE account_id = $1 AND meter = $2 AND period_start = $3', [
+          input.accountId,
+          input.meter,
+          input.periodStart,
+        ]);
       }
       return { allowed: false, sums };
     }
@@ -94,8 +115,7 @@ export function admitDirect(db: Db, input: AdmitInput): Promise<AdmitResult> {
     );
     const left = headroom === null ? 0n : headroom - input.amount;
     // Whole multiples of the request: checks of one size use a lease up, leaving no useless crumbs.
-    const size = input.wantLease && input.amount > 0n && left >= LEASE_MIN_MULTIPLE * input.amount
-      ? (left / LEASE_FRACTION / input.amount) * input.amount : 0n;
+    const size = input.wantLease && input.amount > 0n && left >= LEASE_MIN_MULTIPLE * input.amount ? (left / LEASE_FRACTION / input.amount) * input.amount : 0n;
     let lease: Lease | null = null;
     if (size > 0n) {
       const { rows } = await tx.query<{ id: string; expires_at: Date }>(
@@ -107,7 +127,9 @@ export function admitDirect(db: Db, input: AdmitInput): Promise<AdmitResult> {
     }
     const delta = { ...NO_SUMS, reserved: input.amount, leased: size };
     await addSums(tx, input, delta);
-    const { rows: [txn] } = await tx.query<{ xid: string }>('SELECT pg_current_xact_id()::text AS xid');
+    const {
+      rows: [txn],
+    } = await tx.query<{ xid: string }>('SELECT pg_current_xact_id()::text AS xid');
     return { allowed: true, sums: { ...sums, reserved: sums.reserved + delta.reserved, leased: sums.leased + delta.leased }, lease, xid: txn!.xid };
   });
 }
@@ -121,7 +143,9 @@ export function admitDirect(db: Db, input: AdmitInput): Promise<AdmitResult> {
 export function writeCarves(db: Db, carves: readonly Carve[], leaseReturns: readonly string[]): Promise<string> {
   return inTransaction(db, async (tx) => {
     await tx.query('SET LOCAL synchronous_commit = off');
-    const { rows: [txn] } = await tx.query<{ xid: string }>('SELECT pg_current_xact_id()::text AS xid');
+    const {
+      rows: [txn],
+    } = await tx.query<{ xid: string }>('SELECT pg_current_xact_id()::text AS xid');
     const byKey = new Map<string, { key: LimitKey; delta: Sums }>();
     const deltaOf = (k: LimitKey) => {
       const id = keyOf(k);
@@ -132,8 +156,14 @@ export function writeCarves(db: Db, carves: readonly Carve[], leaseReturns: read
       await tx.query(
         `INSERT INTO limit_reservations (id, account_id, meter, period_start, amount, expires_at)
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::numeric[], $6::timestamptz[])`,
-        [carves.map((c) => c.id), carves.map((c) => c.accountId), carves.map((c) => c.meter), carves.map((c) => c.periodStart),
-          carves.map((c) => nanoText(c.amount)), carves.map((c) => new Date(c.expiresAt))],
+        [
+          carves.map((c) => c.id),
+          carves.map((c) => c.accountId),
+          carves.map((c) => c.meter),
+          carves.map((c) => c.periodStart),
+          carves.map((c) => nanoText(c.amount)),
+          carves.map((c) => new Date(c.expiresAt)),
+        ],
       );
       const perLease = new Map<string, { carve: Carve; sum: bigint }>();
       for (const c of carves) {
@@ -146,7 +176,10 @@ export function writeCarves(db: Db, carves: readonly Carve[], leaseReturns: read
           [[...perLease.keys()], [...perLease.values()].map((p) => nanoText(p.sum))],
         );
         // A lease swept meanwhile already gave its units back: then only `reserved` grows.
-        for (const r of rows) { const p = perLease.get(r.id)!; deltaOf(p.carve).leased -= p.sum; }
+        for (const r of rows) {
+          const p = perLease.get(r.id)!;
+          deltaOf(p.carve).leased -= p.sum;
+        }
       }
     }
     if (leaseReturns.length > 0) {
@@ -163,7 +196,8 @@ export function writeCarves(db: Db, carves: readonly Carve[], leaseReturns: read
 
 /** Adds to many counter rows, creating missing ones, in key order (no deadlock between processes). */
 async function applyDeltas(tx: PoolClient, deltas: { key: LimitKey; delta: Sums }[]): Promise<void> {
-  const rows = mergeDeltas(deltas).filter((d) => d.delta.reserved !== 0n || d.delta.settling !== 0n || d.delta.leased !== 0n)
+  const rows = mergeDeltas(deltas)
+    .filter((d) => d.delta.reserved !== 0n || d.delta.settling !== 0n || d.delta.leased !== 0n)
     .sort((a, b) => (keyOf(a.key) < keyOf(b.key) ? -1 : 1));
   if (rows.length === 0) return;
   await tx.query(
@@ -172,8 +206,14 @@ async function applyDeltas(tx: PoolClient, deltas: { key: LimitKey; delta: Sums 
      ON CONFLICT (account_id, meter, period_start) DO UPDATE
        SET reserved = c.reserved + excluded.reserved, settling = c.settling + excluded.settling, leased = c.leased + excluded.leased,
            updated_at = now()`,
-    [rows.map((r) => r.key.accountId), rows.map((r) => r.key.meter), rows.map((r) => r.key.periodStart),
-      rows.map((r) => nanoText(r.delta.reserved)), rows.map((r) => nanoText(r.delta.settling)), rows.map((r) => nanoText(r.delta.leased))],
+    [
+      rows.map((r) => r.key.accountId),
+      rows.map((r) => r.key.meter),
+      rows.map((r) => r.key.periodStart),
+      rows.map((r) => nanoText(r.delta.reserved)),
+      rows.map((r) => nanoText(r.delta.settling)),
+      rows.map((r) => nanoText(r.delta.leased)),
+    ],
   );
 }
 
@@ -231,7 +271,10 @@ export type SettleOutcome = { found: false } | { found: true; amount: bigint; ex
  * Commit (the actual amount, at most the reserved one: the rest is freed now) or release (all of
  * it is freed now). A committed reservation keeps counting until its usage event arrives.
  */
-export function settleReservation(db: Db, input: { id: string; action: 'commit' | 'release'; amount?: bigint; expiresAt?: number }): Promise<SettleOutcome | { tooLarge: bigint }> {
+export function settleReservation(
+  db: Db,
+  input: { id: string; action: 'commit' | 'release'; amount?: bigint; expiresAt?: number },
+): Promise<SettleOutcome | { tooLarge: bigint }> {
   return inTransaction(db, async (tx) => {
     const { rows } = await tx.query<{ account_id: string; meter: string; period_start: Date; amount: string; expires_at: Date }>(
       `SELECT account_id, meter, period_start, amount::text, expires_at FROM limit_reservations
@@ -246,7 +289,12 @@ export function settleReservation(db: Db, input: { id: string; action: 'commit' 
     if (keep > amount) return { tooLarge: amount };
     const expiresAt = input.expiresAt ? Math.max(input.expiresAt, r.expires_at.getTime()) : r.expires_at.getTime();
     if (input.action === 'release') await tx.query('DELETE FROM limit_reservations WHERE id = $1', [input.id]);
-    else await tx.query('UPDATE limit_reservations SET amount = $2::numeric, committed = true, expires_at = $3 WHERE id = $1', [input.id, nanoText(keep), new Date(expiresAt)]);
+    else
+      await tx.query('UPDATE limit_reservations SET amount = $2::numeric, committed = true, expires_at = $3 WHERE id = $1', [
+        input.id,
+        nanoText(keep),
+        new Date(expiresAt),
+      ]);
     await lockSums(tx, key);
     await addSums(tx, key, { ...NO_SUMS, reserved: keep - amount });
     return { found: true, amount: keep, expiresAt, accountId: r.account_id };
@@ -268,10 +316,13 @@ export async function settleByEvents(tx: PoolClient, events: readonly { accountI
      RETURNING r.account_id, r.meter, r.period_start, r.amount::text`,
     [events.map((e) => e.eventId), events.map((e) => e.accountId), `${SETTLE_GRACE_MS} milliseconds`],
   );
-  await applyDeltas(tx, rows.map((r) => ({
-    key: { accountId: r.account_id, meter: r.meter, periodStart: r.period_start },
-    delta: { reserved: -nano(r.amount), settling: nano(r.amount), leased: 0n },
-  })));
+  await applyDeltas(
+    tx,
+    rows.map((r) => ({
+      key: { accountId: r.account_id, meter: r.meter, periodStart: r.period_start },
+      delta: { reserved: -nano(r.amount), settling: nano(r.amount), leased: 0n },
+    })),
+  );
 }
 
 /** Which transactions a Postgres snapshot sees (`pg_current_snapshot()`: "xmin:xmax:xip,..."). */
@@ -280,7 +331,10 @@ export function snapshotSees(snapshot: string): (xid: string) => boolean {
   const running = new Set((xip ?? '').split(',').filter(Boolean));
   const lo = BigInt(xmin!);
   const hi = BigInt(xmax!);
-  return (xid) => { const x = BigInt(xid); return x < lo || (x < hi && !running.has(xid)); };
+  return (xid) => {
+    const x = BigInt(xid);
+    return x < lo || (x < hi && !running.has(xid));
+  };
 }
 
 /**
@@ -288,7 +342,16 @@ export function snapshotSees(snapshot: string): (xid: string) => boolean {
  * process tells from it which of its own recent writes the sums contain.
  */
 export async function readSums(db: Db, keys: readonly LimitKey[]): Promise<{ sums: Map<string, Sums & { wantedAt: number }>; sees: (xid: string) => boolean }> {
-  const { rows } = await db.query<{ account_id: string | null; meter: string; period_start: Date; reserved: string; settling: string; leased: string; wanted_at: Date | null; snap: string }>(
+  const { rows } = await db.query<{
+    account_id: string | null;
+    meter: string;
+    period_start: Date;
+    reserved: string;
+    settling: string;
+    leased: string;
+    wanted_at: Date | null;
+    snap: string;
+  }>(
     `SELECT c.account_id, c.meter, c.period_start, c.reserved::text, c.settling::text, c.leased::text, c.wanted_at,
             pg_current_snapshot()::text AS snap
      FROM (SELECT 1) one LEFT JOIN (limit_counters c
@@ -300,7 +363,10 @@ export async function readSums(db: Db, keys: readonly LimitKey[]): Promise<{ sum
   for (const r of rows) {
     if (r.account_id === null) continue;
     sums.set(keyOf({ accountId: r.account_id, meter: r.meter, periodStart: r.period_start }), {
-      reserved: nano(r.reserved), settling: nano(r.settling), leased: nano(r.leased), wantedAt: r.wanted_at?.getTime() ?? 0,
+      reserved: nano(r.reserved),
+      settling: nano(r.settling),
+      leased: nano(r.leased),
+      wantedAt: r.wanted_at?.getTime() ?? 0,
     });
   }
   return { sums, sees: snapshotSees(rows[0]!.snap) };

@@ -10,10 +10,21 @@ import { recordLimitCheckWait } from '../platform/metrics';
 import { createCarveWriter, type PendingCarve } from './carve-writer';
 import { createUsageView, type UsageSnapshot, type UsageViewOptions } from './usage-view';
 
-export interface CheckInput { accountId: string; meter: Meter; amount: number; reserve?: boolean; ttlSeconds?: number }
+export interface CheckInput {
+  accountId: string;
+  meter: Meter;
+  amount: number;
+  reserve?: boolean;
+  ttlSeconds?: number;
+}
 export interface CheckResult {
-  allowed: boolean; used: number; limit: number | null; remaining: number | null; mode: LimitMode;
-  reservationId?: string; expiresAt?: string;
+  allowed: boolean;
+  used: number;
+  limit: number | null;
+  remaining: number | null;
+  mode: LimitMode;
+  reservationId?: string;
+  expiresAt?: string;
 }
 
 export const DEFAULT_RESERVATION_TTL_S = 300;
@@ -28,14 +39,27 @@ const IDLE_LEASE_MS = 30_000;
 const DRAIN_MS = 1_500;
 
 /** expiresAt: by this process's clock, with a margin; grantedAt: by Postgres' clock. */
-interface LocalLease { id: string; free: bigint; expiresAt: number; usedAt: number; grantedAt: number }
+interface LocalLease {
+  id: string;
+  free: bigint;
+  expiresAt: number;
+  usedAt: number;
+  grantedAt: number;
+}
 /** `pendingSum` is the sum of `pending` as last filtered: against `filteredFor`, after `filteredAt` writes. */
 interface KeyState {
-  key: LimitKey; lease?: LocalLease; pending: PendingCarve[]; slowPaths: number;
-  pendingSum: bigint; filteredFor?: UsageSnapshot; filteredAt: number;
+  key: LimitKey;
+  lease?: LocalLease;
+  pending: PendingCarve[];
+  slowPaths: number;
+  pendingSum: bigint;
+  filteredFor?: UsageSnapshot;
+  filteredAt: number;
 }
 
-export interface LimitCheckerOptions extends UsageViewOptions { sweepMs?: number }
+export interface LimitCheckerOptions extends UsageViewOptions {
+  sweepMs?: number;
+}
 
 /**
  * Limit checks answered from memory. Metered usage comes from a per-process snapshot no older
@@ -55,7 +79,10 @@ export function createLimitChecker(deps: { db: Db; store: MeteringStore }, opts:
   const stateOf = (key: LimitKey): KeyState => {
     const id = keyOf(key);
     let s = states.get(id);
-    if (!s) { s = { key, pending: [], slowPaths: 0, pendingSum: 0n, filteredAt: -1 }; states.set(id, s); }
+    if (!s) {
+      s = { key, pending: [], slowPaths: 0, pendingSum: 0n, filteredAt: -1 };
+      states.set(id, s);
+    }
     return s;
   };
 
@@ -80,13 +107,22 @@ export function createLimitChecker(deps: { db: Db; store: MeteringStore }, opts:
   };
 
   const answer = (allowed: boolean, used: bigint, l: AccountLimit, reservation?: { id: string; expiresAt: number }): CheckResult => ({
-    allowed, used: fromNano(used), limit: l.limit === null ? null : fromNano(l.limit),
-    remaining: l.limit === null ? null : fromNano(l.limit > used ? l.limit - used : 0n), mode: l.mode,
+    allowed,
+    used: fromNano(used),
+    limit: l.limit === null ? null : fromNano(l.limit),
+    remaining: l.limit === null ? null : fromNano(l.limit > used ? l.limit - used : 0n),
+    mode: l.mode,
     ...(reservation && { reservationId: reservation.id, expiresAt: new Date(reservation.expiresAt).toISOString() }),
   });
 
   /** Through Postgres: returns this process's lease first (its rest may be what is needed). */
-  async function admitSlow(s: KeyState, l: AccountLimit, amount: bigint, reservation: { id: string; expiresAt: number }, period: UsageSnapshot['period']): Promise<CheckResult> {
+  async function admitSlow(
+    s: KeyState,
+    l: AccountLimit,
+    amount: bigint,
+    reservation: { id: string; expiresAt: number },
+    period: UsageSnapshot['period'],
+  ): Promise<CheckResult> {
     s.slowPaths++;
     recordLimitCheckWait('postgres');
     try {
@@ -96,7 +132,13 @@ export function createLimitChecker(deps: { db: Db; store: MeteringStore }, opts:
     }
   }
 
-  async function admitThroughPostgres(s: KeyState, l: AccountLimit, amount: bigint, reservation: { id: string; expiresAt: number }, period: UsageSnapshot['period']): Promise<CheckResult> {
+  async function admitThroughPostgres(
+    s: KeyState,
+    l: AccountLimit,
+    amount: bigint,
+    reservation: { id: string; expiresAt: number },
+    period: UsageSnapshot['period'],
+  ): Promise<CheckResult> {
     if (s.lease) {
       const id = s.lease.id;
       s.lease = undefined;
@@ -107,8 +149,14 @@ export function createLimitChecker(deps: { db: Db; store: MeteringStore }, opts:
       const snap = await view.snapshot(period);
       const metered = snap.metered[s.key.meter as Meter];
       const r = await admitDirect(deps.db, {
-        ...s.key, amount, metered, limit: l.limit, reservationId: reservation.id, expiresAt: reservation.expiresAt,
-        wantLease: true, leaseExpiresAt: Date.now() + LEASE_TTL_MS,
+        ...s.key,
+        amount,
+        metered,
+        limit: l.limit,
+        reservationId: reservation.id,
+        expiresAt: reservation.expiresAt,
+        wantLease: true,
+        leaseExpiresAt: Date.now() + LEASE_TTL_MS,
       });
       // `used` from the snapshot, as on the fast path: Postgres' sums are newer than its metered usage.
       const used = () => metered + snap.reserved[s.key.meter as Meter] + pendingSum(s, snap);
@@ -118,7 +166,13 @@ export function createLimitChecker(deps: { db: Db; store: MeteringStore }, opts:
           // Two slow paths of this process may both have taken one: keep one, give the other back.
           const other = s.lease as LocalLease | undefined; // set by a concurrent slow path meanwhile
           if (other) writer.returnLease(other.id).catch(() => undefined);
-          s.lease = { id: r.lease.id, free: r.lease.size, expiresAt: r.lease.expiresAt - CLOCK_MARGIN_MS, usedAt: Date.now(), grantedAt: r.lease.expiresAt - LEASE_TTL_MS };
+          s.lease = {
+            id: r.lease.id,
+            free: r.lease.size,
+            expiresAt: r.lease.expiresAt - CLOCK_MARGIN_MS,
+            usedAt: Date.now(),
+            grantedAt: r.lease.expiresAt - LEASE_TTL_MS,
+          };
         }
         return answer(true, used(), l, reservation);
       }
@@ -146,8 +200,14 @@ export function createLimitChecker(deps: { db: Db; store: MeteringStore }, opts:
       if (!s.lease && s.slowPaths === 0 && s.pending.every((c) => c.writtenAt !== undefined && now - c.writtenAt > 60_000)) states.delete(keyOf(s.key));
     }
     if (renew.length > 0) {
-      renewLeases(deps.db, renew.map((l) => l.id), now + LEASE_TTL_MS)
-        .then((until) => { for (const l of renew) if (until.has(l.id)) l.expiresAt = until.get(l.id)! - CLOCK_MARGIN_MS; })
+      renewLeases(
+        deps.db,
+        renew.map((l) => l.id),
+        now + LEASE_TTL_MS,
+      )
+        .then((until) => {
+          for (const l of renew) if (until.has(l.id)) l.expiresAt = until.get(l.id)! - CLOCK_MARGIN_MS;
+        })
         .catch(() => undefined);
     }
     if (now - lastSweep >= sweepMs) {
@@ -176,7 +236,10 @@ export function createLimitChecker(deps: { db: Db; store: MeteringStore }, opts:
       const reservation = { id: newId('rsv'), expiresAt: now + (input.ttlSeconds ?? DEFAULT_RESERVATION_TTL_S) * 1000 };
       const lease = s.lease;
       if (l.mode === 'soft' || (lease && lease.free >= amount && reservation.expiresAt <= lease.expiresAt)) {
-        if (lease && l.mode !== 'soft') { lease.free -= amount; lease.usedAt = now; }
+        if (lease && l.mode !== 'soft') {
+          lease.free -= amount;
+          lease.usedAt = now;
+        }
         const carve = { ...s.key, ...reservation, amount, leaseId: l.mode === 'soft' ? null : lease!.id };
         addPending(s, carve);
         writer.add(carve);
@@ -193,17 +256,30 @@ export function createLimitChecker(deps: { db: Db; store: MeteringStore }, opts:
       const args = { id: input.reservationId, action: input.action, amount: input.amount === undefined ? undefined : toNano(input.amount) };
       let r = await settleReservation(deps.db, args);
       // Admitted from a lease here a moment ago: it may still be queued for writing.
-      if ('found' in r && !r.found) { await writer.drain(); r = await settleReservation(deps.db, args); }
+      if ('found' in r && !r.found) {
+        await writer.drain();
+        r = await settleReservation(deps.db, args);
+      }
       if ('tooLarge' in r) {
-        throw new AppError('conflict', `amount is more than the ${fromNano(r.tooLarge)} reserved; report the rest as a usage event`,
-          [{ path: ['body', 'amount'], message: 'more than reserved' }]);
+        throw new AppError('conflict', `amount is more than the ${fromNano(r.tooLarge)} reserved; report the rest as a usage event`, [
+          { path: ['body', 'amount'], message: 'more than reserved' },
+        ]);
       }
       if (!r.found) throw new AppError('not_found', 'No open reservation with this id: it was released, has expired, or never existed');
       // This process's own not-yet-seen copy shrinks with it, so its `used` follows at once.
       for (const st of states.values()) {
-        for (const c of st.pending) if (c.id === input.reservationId) { c.amount = r.amount; st.filteredFor = undefined; }
+        for (const c of st.pending)
+          if (c.id === input.reservationId) {
+            c.amount = r.amount;
+            st.filteredFor = undefined;
+          }
       }
-      return { reservationId: input.reservationId, status: input.action === 'commit' ? 'committed' : 'released', amount: fromNano(r.amount), expiresAt: new Date(r.expiresAt).toISOString() };
+      return {
+        reservationId: input.reservationId,
+        status: input.action === 'commit' ? 'committed' : 'released',
+        amount: fromNano(r.amount),
+        expiresAt: new Date(r.expiresAt).toISOString(),
+      };
     },
     /** Writes what is queued (tests and shutdown). */
     flush: () => writer.drain(),

@@ -25,8 +25,10 @@ export async function migrateClickHouse(store: MeteringStore): Promise<string[]>
   // Cluster mode: the same statements in their replicated, sharded form (cluster-ddl.ts).
   const forStore = (statement: string): string[] => (cluster ? clusterStatements(statement, cluster, store.database) : [statement]);
   for (const statement of forStore('CREATE DATABASE IF NOT EXISTS {db:Identifier}')) await store.command(statement);
-  await store.command(cluster ? clusterLedger(cluster, store.database) :
-    `CREATE TABLE IF NOT EXISTS {db:Identifier}.schema_migrations (version String, applied_at DateTime('UTC'))
+  await store.command(
+    cluster
+      ? clusterLedger(cluster, store.database)
+      : `CREATE TABLE IF NOT EXISTS {db:Identifier}.schema_migrations (version String, applied_at DateTime('UTC'))
      ENGINE = ReplacingMergeTree() ORDER BY version`,
   );
   const rows = await store.query('SELECT DISTINCT version FROM {db:Identifier}.schema_migrations', {}, z.object({ version: z.string() }));

@@ -1,7 +1,11 @@
 import { SCALE, nanoText, toNano } from './decimal';
 
 /** The terms of one overage price, as stored (decimal strings). */
-export interface OverageTerms { included: string; unitAmountCents: string; blockSize: string }
+export interface OverageTerms {
+  included: string;
+  unitAmountCents: string;
+  blockSize: string;
+}
 
 /** Nanounits as the shortest exact decimal text ("12.5", "0"). */
 export const centsText = (nano: bigint): string => nanoText(nano).replace(/\.?0+$/, '') || '0';
@@ -37,10 +41,15 @@ export function unitsBudgetBuys(budgetCents: string, terms: OverageTerms): bigin
   return budget <= 0n ? 0n : (budget / price) * BigInt(terms.blockSize.split('.')[0]!);
 }
 
-
 export interface OverageLine {
-  meter: string; included: string; used: number; quantity: string; blocks: string; blockSize: string;
-  unitAmountCents: string; amountCents: number;
+  meter: string;
+  included: string;
+  used: number;
+  quantity: string;
+  blocks: string;
+  blockSize: string;
+  unitAmountCents: string;
+  amountCents: number;
 }
 
 /** The overage of each priced meter for a period's usage, as invoice lines (whole cents each). */
@@ -49,8 +58,14 @@ export function overageLines(prices: Record<string, OverageTerms>, used: Record<
     const units = overageUnits(used[meter] ?? 0, terms);
     const cost = overageCost(units, terms);
     return {
-      meter, included: terms.included, used: used[meter] ?? 0, quantity: units.toString(), blocks: cost.blocks.toString(),
-      blockSize: terms.blockSize, unitAmountCents: terms.unitAmountCents, amountCents: cost.roundedCents,
+      meter,
+      included: terms.included,
+      used: used[meter] ?? 0,
+      quantity: units.toString(),
+      blocks: cost.blocks.toString(),
+      blockSize: terms.blockSize,
+      unitAmountCents: terms.unitAmountCents,
+      amountCents: cost.roundedCents,
     };
   });
 }

@@ -15,13 +15,15 @@ const QUARTER_S = 900;
  * completed. Callers hold the accounts' ingestion locks: nothing else writes these rows meanwhile.
  * Returns how many events were missing from a rollup (0 unless something crashed).
  */
-export const repairRollups = (store: MeteringStore) => async (stored: readonly StoredEvent[]): Promise<number> => {
-  const counters = stored.filter((e) => !isGauge(e.meter));
-  const gauges = stored.filter((e) => isGauge(e.meter));
-  const repaired = (counters.length > 0 ? await repairCounters(store, counters) : 0) + (gauges.length > 0 ? await repairGauges(store, gauges) : 0);
-  if (gauges.length > 0) await repairGaugeRollups(store, gauges);
-  return repaired;
-};
+export const repairRollups =
+  (store: MeteringStore) =>
+  async (stored: readonly StoredEvent[]): Promise<number> => {
+    const counters = stored.filter((e) => !isGauge(e.meter));
+    const gauges = stored.filter((e) => isGauge(e.meter));
+    const repaired = (counters.length > 0 ? await repairCounters(store, counters) : 0) + (gauges.length > 0 ? await repairGauges(store, gauges) : 0);
+    if (gauges.length > 0) await repairGaugeRollups(store, gauges);
+    return repaired;
+  };
 
 /**
  * The gauge buckets and latest levels are written after the readings (the buckets by the
@@ -58,11 +60,17 @@ async function repairCounters(store: MeteringStore, events: readonly StoredEvent
     store.query(
       `SELECT account_id, meter, toUInt32(toStartOfFifteenMinutes(timestamp)) AS bucket, app_id, toString(sum(value)) AS v, toString(count()) AS n
        FROM {db:Identifier}.usage_events WHERE ${where} AND timestamp >= {from:DateTime} AND timestamp < {to:DateTime}
-       GROUP BY account_id, meter, bucket, app_id`, params, sums),
+       GROUP BY account_id, meter, bucket, app_id`,
+      params,
+      sums,
+    ),
     store.query(
       `SELECT account_id, meter, toUInt32(bucket) AS bucket, app_id, toString(sum(value)) AS v, toString(sum(events)) AS n
        FROM {db:Identifier}.usage_counters_15m WHERE ${where} AND bucket >= {from:DateTime} AND bucket < {to:DateTime}
-       GROUP BY account_id, meter, bucket, app_id`, params, sums),
+       GROUP BY account_id, meter, bucket, app_id`,
+      params,
+      sums,
+    ),
   ]);
   const have = new Map(rolled.map((r) => [keyOf(r, r.bucket), r]));
   const missing = raw.flatMap((r) => {
@@ -73,9 +81,16 @@ async function repairCounters(store: MeteringStore, events: readonly StoredEvent
     return [{ ...r, value: toNano(r.v) - toNano(got?.v ?? '0'), events }];
   });
   if (missing.length === 0) return 0;
-  await store.insert('usage_counters_15m', missing.map((m) =>
-    `{"account_id":${JSON.stringify(m.account_id)},"meter":${JSON.stringify(m.meter)},"bucket":${m.bucket},"app_id":${JSON.stringify(m.app_id)},` +
-    `"value":${nanoText(m.value)},"events":${m.events}}`).join('\n'));
+  await store.insert(
+    'usage_counters_15m',
+    missing
+      .map(
+        (m) =>
+          `{"account_id":${JSON.stringify(m.account_id)},"meter":${JSON.stringify(m.meter)},"bucket":${m.bucket},"app_id":${JSON.stringify(m.app_id)},` +
+          `"value":${nanoText(m.value)},"events":${m.events}}`,
+      )
+      .join('\n'),
+  );
   return missing.reduce((n, m) => n + Number(m.events), 0);
 }
 
@@ -93,8 +108,15 @@ async function repairGauges(store: MeteringStore, events: readonly StoredEvent[]
   }
   const missing = events.filter((e) => !present.has(pairKey(e.account_id, e.event_id)));
   if (missing.length === 0) return 0;
-  await store.insert('usage_gauge_readings', missing.map((e) =>
-    `{"account_id":${JSON.stringify(e.account_id)},"meter":${JSON.stringify(e.meter)},"app_id":${JSON.stringify(e.app_id)},` +
-    `"timestamp":${e.ts},"event_id":${JSON.stringify(e.event_id)},"value":${e.value}}`).join('\n'));
+  await store.insert(
+    'usage_gauge_readings',
+    missing
+      .map(
+        (e) =>
+          `{"account_id":${JSON.stringify(e.account_id)},"meter":${JSON.stringify(e.meter)},"app_id":${JSON.stringify(e.app_id)},` +
+          `"timestamp":${e.ts},"event_id":${JSON.stringify(e.event_id)},"value":${e.value}}`,
+      )
+      .join('\n'),
+  );
   return missing.length;
 }

@@ -18,16 +18,27 @@ export function createTenantDirectory(db: Db) {
       const found = new Set(ids.filter((id) => accounts.has(id)));
       if (missing.length > 0) {
         const { rows } = await db.query<{ id: string }>('SELECT id FROM accounts WHERE id = ANY($1)', [missing]);
-        for (const r of rows) { accounts.set(r.id, true); found.add(r.id); }
+        for (const r of rows) {
+          accounts.set(r.id, true);
+          found.add(r.id);
+        }
       }
       return found;
     },
     async appOwners(ids: readonly string[]): Promise<Map<string, string>> {
-      const owners = new Map(ids.flatMap((id) => { const a = apps.get(id); return a ? [[id, a] as const] : []; }));
+      const owners = new Map(
+        ids.flatMap((id) => {
+          const a = apps.get(id);
+          return a ? [[id, a] as const] : [];
+        }),
+      );
       const missing = ids.filter((id) => !owners.has(id));
       if (missing.length > 0) {
         const { rows } = await db.query<{ id: string; account_id: string }>('SELECT id, account_id FROM apps WHERE id = ANY($1)', [missing]);
-        for (const r of rows) { apps.set(r.id, r.account_id); owners.set(r.id, r.account_id); }
+        for (const r of rows) {
+          apps.set(r.id, r.account_id);
+          owners.set(r.id, r.account_id);
+        }
       }
       return owners;
     },

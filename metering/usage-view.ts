@@ -19,7 +19,12 @@ export interface UsageSnapshot {
   sees: (xid: string) => boolean;
 }
 
-interface Entry { period: AccountPeriod; snapshot?: UsageSnapshot; loading?: Promise<UsageSnapshot>; askedAt: number }
+interface Entry {
+  period: AccountPeriod;
+  snapshot?: UsageSnapshot;
+  loading?: Promise<UsageSnapshot>;
+  askedAt: number;
+}
 
 export interface UsageViewOptions {
   /** A check is never answered from a snapshot older than this (the bound on how `used` lags). */
@@ -57,32 +62,42 @@ export function createUsageView(deps: { db: Db; store: MeteringStore }, opts: Us
     // stored before it, hence before the ClickHouse read, so `used` never loses those units.
     const { sums, sees } = await readSums(deps.db, keys);
     const usage = await metered(periods);
-    return new Map(periods.map((p) => {
-      const reserved = zero();
-      const wantedAt = Object.fromEntries(METERS.map((m) => [m, 0])) as Record<Meter, number>;
-      for (const meter of COUNTERS) {
-        const row = sums.get(keyOf({ accountId: p.accountId, meter, periodStart: p.start }));
-        reserved[meter] = row?.reserved ?? 0n;
-        wantedAt[meter] = row?.wantedAt ?? 0;
-      }
-      return [p.accountId, { period: p, metered: usage.get(p.accountId)!, reserved, wantedAt, asOf, sees }];
-    }));
+    return new Map(
+      periods.map((p) => {
+        const reserved = zero();
+        const wantedAt = Object.fromEntries(METERS.map((m) => [m, 0])) as Record<Meter, number>;
+        for (const meter of COUNTERS) {
+          const row = sums.get(keyOf({ accountId: p.accountId, meter, periodStart: p.start }));
+          reserved[meter] = row?.reserved ?? 0n;
+          wantedAt[meter] = row?.wantedAt ?? 0;
+        }
+        return [p.accountId, { period: p, metered: usage.get(p.accountId)!, reserved, wantedAt, asOf, sees }];
+      }),
+    );
   }
 
   /** Reads these accounts together; every waiting caller of one of them gets its snapshot. */
   function load(periods: AccountPeriod[], kind: 'refresh' | 'demand'): Promise<Map<string, UsageSnapshot>> {
     const started = performance.now();
     const batch = read(periods);
-    batch.then(() => recordUsageViewRead(kind, (performance.now() - started) / 1000), () => undefined);
+    batch.then(
+      () => recordUsageViewRead(kind, (performance.now() - started) / 1000),
+      () => undefined,
+    );
     for (const p of periods) {
       const entry = entries.get(p.accountId) ?? { period: p, askedAt: 0 };
       const loading = batch.then((m) => m.get(p.accountId)!);
       entry.loading = loading;
       entries.set(p.accountId, entry);
-      loading.then((snapshot) => {
-        if (entry.loading === loading) entry.loading = undefined;
-        if (samePeriod(entry.period, snapshot.period) && (!entry.snapshot || entry.snapshot.asOf <= snapshot.asOf)) entry.snapshot = snapshot;
-      }, () => { if (entry.loading === loading) entry.loading = undefined; });
+      loading.then(
+        (snapshot) => {
+          if (entry.loading === loading) entry.loading = undefined;
+          if (samePeriod(entry.period, snapshot.period) && (!entry.snapshot || entry.snapshot.asOf <= snapshot.asOf)) entry.snapshot = snapshot;
+        },
+        () => {
+          if (entry.loading === loading) entry.loading = undefined;
+        },
+      );
     }
     return batch;
   }
@@ -95,7 +110,10 @@ export function createUsageView(deps: { db: Db; store: MeteringStore }, opts: Us
   function demand(period: AccountPeriod): Promise<UsageSnapshot> {
     if (!queued) {
       const periods = new Map<string, AccountPeriod>();
-      const batch = demandInFlight.then(() => { queued = undefined; return load([...periods.values()], 'demand'); });
+      const batch = demandInFlight.then(() => {
+        queued = undefined;
+        return load([...periods.values()], 'demand');
+      });
       queued = { periods, batch };
       demandInFlight = batch.catch(() => undefined);
     }
@@ -141,7 +159,9 @@ export function createUsageView(deps: { db: Db; store: MeteringStore }, opts: Us
       if (entry.loading) return entry.loading;
       const waiting = demand(period);
       entry.loading = waiting; // later checks of this account join it
-      const done = () => { if (entry.loading === waiting) entry.loading = undefined; };
+      const done = () => {
+        if (entry.loading === waiting) entry.loading = undefined;
+      };
       waiting.then(done, done);
       return waiting;
     },

@@ -23,15 +23,24 @@ export const configSchema = z.object({
   DATA_DIR: z.string().min(1).default('.data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Unset: `npm start` serves an embedded PGlite from DATA_DIR. */
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
   /** Unset: chDB in-process, stored in DATA_DIR. */
   CLICKHOUSE_URL: optionalUrl,
-  CLICKHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier').default('tollbooth'),
+  CLICKHOUSE_DATABASE: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier')
+    .default('tollbooth'),
   /**
    * Unset: one ClickHouse server (or chDB). Set: the name of a cluster in the servers'
    * remote_servers; tables are replicated and sharded by account (needs CLICKHOUSE_URL).
    */
-  CLICKHOUSE_CLUSTER: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier').optional(),
+  CLICKHOUSE_CLUSTER: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier')
+    .optional(),
   /**
    * Cluster mode: replicas of a shard that must hold an insert before it is acknowledged. Set it
    * to the replicas per shard: whichever replica answers a duplicate lookup then has every
@@ -39,13 +48,19 @@ export const configSchema = z.object({
    */
   CLICKHOUSE_INSERT_QUORUM: z.coerce.number().int().min(1).max(16).default(2),
   /** Unset: `npm start` runs the Temporal CLI dev server with its data in DATA_DIR. */
-  TEMPORAL_ADDRESS: z.string().regex(/^[^:\s]+:\d+$/, 'must be host:port').optional(),
+  TEMPORAL_ADDRESS: z
+    .string()
+    .regex(/^[^:\s]+:\d+$/, 'must be host:port')
+    .optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('tollbooth'),
   /** Unset: `npm start` generates one and keeps it in DATA_DIR/admin-token. */
   ADMIN_TOKEN: secret(16),
-  STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_/, 'must start with sk_test_, sk_live_ or rk_').optional(),
+  STRIPE_SECRET_KEY: z
+    .string()
+    .regex(/^(sk|rk)_(test|live)_/, 'must start with sk_test_, sk_live_ or rk_')
+    .optional(),
   /** For stripe-mock in tests: http://127.0.0.1:12111 */
   STRIPE_API_BASE: optionalUrl,
   STRIPE_WEBHOOK_SECRET: z.string().startsWith('whsec_', 'must start with whsec_').optional(),
@@ -53,7 +68,11 @@ export const configSchema = z.object({
   /** The platform's cut of every Connect payment, in basis points (100 = 1%). */
   PLATFORM_FEE_BPS: z.coerce.number().int().min(0).max(10_000).default(500),
   /** Request bodies above this many bytes answer 413. 10,000 usage events fit in ~2 MB. */
-  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(4 * 1024 * 1024),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(4 * 1024 * 1024),
   ...toolsShape,
   /**
    * Request budgets per second, per API process (0 = unlimited). Usage routes (ingestion and
@@ -125,6 +144,8 @@ export const childEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => ({
 /** Variables the test harness and bin/start pass to child processes (never secrets of users). */
 export function envOf(config: Partial<Config>): Record<string, string> {
   return Object.fromEntries(
-    Object.entries(config).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]),
+    Object.entries(config)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, String(v)]),
   );
 }

@@ -63,10 +63,9 @@ export const workflowStarts = new Counter({
   registers: [registry],
 });
 
-
 const usageViewReads = new Histogram({
   name: 'tollbooth_usage_view_read_seconds',
-  help: 'Reads of the limit checks\' usage snapshots (Postgres sums, then ClickHouse usage), by kind: refresh (all active accounts, in the background) or demand (a check found none fresh enough)',
+  help: "Reads of the limit checks' usage snapshots (Postgres sums, then ClickHouse usage), by kind: refresh (all active accounts, in the background) or demand (a check found none fresh enough)",
   labelNames: ['kind'] as const,
   buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5],
   registers: [registry],

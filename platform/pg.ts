@@ -26,5 +26,4 @@ export async function inTransaction<T>(db: Db, fn: (client: PoolClient) => Promi
 }
 
 /** Postgres' unique_violation: the caller lost a race to insert the same business key. */
-export const isUniqueViolation = (err: unknown): boolean =>
-  typeof err === 'object' && err !== null && (err as { code?: string }).code === '23505';
+export const isUniqueViolation = (err: unknown): boolean => typeof err === 'object' && err !== null && (err as { code?: string }).code === '23505';

@@ -2,7 +2,10 @@ import { Client, Connection, WorkflowExecutionAlreadyStartedError, type Workflow
 import { workflowStarts } from './metrics';
 
 /** A Temporal client plus a cheap liveness probe for /readyz. */
-export async function connectTemporal(address: string, namespace: string): Promise<{ client: Client; healthy: () => Promise<boolean>; close: () => Promise<void> }> {
+export async function connectTemporal(
+  address: string,
+  namespace: string,
+): Promise<{ client: Client; healthy: () => Promise<boolean>; close: () => Promise<void> }> {
   const connection = await Connection.connect({ address, connectTimeout: 10_000 });
   const client = new Client({ connection, namespace, interceptors: { workflow: [countStarts] } });
   return {

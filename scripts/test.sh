@@ -13,6 +13,7 @@ source scripts/ensure.sh
 if (($# == 0)); then
   step "typecheck"; npx tsc -p tsconfig.json --noEmit
   step "lint"; npx eslint .
+  step "format"; npx prettier --check "**/*.ts"
 fi
 
 step "jest $*"

@@ -15,7 +15,9 @@ import { call } from './helpers/http';
 const ROOT = join(__dirname, '..');
 let work: string;
 const children: ChildProcess[] = [];
-beforeAll(() => { work = mkdtempSync(join(tmpdir(), 'tollbooth-build-')); });
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'tollbooth-build-'));
+});
 afterAll(() => {
   for (const child of children) child.kill('SIGKILL');
   rmSync(work, { recursive: true, force: true });
@@ -31,11 +33,19 @@ function startFromBuild(script: string, env: Record<string, string>): Promise<st
     const collect = (c: Buffer) => {
       out += c.toString();
       const line = out.split('\n').find((l) => /\bready\b/.test(l));
-      if (line) { clearTimeout(timer); resolve(line); }
+      if (line) {
+        clearTimeout(timer);
+        resolve(line);
+      }
     };
     child.stdout!.on('data', collect);
-    child.stderr!.on('data', (c: Buffer) => { out += c.toString(); });
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`${script} exited with ${code}\n${out}`)); });
+    child.stderr!.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${script} exited with ${code}\n${out}`));
+    });
   });
 }
 
@@ -44,7 +54,16 @@ it('builds into a folder whose API and worker start with node and serve requests
   const build = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), ['bin/build.ts', '--out-dir', dist, '--no-typecheck'], { cwd: ROOT, encoding: 'utf8' });
   expect(build.stderr).toBe('');
   expect(build.status).toBe(0);
-  for (const f of ['bin/api.js', 'bin/worker.js', 'bin/cli.js', 'workflow-bundle.js', 'db/migrations/001_identity.sql', 'metering/sql/001_usage_events.sql', 'web/dashboard/index.html', 'web/docs/index.html']) {
+  for (const f of [
+    'bin/api.js',
+    'bin/worker.js',
+    'bin/cli.js',
+    'workflow-bundle.js',
+    'db/migrations/001_identity.sql',
+    'metering/sql/001_usage_events.sql',
+    'web/dashboard/index.html',
+    'web/docs/index.html',
+  ]) {
     expect(existsSync(join(dist, f))).toBe(true);
   }
   // A deployment installs its node_modules beside the build.
@@ -52,10 +71,16 @@ it('builds into a folder whose API and worker start with node and serve requests
 
   const services = testServices();
   const config = loadConfig({
-    PORT: '0', DATABASE_URL: await freshDatabaseUrl(), CLICKHOUSE_URL: services.clickhouseUrl,
-    CLICKHOUSE_DATABASE: `tb_${randomBytes(6).toString('hex')}`, TEMPORAL_ADDRESS: services.temporalAddress,
-    TEMPORAL_TASK_QUEUE: `tq_${randomBytes(6).toString('hex')}`, ADMIN_TOKEN: randomBytes(24).toString('hex'),
-    LOG_LEVEL: 'warn', DATA_DIR: work, TOLLBOOTH_CACHE: join(work, 'no-cache'),
+    PORT: '0',
+    DATABASE_URL: await freshDatabaseUrl(),
+    CLICKHOUSE_URL: services.clickhouseUrl,
+    CLICKHOUSE_DATABASE: `tb_${randomBytes(6).toString('hex')}`,
+    TEMPORAL_ADDRESS: services.temporalAddress,
+    TEMPORAL_TASK_QUEUE: `tq_${randomBytes(6).toString('hex')}`,
+    ADMIN_TOKEN: randomBytes(24).toString('hex'),
+    LOG_LEVEL: 'warn',
+    DATA_DIR: work,
+    TOLLBOOTH_CACHE: join(work, 'no-cache'),
   });
   const env = envOf(config);
   // The worker first: it applies the migrations the API then finds done.
@@ -63,7 +88,10 @@ it('builds into a folder whose API and worker start with node and serve requests
   const api = /api=(\S+)/.exec(await startFromBuild(join(dist, 'bin', 'api.js'), env))![1]!;
   expect((await call(api, 'GET', '/readyz')).status).toBe(200);
   // The pages are served from the build's copy of web/.
-  for (const [page, script] of [['/app', '/app/dashboard.js'], ['/docs', '/docs/docs.js']] as const) {
+  for (const [page, script] of [
+    ['/app', '/app/dashboard.js'],
+    ['/docs', '/docs/docs.js'],
+  ] as const) {
     const html = await call<string>(api, 'GET', page);
     expect(html.status).toBe(200);
     expect(html.body).toContain(`src="${script}"`);

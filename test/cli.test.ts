@@ -10,7 +10,11 @@ import { daily, isoDate } from './helpers/metering';
 const ROOT = join(__dirname, '..');
 const LAUNCHER = join(ROOT, 'bin', 'tollbooth.js'); // what `npx tollbooth` runs
 
-interface Run { code: number | null; stdout: string; stderr: string }
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 let stack: TestStack;
 let dir: string;
@@ -26,12 +30,18 @@ afterAll(async () => {
 /** Runs the CLI as an operator would; `interruptWhen` sends it a Ctrl-C (SIGINT) once true. */
 async function cli(args: string[], interruptWhen?: () => boolean): Promise<Run> {
   const child = spawn(process.execPath, [LAUNCHER, ...args], {
-    cwd: ROOT, env: { ...process.env, TOLLBOOTH_URL: stack.url, ADMIN_TOKEN: stack.adminToken }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: ROOT,
+    env: { ...process.env, TOLLBOOTH_URL: stack.url, ADMIN_TOKEN: stack.adminToken },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); });
-  child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+  child.stdout.on('data', (c: Buffer) => {
+    stdout += c.toString();
+  });
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   if (interruptWhen) {
     while (child.exitCode === null && !interruptWhen()) await sleep(10);
@@ -74,12 +84,15 @@ it('usage import sends each event once: a re-import accepts 0, a Ctrl-C run resu
 it('usage import reads CSV and reports rejected records by their number', async () => {
   const { accountId } = await createAccount(stack, 'Csv');
   const file = join(dir, 'events.csv');
-  writeFileSync(file, [
-    'id,accountId,appId,meter,value,timestamp',
-    `c1,${accountId},,ai_tokens,5,${recentIso(1)}`,
-    `c2,${accountId},,lambda_invocations,1,${recentIso(2)}`,
-    `c3,${accountId},,ai_tokens,-1,${recentIso(3)}`,
-  ].join('\n'));
+  writeFileSync(
+    file,
+    [
+      'id,accountId,appId,meter,value,timestamp',
+      `c1,${accountId},,ai_tokens,5,${recentIso(1)}`,
+      `c2,${accountId},,lambda_invocations,1,${recentIso(2)}`,
+      `c3,${accountId},,ai_tokens,-1,${recentIso(3)}`,
+    ].join('\n'),
+  );
   const run = await cli(['usage', 'import', file]);
   expect(run.code).toBe(2); // some records were rejected
   expect(summary(run)).toMatchObject({ records: 3, accepted: 2, duplicates: 0, rejected: 1 });
@@ -89,7 +102,15 @@ it('usage import reads CSV and reports rejected records by their number', async 
 it('usage export writes the dashboard numbers as CSV or NDJSON; accounts list lists the accounts', async () => {
   const { accountId, apiKey } = await createAccount(stack, 'Exported');
   const file = join(dir, 'export.ndjson');
-  writeFileSync(file, [usageEvent(accountId, 'x1', { value: 7, timestamp: recentIso(1) }), usageEvent(accountId, 'x2', { value: 3, meter: 'bandwidth_bytes', timestamp: recentIso(2) })].map((e) => JSON.stringify(e)).join('\n'));
+  writeFileSync(
+    file,
+    [
+      usageEvent(accountId, 'x1', { value: 7, timestamp: recentIso(1) }),
+      usageEvent(accountId, 'x2', { value: 3, meter: 'bandwidth_bytes', timestamp: recentIso(2) }),
+    ]
+      .map((e) => JSON.stringify(e))
+      .join('\n'),
+  );
   expect((await cli(['usage', 'import', file])).code).toBe(0);
   const from = isoDate(Date.now() - 86_400_000);
   const to = isoDate(Date.now() + 86_400_000);
@@ -99,17 +120,28 @@ it('usage export writes the dashboard numbers as CSV or NDJSON; accounts list li
   expect(csv.code).toBe(0);
   const lines = csv.stdout.trim().split('\n');
   expect(lines[0]).toBe('date,meter,value,average');
-  const aiTokens = lines.slice(1).map((l) => l.split(',')).filter((c) => c[1] === 'ai_tokens' && Number(c[2]) > 0);
+  const aiTokens = lines
+    .slice(1)
+    .map((l) => l.split(','))
+    .filter((c) => c[1] === 'ai_tokens' && Number(c[2]) > 0);
   expect(Object.fromEntries(aiTokens.map((c) => [c[0], Number(c[2])]))).toEqual(Object.fromEntries(Object.entries(expected).filter(([, v]) => Number(v) > 0)));
 
   const ndjson = await cli(['usage', 'export', '--account', accountId, '--from', from, '--to', to, '--meter', 'bandwidth_bytes', '--format', 'ndjson']);
-  const rows = ndjson.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const rows = ndjson.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   expect(rows.every((r) => r.meter === 'bandwidth_bytes')).toBe(true);
   expect(rows.reduce((a, r) => a + r.value, 0)).toBe(3);
 
   const list = await cli(['accounts', 'list', '--format', 'ndjson']);
   expect(list.code).toBe(0);
-  expect(list.stdout.trim().split('\n').map((l) => JSON.parse(l).id)).toEqual(expect.arrayContaining([accountId]));
+  expect(
+    list.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).id),
+  ).toEqual(expect.arrayContaining([accountId]));
   const missing = await cli(['usage', 'export', '--account', accountId]);
   expect(missing.code).toBe(1);
   expect(missing.stderr).toContain('missing --from, --to');

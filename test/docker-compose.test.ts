@@ -10,10 +10,13 @@ const services: Record<string, any> = compose.services;
 /** Short syntax ("127.0.0.1:3000:3000", "3000") or long syntax ({ host_ip, published, target }). */
 const hostIpOf = (port: unknown): string | undefined => {
   if (typeof port === 'object' && port !== null) return (port as { host_ip?: string }).host_ip;
-  const parts = String(port).replace(/\/(tcp|udp)$/, '').split(':');
+  const parts = String(port)
+    .replace(/\/(tcp|udp)$/, '')
+    .split(':');
   return parts.length === 3 ? parts[0] : undefined;
 };
-const publishedOf = (port: unknown) => (typeof port === 'object' && port !== null ? Number((port as { published: unknown }).published) : Number(String(port).split(':').at(-2)));
+const publishedOf = (port: unknown) =>
+  typeof port === 'object' && port !== null ? Number((port as { published: unknown }).published) : Number(String(port).split(':').at(-2));
 
 describe('docker-compose.yml', () => {
   it('has the app and the services it talks to', () => {
@@ -42,7 +45,11 @@ describe('docker-compose.yml', () => {
     expect(new URL(env.CLICKHOUSE_URL!).hostname).toBe('clickhouse');
     expect(env.TEMPORAL_ADDRESS).toBe('temporal:7233');
     expect(env.HOST).toBe('0.0.0.0');
-    const ready = Object.fromEntries(Object.entries(env).filter(([, v]) => !/^\$\{/.test(String(v))).map(([k, v]) => [k, String(v)]));
+    const ready = Object.fromEntries(
+      Object.entries(env)
+        .filter(([, v]) => !/^\$\{/.test(String(v)))
+        .map(([k, v]) => [k, String(v)]),
+    );
     const config = loadConfig(ready);
     expect(config).toMatchObject({ PORT: 3000, TEMPORAL_ADDRESS: 'temporal:7233' });
   });

@@ -20,7 +20,11 @@ beforeAll(async () => {
   server = spawn(join(root, 'node_modules', '.bin', 'tsx'), ['test/helpers/pglite-child.ts', dir], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
-    server.stdout!.on('data', (c: Buffer) => { out += c.toString(); const m = /url=(\S+)/.exec(out); if (m) resolve(m[1]!); });
+    server.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /url=(\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
     server.once('exit', (code) => reject(new Error(`the PGlite server exited with ${code}`)));
   });
   pools = [0, 1, 2].map(() => new Pool({ connectionString: url, max: 4 }));
@@ -35,24 +39,27 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-it('keeps every connection\'s queries and transactions whole under concurrency', async () => {
+it("keeps every connection's queries and transactions whole under concurrency", async () => {
   const wrong: string[] = [];
   const lane = async (l: number) => {
     const pool = pools[l % pools.length]!;
     for (let i = l; i < 12 * 60; i += 12) {
       const n = (i % 100) + 1;
       switch (i % 4) {
-        case 0: { // an array parameter, as the tenant and key lookups use
+        case 0: {
+          // an array parameter, as the tenant and key lookups use
           const { rows } = await pool.query<{ id: string }>('SELECT id FROM items WHERE id = ANY($1)', [[`i${n}`]]);
           if (rows[0]?.id !== `i${n}`) wrong.push(`any ${i}: ${JSON.stringify(rows)}`);
           break;
         }
-        case 1: { // two parameters of other types
+        case 1: {
+          // two parameters of other types
           const { rows } = await pool.query<{ k: number }>('SELECT n, $2::int AS k FROM items WHERE n = $1', [n, i]);
           if (rows[0]?.k !== i) wrong.push(`two ${i}: ${JSON.stringify(rows)}`);
           break;
         }
-        case 2: { // a transaction of several statements
+        case 2: {
+          // a transaction of several statements
           const c = await pool.connect();
           try {
             await c.query('BEGIN');
@@ -60,17 +67,29 @@ it('keeps every connection\'s queries and transactions whole under concurrency',
             await c.query('UPDATE items SET n = n WHERE id = $1', [`i${n}`]);
             await c.query('COMMIT');
             if (rows[0]?.t !== `x${i}`) wrong.push(`tx ${i}: ${JSON.stringify(rows)}`);
-          } finally { c.release(); }
+          } finally {
+            c.release();
+          }
           break;
         }
-        default: { // a statement that fails inside the batch (unique violation)
-          const err = await pool.query('INSERT INTO items VALUES ($1, 0)', [`i${n}`]).then(() => undefined, (e: { code?: string }) => e);
+        default: {
+          // a statement that fails inside the batch (unique violation)
+          const err = await pool.query('INSERT INTO items VALUES ($1, 0)', [`i${n}`]).then(
+            () => undefined,
+            (e: { code?: string }) => e,
+          );
           if (err?.code !== '23505') wrong.push(`dup ${i}: ${String(err)}`);
         }
       }
     }
   };
-  await Promise.all(Array.from({ length: 12 }, (_, l) => lane(l).catch((err: unknown) => { wrong.push(`lane ${l}: ${String(err)}`); })));
+  await Promise.all(
+    Array.from({ length: 12 }, (_, l) =>
+      lane(l).catch((err: unknown) => {
+        wrong.push(`lane ${l}: ${String(err)}`);
+      }),
+    ),
+  );
   expect(wrong).toEqual([]);
   const { rows } = await pools[1]!.query<{ c: string }>('SELECT count(*)::text AS c FROM items');
   expect(rows[0]!.c).toBe('100');

@@ -9,13 +9,20 @@ import { chdbDataDir, freshDatabaseUrl, type Backend } from './helpers/stack';
 import { testServices } from './helpers/services';
 import { z } from 'zod';
 
-const sqlFiles = (dir: string) => readdirSync(join(__dirname, '..', dir)).filter((f) => f.endsWith('.sql')).sort();
+const sqlFiles = (dir: string) =>
+  readdirSync(join(__dirname, '..', dir))
+    .filter((f) => f.endsWith('.sql'))
+    .sort();
 const PG_FILES = sqlFiles('db/migrations');
 const CH_FILES = sqlFiles('metering/sql');
 
 describe('Postgres migrations', () => {
   const dbs: Db[] = [];
-  const fresh = async () => { const db = createDb(await freshDatabaseUrl()); dbs.push(db); return db; };
+  const fresh = async () => {
+    const db = createDb(await freshDatabaseUrl());
+    dbs.push(db);
+    return db;
+  };
   afterAll(() => Promise.all(dbs.map((db) => db.end())));
 
   const snapshot = async (db: Db) => ({
@@ -33,8 +40,14 @@ describe('Postgres migrations', () => {
     const second = await snapshot(db);
     expect(second).toEqual(first);
     expect(second.migrations).toEqual(PG_FILES);
-    expect(second.tables).toEqual(expect.arrayContaining(['accounts', 'apps', 'api_keys', 'plans', 'plan_limits', 'limit_counters', 'usage_alerts', 'schema_migrations']));
-    expect(second.plans).toEqual([{ id: 'free', is_default: true }, { id: 'pro', is_default: false }, { id: 'team', is_default: false }]);
+    expect(second.tables).toEqual(
+      expect.arrayContaining(['accounts', 'apps', 'api_keys', 'plans', 'plan_limits', 'limit_counters', 'usage_alerts', 'schema_migrations']),
+    );
+    expect(second.plans).toEqual([
+      { id: 'free', is_default: true },
+      { id: 'pro', is_default: false },
+      { id: 'team', is_default: false },
+    ]);
     expect(second.limits).toBe(12);
   });
 
@@ -54,9 +67,7 @@ describe.each<Backend>(['clickhouse', 'chdb'])('ClickHouse migrations on %s', (b
   const stores: MeteringStore[] = [];
   const fresh = () => {
     const database = `tb_mig_${randomBytes(5).toString('hex')}`;
-    const store = backend === 'clickhouse'
-      ? createHttpStore(testServices().clickhouseUrl, database)
-      : createChdbStore(join(chdbDataDir(), 'chdb'), database);
+    const store = backend === 'clickhouse' ? createHttpStore(testServices().clickhouseUrl, database) : createChdbStore(join(chdbDataDir(), 'chdb'), database);
     stores.push(store);
     return store;
   };
@@ -70,7 +81,11 @@ describe.each<Backend>(['clickhouse', 'chdb'])('ClickHouse migrations on %s', (b
   const tableCount = async (store: MeteringStore) =>
     (await store.query('SELECT count() AS n FROM system.tables WHERE database = {name:String}', { name: store.database }, z.object({ n: chInt })))[0]!.n;
   const versions = (store: MeteringStore) =>
-    store.query('SELECT version, count() AS n FROM {db:Identifier}.schema_migrations FINAL GROUP BY version ORDER BY version', {}, z.object({ version: z.string(), n: chInt }));
+    store.query(
+      'SELECT version, count() AS n FROM {db:Identifier}.schema_migrations FINAL GROUP BY version ORDER BY version',
+      {},
+      z.object({ version: z.string(), n: chInt }),
+    );
 
   it('applies every file once; a second run applies nothing and creates nothing', async () => {
     const store = fresh();
@@ -88,7 +103,11 @@ describe.each<Backend>(['clickhouse', 'chdb'])('ClickHouse migrations on %s', (b
     const store = fresh();
     await Promise.all([migrateClickHouse(store), migrateClickHouse(store)]);
     expect(await tableCount(store)).toBe(await tableCount(reference));
-    const distinct = await store.query('SELECT DISTINCT version FROM {db:Identifier}.schema_migrations ORDER BY version', {}, z.object({ version: z.string() }));
+    const distinct = await store.query(
+      'SELECT DISTINCT version FROM {db:Identifier}.schema_migrations ORDER BY version',
+      {},
+      z.object({ version: z.string() }),
+    );
     expect(distinct.map((r) => r.version)).toEqual(CH_FILES);
     expect(await migrateClickHouse(store)).toEqual([]);
   });

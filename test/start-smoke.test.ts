@@ -16,18 +16,28 @@ const EXTERNAL = ['DATABASE_URL', 'CLICKHOUSE_URL', 'TEMPORAL_ADDRESS', 'ADMIN_T
 const killGroup = (child: ChildProcess) => {
   try {
     if (child.pid) process.kill(-child.pid, 'SIGKILL');
-  } catch { /* already gone */ }
+  } catch {
+    /* already gone */
+  }
 };
 
 let dataDir: string;
 const children: ChildProcess[] = [];
-beforeAll(() => { dataDir = mkdtempSync(join(tmpdir(), 'tollbooth-start-')); });
+beforeAll(() => {
+  dataDir = mkdtempSync(join(tmpdir(), 'tollbooth-start-'));
+});
 afterAll(() => {
   children.forEach(killGroup);
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-interface Started { child: ChildProcess; line: string; api: string; ui: string; output: () => string }
+interface Started {
+  child: ChildProcess;
+  line: string;
+  api: string;
+  ui: string;
+  output: () => string;
+}
 
 /** `npm start` as a user runs it; resolves on the one `ready` line. */
 function start(env: NodeJS.ProcessEnv): Promise<Started> {
@@ -38,8 +48,13 @@ function start(env: NodeJS.ProcessEnv): Promise<Started> {
   let err = '';
   const output = () => `stdout:\n${out}\nstderr:\n${err}`;
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { killGroup(child); reject(new Error(`no ready line after 90 s\n${output().slice(-6000)}`)); }, 90_000);
-    child.stderr!.on('data', (c: Buffer) => { err += c.toString(); });
+    const timer = setTimeout(() => {
+      killGroup(child);
+      reject(new Error(`no ready line after 90 s\n${output().slice(-6000)}`));
+    }, 90_000);
+    child.stderr!.on('data', (c: Buffer) => {
+      err += c.toString();
+    });
     child.stdout!.on('data', (c: Buffer) => {
       out += c.toString();
       const line = out.split('\n').find((l) => /\bready\b/.test(l) && l.includes('api='));
@@ -47,26 +62,36 @@ function start(env: NodeJS.ProcessEnv): Promise<Started> {
       clearTimeout(timer);
       resolve({ child, line, api: /api=(\S+)/.exec(line)![1]!, ui: /temporal_ui=(\S+)/.exec(line)?.[1] ?? '', output });
     });
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`exited with ${code} before ready\n${output().slice(-6000)}`)); });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before ready\n${output().slice(-6000)}`));
+    });
   });
 }
 
 /** Its exit code, or 'still running' 30 s after it was asked to stop. */
-const exitCode = (child: ChildProcess) => new Promise<number | null | 'still running'>((resolve) => {
-  if (child.exitCode !== null) return resolve(child.exitCode);
-  const timer = setTimeout(() => resolve('still running'), 30_000);
-  child.once('exit', (code) => { clearTimeout(timer); resolve(code); });
-});
+const exitCode = (child: ChildProcess) =>
+  new Promise<number | null | 'still running'>((resolve) => {
+    if (child.exitCode !== null) return resolve(child.exitCode);
+    const timer = setTimeout(() => resolve('still running'), 30_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+  });
 
 /** Processes whose command line mentions both `temporal` and our data dir (its sqlite file). */
-const temporalProcessesOf = (dataDir: string) => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((pid) => {
-  try {
-    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-    return cmd.includes('temporal') && cmd.includes(dataDir) && !readFileSync(`/proc/${pid}/stat`, 'utf8').match(/\)\s+Z\s/);
-  } catch {
-    return false;
-  }
-});
+const temporalProcessesOf = (dataDir: string) =>
+  readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((pid) => {
+      try {
+        const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+        return cmd.includes('temporal') && cmd.includes(dataDir) && !readFileSync(`/proc/${pid}/stat`, 'utf8').match(/\)\s+Z\s/);
+      } catch {
+        return false;
+      }
+    });
 
 it('npm start brings up everything embedded, stops cleanly on SIGINT and keeps its data', async () => {
   const [port, uiPort] = [await freePort(), await freePort()];

@@ -7,7 +7,11 @@ import { startClickHouseServer, type ClickHouseServer } from './clickhouse-serve
 import { freePort } from '../embedded/ports';
 import { startZooKeeperServer, type ZooKeeperServer } from './zookeeper-server';
 
-export interface ClickHouseClusterNode extends ClickHouseServer { shard: number; replica: number; tcpPort: number }
+export interface ClickHouseClusterNode extends ClickHouseServer {
+  shard: number;
+  replica: number;
+  tcpPort: number;
+}
 
 export interface ClickHouseCluster {
   /** The name in every server's remote_servers (CLICKHOUSE_CLUSTER). */
@@ -20,10 +24,19 @@ export interface ClickHouseCluster {
 const STOCK = '/etc/clickhouse-server';
 
 const clusterXml = (name: string, nodes: { shard: number; tcpPort: number }[], zk: ZooKeeperServer, self: { shard: number; replica: number }): string => {
-  const shards = [...new Set(nodes.map((n) => n.shard))].map((s) => `
-      <shard><internal_replication>true</internal_replication>${nodes.filter((n) => n.shard === s).map((n) => `
-        <replica><host>127.0.0.1</host><port>${n.tcpPort}</port></replica>`).join('')}
-      </shard>`).join('');
+  const shards = [...new Set(nodes.map((n) => n.shard))]
+    .map(
+      (s) => `
+      <shard><internal_replication>true</internal_replication>${nodes
+        .filter((n) => n.shard === s)
+        .map(
+          (n) => `
+        <replica><host>127.0.0.1</host><port>${n.tcpPort}</port></replica>`,
+        )
+        .join('')}
+      </shard>`,
+    )
+    .join('');
   // Replica names are unique in the whole cluster: the migration ledger has one replica per server.
   return `<?xml version="1.0"?>
 <yandex>
@@ -36,7 +49,13 @@ const clusterXml = (name: string, nodes: { shard: number; tcpPort: number }[], z
 `;
 };
 
-export async function startClickHouseCluster(opts: { workDir: string; logDir: string; name?: string; shards?: number; replicas?: number }): Promise<ClickHouseCluster> {
+export async function startClickHouseCluster(opts: {
+  workDir: string;
+  logDir: string;
+  name?: string;
+  shards?: number;
+  replicas?: number;
+}): Promise<ClickHouseCluster> {
   const name = opts.name ?? 'tollbooth';
   const zookeeper = await startZooKeeperServer({ dataDir: path.join(opts.workDir, 'zookeeper'), logDir: opts.logDir });
   const layout: { shard: number; replica: number; tcpPort: number }[] = [];

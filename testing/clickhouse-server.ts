@@ -33,8 +33,7 @@ export interface ClickHouseServer {
 
 const CONFIG = '/etc/clickhouse-server/config.xml';
 // Debian's 18.16 package puts it in /usr/sbin; upstream packages use /usr/bin.
-const findBinary = (): string | undefined =>
-  ['/usr/sbin/clickhouse-server', '/usr/bin/clickhouse-server'].find((f) => fs.existsSync(f));
+const findBinary = (): string | undefined => ['/usr/sbin/clickhouse-server', '/usr/bin/clickhouse-server'].find((f) => fs.existsSync(f));
 
 async function ensureClickHouse(): Promise<string> {
   const found = findBinary();

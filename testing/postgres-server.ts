@@ -46,7 +46,10 @@ async function ensurePgBin(): Promise<string> {
 /** Postgres refuses to run as root, so as root we run it as `postgres`. */
 function serverUser(): { uid: number; gid: number } | undefined {
   if (!isRoot()) return undefined;
-  const line = fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'));
+  const line = fs
+    .readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('postgres:'));
   if (!line) throw new Error('running as root but there is no `postgres` user to run the server as');
   const [, , uid, gid] = line.split(':');
   return { uid: Number(uid), gid: Number(gid) };

@@ -21,8 +21,12 @@ export async function startZooKeeperServer(opts: { dataDir: string; logDir: stri
   const port = await freePort();
   const cfg = path.join(opts.dataDir, 'zoo.cfg');
   // The admin server (HTTP, port 8080 by default) would collide between instances; nobody uses it.
-  fs.writeFileSync(cfg, [`dataDir=${opts.dataDir}`, `clientPort=${port}`, 'clientPortAddress=127.0.0.1',
-    'tickTime=500', 'admin.enableServer=false', 'maxClientCnxns=0', ''].join('\n'));
+  fs.writeFileSync(
+    cfg,
+    [`dataDir=${opts.dataDir}`, `clientPort=${port}`, 'clientPortAddress=127.0.0.1', 'tickTime=500', 'admin.enableServer=false', 'maxClientCnxns=0', ''].join(
+      '\n',
+    ),
+  );
   let child: ServiceProcess | undefined;
   const start = async (): Promise<void> => {
     if (child && !child.exitReason()) return;
@@ -36,5 +40,12 @@ export async function startZooKeeperServer(opts: { dataDir: string; logDir: stri
     await waitFor(() => isListening(port), { timeoutMs: 60_000, what: `zookeeper on ${port}`, giveUp: proc.exitReason });
   };
   await start();
-  return { host: '127.0.0.1', port, start, stop: async () => { await child?.stop(); } };
+  return {
+    host: '127.0.0.1',
+    port,
+    start,
+    stop: async () => {
+      await child?.stop();
+    },
+  };
 }

@@ -6,7 +6,9 @@ const { ensureStripeCustomer, completeAccountProvisioning } = proxyActivities<Ac
   retry: { maximumAttempts: 10, initialInterval: '1 second', backoffCoefficient: 2 },
 });
 
-export interface AccountProvisioningInput { accountId: string }
+export interface AccountProvisioningInput {
+  accountId: string;
+}
 
 /**
  * Runs once per account (workflow id `account-provisioning:<accountId>`): gives it a Stripe

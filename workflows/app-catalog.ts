@@ -21,9 +21,13 @@ export async function appCatalogWorkflow(input: AppCatalogInput) {
   const key = `${info.workflowId}:${info.firstExecutionRunId}`;
   const base = { appId: input.appId, key };
   switch (input.op) {
-    case 'createPlan': return acts.createAppPlan({ ...base, planId: input.id, fields: input.fields as PlanFields });
-    case 'updatePlan': return acts.updateAppPlan({ ...base, planId: input.id, fields: input.fields });
-    case 'createProduct': return acts.createAppProduct({ ...base, productId: input.id, fields: input.fields as ProductFields });
-    case 'updateProduct': return acts.updateAppProduct({ ...base, productId: input.id, fields: input.fields });
+    case 'createPlan':
+      return acts.createAppPlan({ ...base, planId: input.id, fields: input.fields as PlanFields });
+    case 'updatePlan':
+      return acts.updateAppPlan({ ...base, planId: input.id, fields: input.fields });
+    case 'createProduct':
+      return acts.createAppProduct({ ...base, productId: input.id, fields: input.fields as ProductFields });
+    case 'updateProduct':
+      return acts.updateAppProduct({ ...base, productId: input.id, fields: input.fields });
   }
 }

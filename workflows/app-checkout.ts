@@ -8,12 +8,20 @@ const acts = proxyLocalActivities<Activities>({
   retry: { maximumAttempts: 5, initialInterval: '500 milliseconds', backoffCoefficient: 2 },
 });
 
-interface Common { appId: string; customerId: string; successUrl: string; cancelUrl: string }
+interface Common {
+  appId: string;
+  customerId: string;
+  successUrl: string;
+  cancelUrl: string;
+}
 export type AppCheckoutInput =
-  | (Common & { kind: 'subscribe'; planId: string })
-  | (Common & { kind: 'purchase'; productId: string; quantity: number; orderId: string });
+  (Common & { kind: 'subscribe'; planId: string }) | (Common & { kind: 'purchase'; productId: string; quantity: number; orderId: string });
 
-export interface AppCheckoutResult { url: string; sessionId: string; orderId?: string }
+export interface AppCheckoutResult {
+  url: string;
+  sessionId: string;
+  orderId?: string;
+}
 
 /**
  * One Checkout Session on the app's connected account (id `app-checkout:<appId>:<hash of the

@@ -31,7 +31,7 @@ export async function appSubscriptionWorkflow(input: { subscriptionId: string; a
     apply: async (e) => {
       if (e.appId !== input.appId) {
         // The subscription is this workflow's app's: another app's account cannot change it.
-        log.warn('event from another app\'s account', { eventId: e.eventId, appId: e.appId });
+        log.warn("event from another app's account", { eventId: e.eventId, appId: e.appId });
         return 'mismatch';
       }
       const target = { subscriptionId: input.subscriptionId, appId: input.appId, eventCreated: e.created };

@@ -15,10 +15,17 @@ type Routed = RoutedConnectEvent & { appId: string };
 async function toSubscription(event: Routed) {
   if (!event.subscriptionId || !event.patch) return 'ignored' as const;
   const { subscriptionId, appId } = event;
-  await forwardToAppSubscriptionWorkflow(signalWithStart(appSubscriptionWorkflow, appSubscriptionEventSignal, {
-    workflowId: appSubscriptionWorkflowId(subscriptionId), args: [{ subscriptionId, appId }], signalArgs: [{ ...event, subscriptionId }],
-    searchAttributes: [{ key: AppId, value: appId }, { key: StripeObjectId, value: subscriptionId }],
-  }));
+  await forwardToAppSubscriptionWorkflow(
+    signalWithStart(appSubscriptionWorkflow, appSubscriptionEventSignal, {
+      workflowId: appSubscriptionWorkflowId(subscriptionId),
+      args: [{ subscriptionId, appId }],
+      signalArgs: [{ ...event, subscriptionId }],
+      searchAttributes: [
+        { key: AppId, value: appId },
+        { key: StripeObjectId, value: subscriptionId },
+      ],
+    }),
+  );
   return 'forwarded' as const;
 }
 
@@ -67,7 +74,7 @@ export async function connectEventWorkflow(input: { eventId: string }): Promise<
     route: (event, appId): Routed | 'mismatch' => {
       if (!event.mismatch) return { ...event, appId };
       // Parked for an operator: the event's account is not the app that owns its object.
-      log.warn('connect event names another app\'s object', { eventId: event.eventId, objectId: event.objectId });
+      log.warn("connect event names another app's object", { eventId: event.eventId, objectId: event.objectId });
       return 'mismatch';
     },
     mark: (outcome) => markStripeEvent({ eventId: input.eventId, outcome }),

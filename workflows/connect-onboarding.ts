@@ -23,19 +23,23 @@ export async function connectOnboardingWorkflow(input: { appId: string; state?: 
   const state: OnboardingState = input.state ?? { stripeAccountId: null, linksIssued: 0 };
   let calls = 0;
   setHandler(onboardingStateQuery, () => state);
-  setHandler(accountLinkUpdate, async ({ refreshUrl, returnUrl }) => {
-    calls += 1;
-    const account = await ensureConnectedAccount({ appId: input.appId });
-    if (state.stripeAccountId !== account.stripeAccountId) upsertSearchAttributes([{ key: StripeObjectId, value: account.stripeAccountId }]);
-    state.stripeAccountId = account.stripeAccountId;
-    const link = await createAccountLink({ stripeAccountId: account.stripeAccountId, refreshUrl, returnUrl });
-    state.linksIssued += 1;
-    return { stripeAccountId: account.stripeAccountId, url: link.url, expiresAt: link.expiresAt, accountCreated: account.created };
-  }, {
-    validator: ({ refreshUrl, returnUrl }) => {
-      if (!refreshUrl || !returnUrl) throw new Error('refreshUrl and returnUrl are required');
+  setHandler(
+    accountLinkUpdate,
+    async ({ refreshUrl, returnUrl }) => {
+      calls += 1;
+      const account = await ensureConnectedAccount({ appId: input.appId });
+      if (state.stripeAccountId !== account.stripeAccountId) upsertSearchAttributes([{ key: StripeObjectId, value: account.stripeAccountId }]);
+      state.stripeAccountId = account.stripeAccountId;
+      const link = await createAccountLink({ stripeAccountId: account.stripeAccountId, refreshUrl, returnUrl });
+      state.linksIssued += 1;
+      return { stripeAccountId: account.stripeAccountId, url: link.url, expiresAt: link.expiresAt, accountCreated: account.created };
     },
-  });
+    {
+      validator: ({ refreshUrl, returnUrl }) => {
+        if (!refreshUrl || !returnUrl) throw new Error('refreshUrl and returnUrl are required');
+      },
+    },
+  );
 
   for (;;) {
     const seen = calls;

@@ -26,7 +26,9 @@ export interface InboxOptions<E extends { eventId: string; type: string }> {
  */
 export async function runEventInbox<E extends { eventId: string; type: string }>(opts: InboxOptions<E>): Promise<never> {
   const inbox: E[] = [];
-  setHandler(opts.signal, (event) => { inbox.push(event); });
+  setHandler(opts.signal, (event) => {
+    inbox.push(event);
+  });
   let handled = 0;
   for (;;) {
     const at = opts.deadline?.at() ?? null;

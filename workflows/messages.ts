@@ -32,9 +32,17 @@ export interface SubscriptionWorkflowState {
 export const subscriptionStateQuery = defineQuery<SubscriptionWorkflowState>('subscriptionState');
 
 /** What POST .../connect/onboard answers: a fresh Account Link for the app's one connected account. */
-export interface AccountLinkResult { stripeAccountId: string; url: string; expiresAt: string; accountCreated: boolean }
+export interface AccountLinkResult {
+  stripeAccountId: string;
+  url: string;
+  expiresAt: string;
+  accountCreated: boolean;
+}
 export const accountLinkUpdate = defineUpdate<AccountLinkResult, [{ refreshUrl: string; returnUrl: string }]>('accountLink');
-export interface OnboardingState { stripeAccountId: string | null; linksIssued: number }
+export interface OnboardingState {
+  stripeAccountId: string | null;
+  linksIssued: number;
+}
 export const onboardingStateQuery = defineQuery<OnboardingState>('onboardingState');
 
 /** A Connect event with the app its connected account decided, for the subscription's workflow. */

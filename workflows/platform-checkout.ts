@@ -1,5 +1,14 @@
 import {
-  ActivityFailure, ApplicationFailure, TimeoutFailure, allHandlersFinished, condition, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo,
+  ActivityFailure,
+  ApplicationFailure,
+  TimeoutFailure,
+  allHandlersFinished,
+  condition,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { StripeObjectId } from './search-attributes';
@@ -14,7 +23,14 @@ const acts = proxyLocalActivities<Activities>({
   startToCloseTimeout: '15 seconds',
   retry: { maximumAttempts: 5, initialInterval: '500 milliseconds', backoffCoefficient: 2 },
 });
-const { ensureStripeCustomer, createPlatformCheckoutSession, changePlatformSubscriptionPlan, findEntitledSubscription, applySubscriptionPatch, recordCheckout } = acts;
+const {
+  ensureStripeCustomer,
+  createPlatformCheckoutSession,
+  changePlatformSubscriptionPlan,
+  findEntitledSubscription,
+  applySubscriptionPatch,
+  recordCheckout,
+} = acts;
 const { closeCheckout } = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: { maximumAttempts: 10 } });
 
 /** How long the session may stay open: Stripe's own expiry of a Checkout Session, 24 h. */
@@ -47,8 +63,12 @@ export async function platformCheckoutWorkflow(input: PlatformCheckoutInput): Pr
     return result!;
   });
   let superseded = false;
-  setHandler(checkoutCompletedSignal, () => { completed = true; });
-  setHandler(checkoutSupersededSignal, () => { superseded = true; });
+  setHandler(checkoutCompletedSignal, () => {
+    completed = true;
+  });
+  setHandler(checkoutSupersededSignal, () => {
+    superseded = true;
+  });
 
   const { workflowId } = workflowInfo();
   const base = { checkoutId: input.checkoutId, workflowId, accountId: input.accountId, planId: input.planId };
@@ -60,7 +80,12 @@ export async function platformCheckoutWorkflow(input: PlatformCheckoutInput): Pr
       // A second subscription would bill twice: switch the one there is, Stripe prorates.
       await changePlatformSubscriptionPlan({ subscriptionId: existing.subscriptionId, planId: input.planId, idempotencyKey: `${workflowId}:plan-change` });
       // Same event clock as stored: the change applies now, yet any newer Stripe event still wins.
-      await applySubscriptionPatch({ subscriptionId: existing.subscriptionId, accountId: input.accountId, eventCreated: existing.lastEventCreated, planId: input.planId });
+      await applySubscriptionPatch({
+        subscriptionId: existing.subscriptionId,
+        accountId: input.accountId,
+        eventCreated: existing.lastEventCreated,
+        planId: input.planId,
+      });
       await recordCheckout({ ...base, stripeSessionId: null, url: input.successUrl, status: 'changed' });
       upsertSearchAttributes([{ key: StripeObjectId, value: existing.subscriptionId }]);
       result = { checkoutId: input.checkoutId, url: input.successUrl, mode: 'plan_change' };
@@ -69,7 +94,12 @@ export async function platformCheckoutWorkflow(input: PlatformCheckoutInput): Pr
     }
     const slot = checkoutSlot(acts, accountCheckoutOwner(input.accountId));
     await slot.take();
-    const session = await createPlatformCheckoutSession({ ...base, customerId: customer.stripeCustomerId, successUrl: input.successUrl, cancelUrl: input.cancelUrl });
+    const session = await createPlatformCheckoutSession({
+      ...base,
+      customerId: customer.stripeCustomerId,
+      successUrl: input.successUrl,
+      cancelUrl: input.cancelUrl,
+    });
     await slot.keep(session.sessionId, null);
     await recordCheckout({ ...base, stripeSessionId: session.sessionId, url: session.url, status: 'open' });
     upsertSearchAttributes([{ key: StripeObjectId, value: session.sessionId }]);
@@ -79,7 +109,8 @@ export async function platformCheckoutWorkflow(input: PlatformCheckoutInput): Pr
     // Retries ran out on a failure that was not a refusal (Postgres or Stripe unreachable): the
     // caller is told to try again (503); the same key then resumes with the same session.
     // An activity that timed out (a connection that hung while Postgres went away) is the same.
-    if (err instanceof ActivityFailure && (err.cause instanceof TimeoutFailure || (err.cause instanceof ApplicationFailure && !err.cause.nonRetryable))) failureType = 'Unavailable';
+    if (err instanceof ActivityFailure && (err.cause instanceof TimeoutFailure || (err.cause instanceof ApplicationFailure && !err.cause.nonRetryable)))
+      failureType = 'Unavailable';
     // Stripe unconfigured on the worker is the operator's to fix: the caller is told 503 too.
     if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'StripeNotConfigured') failureType = err.cause.type;
     failure = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
@@ -92,7 +123,7 @@ export async function platformCheckoutWorkflow(input: PlatformCheckoutInput): Pr
 
   // A newer checkout of the account expired this session: it ends as expired, unless it was
   // paid first (completion wins).
-  const done = await condition(() => completed || superseded, CHECKOUT_OPEN_MS) && completed;
+  const done = (await condition(() => completed || superseded, CHECKOUT_OPEN_MS)) && completed;
   await closeCheckout({ checkoutId: input.checkoutId, status: done ? 'completed' : 'expired' });
   await condition(allHandlersFinished);
   return { ...result, status: done ? 'completed' : 'expired' };

@@ -15,10 +15,17 @@ type Routed = PlatformBillingEvent & { accountId: string };
 async function toSubscription(event: Routed) {
   if (!event.subscriptionId) return 'ignored' as const;
   const { subscriptionId, accountId } = event;
-  await forwardToSubscriptionWorkflow(signalWithStart(platformSubscriptionWorkflow, subscriptionEventSignal, {
-    workflowId: platformSubscriptionWorkflowId(subscriptionId), args: [{ subscriptionId, accountId }], signalArgs: [{ ...event, subscriptionId }],
-    searchAttributes: [{ key: AccountId, value: accountId }, { key: StripeObjectId, value: subscriptionId }],
-  }));
+  await forwardToSubscriptionWorkflow(
+    signalWithStart(platformSubscriptionWorkflow, subscriptionEventSignal, {
+      workflowId: platformSubscriptionWorkflowId(subscriptionId),
+      args: [{ subscriptionId, accountId }],
+      signalArgs: [{ ...event, subscriptionId }],
+      searchAttributes: [
+        { key: AccountId, value: accountId },
+        { key: StripeObjectId, value: subscriptionId },
+      ],
+    }),
+  );
   return 'forwarded' as const;
 }
 

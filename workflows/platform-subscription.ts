@@ -65,7 +65,16 @@ export async function platformSubscriptionWorkflow(input: PlatformSubscriptionIn
     }
     if (!e.patch) return 'stale';
     const { planId, status, cancelAtPeriodEnd, periodStart, periodEnd } = e.patch;
-    let result = await acts.applySubscriptionPatch({ subscriptionId, accountId, eventCreated: e.created, planId, status, cancelAtPeriodEnd, periodStart, periodEnd });
+    let result = await acts.applySubscriptionPatch({
+      subscriptionId,
+      accountId,
+      eventCreated: e.created,
+      planId,
+      status,
+      cancelAtPeriodEnd,
+      periodStart,
+      periodEnd,
+    });
     if (result.tie && REREAD_ON_TIE.includes(e.type)) {
       // Same Stripe second as the state it replaced: arrival order is no order. Stripe's
       // current state settles it (plan metadata-less re-reads keep the stored plan).

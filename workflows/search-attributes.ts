@@ -10,5 +10,8 @@ export const CustomerId = defineSearchAttributeKey('CustomerId', SearchAttribute
 export const StripeObjectId = defineSearchAttributeKey('StripeObjectId', SearchAttributeType.KEYWORD);
 
 export const SEARCH_ATTRIBUTES: Record<string, 'Keyword'> = {
-  AccountId: 'Keyword', AppId: 'Keyword', CustomerId: 'Keyword', StripeObjectId: 'Keyword',
+  AccountId: 'Keyword',
+  AppId: 'Keyword',
+  CustomerId: 'Keyword',
+  StripeObjectId: 'Keyword',
 };

@@ -17,7 +17,8 @@ export type EventHandlers<E> = Record<string, (event: E) => Promise<EventOutcome
 
 /** The signal-with-start an activity performs for workflow code, named from the definitions. */
 export function signalWithStart<W extends Workflow, A extends unknown[]>(
-  workflow: W, signal: SignalDefinition<A>,
+  workflow: W,
+  signal: SignalDefinition<A>,
   opts: { workflowId: string; args: Parameters<W>; signalArgs: A; searchAttributes: SearchAttributePair[] },
 ): SignalWithStart {
   return { workflowType: workflow.name, signal: signal.name, ...opts };

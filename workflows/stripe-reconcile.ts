@@ -47,8 +47,11 @@ export async function stripeAccountReconcileWorkflow(input: { stripeAccount: str
   let complete = false;
   for (let page = 0; page < MAX_PAGES && !complete; page += 1) {
     const r: ReconcilePage = await acts.reconcileEventsPage({
-      stripeAccount: input.stripeAccount, since, startingAfter,
-      handledTypes: [...(connect ? CONNECT_EVENT_TYPES : PLATFORM_EVENT_TYPES)], workflowType: (connect ? connectEventWorkflow : stripeEventWorkflow).name,
+      stripeAccount: input.stripeAccount,
+      since,
+      startingAfter,
+      handledTypes: [...(connect ? CONNECT_EVENT_TYPES : PLATFORM_EVENT_TYPES)],
+      workflowType: (connect ? connectEventWorkflow : stripeEventWorkflow).name,
     });
     listed += r.listed;
     fed += r.fed;

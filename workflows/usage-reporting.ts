@@ -1,5 +1,13 @@
 import {
-  ActivityFailure, ApplicationFailure, allHandlersFinished, condition, continueAsNew, log, proxyActivities, setHandler, workflowInfo,
+  ActivityFailure,
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  log,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { reportUsageUpdate, usageReportingStateQuery, type UsageReportingState } from './messages';
@@ -58,7 +66,12 @@ export async function usageReportingWorkflow(input: UsageReportingInput): Promis
     requested = false;
     inFlight = true;
     try {
-      const result = await reportOverage({ accountId: input.accountId, periodStart: input.periodStart, periodEnd: input.periodEnd, finalizationGraceSeconds: grace });
+      const result = await reportOverage({
+        accountId: input.accountId,
+        periodStart: input.periodStart,
+        periodEnd: input.periodEnd,
+        finalizationGraceSeconds: grace,
+      });
       state.last = { ...result, meters: result.meters as Record<string, { metered: string; reported: string }>, at: new Date().toISOString() };
       state.failure = null;
     } catch (err) {

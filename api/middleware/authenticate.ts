@@ -34,8 +34,10 @@ export function createAuthenticator(db: Db, adminToken: string | undefined) {
     fetchMethod: async (key) => {
       const row = await findActiveKey(db, key);
       if (!row) return undefined; // not cached: a key created a moment later must work at once
-      return row.kind === 'account' ? { kind: 'account', accountId: row.account_id!, keyId: row.id }
-        : row.kind === 'app_secret' ? { kind: 'app', appId: row.app_id!, accountId: row.account_id!, keyId: row.id }
+      return row.kind === 'account'
+        ? { kind: 'account', accountId: row.account_id!, keyId: row.id }
+        : row.kind === 'app_secret'
+          ? { kind: 'app', appId: row.app_id!, accountId: row.account_id!, keyId: row.id }
           : { kind: 'service', keyId: row.id, scopes: row.scopes };
     },
   });

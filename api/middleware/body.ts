@@ -18,11 +18,19 @@ export async function readBody(ctx: Context, limit: number): Promise<Buffer> {
     const chunks: Buffer[] = [];
     let size = 0;
     let settled = false;
-    const settle = (fn: () => void) => { if (!settled) { settled = true; fn(); } };
+    const settle = (fn: () => void) => {
+      if (!settled) {
+        settled = true;
+        fn();
+      }
+    };
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size <= limit) chunks.push(chunk);
-      else if (size > limit + DRAIN_BYTES) { req.destroy(); settle(() => reject(tooLarge(limit))); }
+      else if (size > limit + DRAIN_BYTES) {
+        req.destroy();
+        settle(() => reject(tooLarge(limit)));
+      }
     });
     req.once('end', () => settle(() => (size > limit ? reject(tooLarge(limit)) : resolve(Buffer.concat(chunks)))));
     req.once('error', (err) => settle(() => reject(err)));

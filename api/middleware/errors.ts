@@ -37,7 +37,8 @@ export function errorHandler(): Middleware {
       else if (err instanceof StoreUnavailableError) appError = new AppError('unavailable', 'Usage store (ClickHouse) is unavailable; retry later');
       // Postgres class 22 (data exception: NUL in text, numeric overflow, bad cast) is always
       // input that passed validation but cannot be stored or compared: the client's fault.
-      else if (/^22[0-9A-Z]{3}$/.test((err as { code?: string }).code ?? '')) appError = new AppError('bad_request', `Input cannot be processed: ${(err as Error).message}`);
+      else if (/^22[0-9A-Z]{3}$/.test((err as { code?: string }).code ?? ''))
+        appError = new AppError('bad_request', `Input cannot be processed: ${(err as Error).message}`);
       else if (isUnavailable(err)) appError = new AppError('unavailable', `A dependency is unavailable: ${(err as Error).message}`);
       else {
         ctx.state.log?.error({ err }, 'unhandled error');

@@ -10,24 +10,34 @@ import { fromZod } from './errors';
 /** Idempotency-Key header: may become part of a workflow id, so only id-safe characters. */
 export const idempotencyKeyHeader = z.string().regex(/^[A-Za-z0-9._:-]{1,200}$/, '1 to 200 characters of A-Z a-z 0-9 . _ : -');
 
-export const IDEMPOTENCY_HEADER_DOC = 'Optional. The same key with the same body within 24 hours replays the first answer '
-  + '(header Idempotent-Replayed: true) and creates nothing; with another body, or while the first request runs, it is a 409.';
+export const IDEMPOTENCY_HEADER_DOC =
+  'Optional. The same key with the same body within 24 hours replays the first answer ' +
+  '(header Idempotent-Replayed: true) and creates nothing; with another body, or while the first request runs, it is a 409.';
 
 /** Whose keys these are: two callers' keys never meet. */
 const scopeOf = (p: Principal): string => {
   switch (p.kind) {
-    case 'account': return `account:${p.accountId}`;
-    case 'app': return `app:${p.appId}`;
-    case 'end_user': return `end_user:${p.appId}:${p.customerId}`;
-    case 'service': return `service:${p.keyId}`;
-    default: return p.kind;
+    case 'account':
+      return `account:${p.accountId}`;
+    case 'app':
+      return `app:${p.appId}`;
+    case 'end_user':
+      return `end_user:${p.appId}:${p.customerId}`;
+    case 'service':
+      return `service:${p.keyId}`;
+    default:
+      return p.kind;
   }
 };
 
 /** Stable JSON: the same parameters in another key order are the same request. */
 const canonical = (v: unknown): string => {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  if (v && typeof v === 'object')
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   return JSON.stringify(v) ?? 'null';
 };
 
@@ -45,13 +55,18 @@ export function createIdempotency(db: Pick<Db, 'query'>) {
   // Which keys this process is running now, and its name in the table's `holder` column.
   const holder = randomUUID();
   const running = new Map<string, number>();
-  return async (input: { principal: Principal; header: string | undefined; method: string; path: string; body: unknown }, run: () => Promise<RouteResult>): Promise<RouteResult> => {
+  return async (
+    input: { principal: Principal; header: string | undefined; method: string; path: string; body: unknown },
+    run: () => Promise<RouteResult>,
+  ): Promise<RouteResult> => {
     if (input.header === undefined) return run();
     const parsed = idempotencyKeyHeader.safeParse(input.header);
     if (!parsed.success) throw fromZod(parsed.error, 'header.idempotency-key');
     const key = parsed.data;
     const scope = scopeOf(input.principal);
-    const hash = createHash('sha256').update(canonical([input.method, input.path, input.body ?? null])).digest('hex');
+    const hash = createHash('sha256')
+      .update(canonical([input.method, input.path, input.body ?? null]))
+      .digest('hex');
     if (Date.now() - lastPurge > PURGE_EVERY_MS) {
       lastPurge = Date.now();
       void purgeIdempotencyKeys(db).catch(() => undefined);
@@ -65,7 +80,8 @@ export function createIdempotency(db: Pick<Db, 'query'>) {
       return await claimAndRun(scope, key, hash, heldHere, run);
     } finally {
       const n = (running.get(here) ?? 1) - 1;
-      if (n > 0) running.set(here, n); else running.delete(here);
+      if (n > 0) running.set(here, n);
+      else running.delete(here);
     }
   };
 

@@ -12,8 +12,7 @@ type Limits = Pick<Config, 'RATE_LIMIT_USAGE_PER_KEY' | 'RATE_LIMIT_USAGE_PER_AC
 // One-second fixed windows kept in this process's memory: the check costs a Map lookup and no
 // network round trip, which the limit-check hot path (2 ms p99) cannot afford. With N API
 // processes behind a balancer a tenant may get up to N times the budget (see ARCHITECTURE.md).
-const limiter = (points: number, keyPrefix: string) =>
-  points > 0 ? new RateLimiterMemory({ points, duration: 1, keyPrefix }) : undefined;
+const limiter = (points: number, keyPrefix: string) => (points > 0 ? new RateLimiterMemory({ points, duration: 1, keyPrefix }) : undefined);
 
 async function consume(ctx: Context, rl: RateLimiterMemory, id: string, per: string): Promise<void> {
   try {
@@ -28,8 +27,7 @@ async function consume(ctx: Context, rl: RateLimiterMemory, id: string, per: str
 
 /** The key a principal is counted under (admins are the operator and are not limited). */
 const keyOf = (p: Principal): string | undefined =>
-  p.kind === 'account' || p.kind === 'app' || p.kind === 'service' ? p.keyId
-    : p.kind === 'end_user' ? `${p.appId}:${p.customerId}` : undefined;
+  p.kind === 'account' || p.kind === 'app' || p.kind === 'service' ? p.keyId : p.kind === 'end_user' ? `${p.appId}:${p.customerId}` : undefined;
 
 export function createRateLimits(config: Limits) {
   const perKey = { usage: limiter(config.RATE_LIMIT_USAGE_PER_KEY, 'uk'), api: limiter(config.RATE_LIMIT_API_PER_KEY, 'ak') };

@@ -5,7 +5,12 @@ import { ERROR_DESCRIPTIONS, errorBody } from './error-body';
 import { IDEMPOTENCY_HEADER_DOC, idempotencyKeyHeader } from '../middleware/idempotency';
 
 const securityOf: Record<string, string> = {
-  admin: 'adminToken', account: 'accountKey', dashboard: 'dashboardToken', app: 'appSecretKey', end_user: 'endUserJwt', service: 'serviceKey',
+  admin: 'adminToken',
+  account: 'accountKey',
+  dashboard: 'dashboardToken',
+  app: 'appSecretKey',
+  end_user: 'endUserJwt',
+  service: 'serviceKey',
 };
 
 type Collector = ReturnType<typeof createSchemaCollector>;
@@ -14,7 +19,11 @@ function parametersOf(toSchema: Collector['toSchema'], where: 'path' | 'query', 
   if (!schema) return [];
   const js = toSchema(schema, 'input') as { properties?: Record<string, { description?: string }>; required?: string[] };
   return Object.entries(js.properties ?? {}).map(([name, s]) => ({
-    name, in: where, required: where === 'path' || (js.required ?? []).includes(name), ...(s.description && { description: s.description }), schema: s,
+    name,
+    in: where,
+    required: where === 'path' || (js.required ?? []).includes(name),
+    ...(s.description && { description: s.description }),
+    schema: s,
   }));
 }
 
@@ -22,9 +31,16 @@ const json = (schema: unknown, example: unknown) => ({ 'application/json': { sch
 
 /** The error statuses a route can answer: from what it takes and who may call it, plus its own. */
 function errorStatuses(def: RouteDef): number[] {
-  const statuses = new Set(Object.keys(def.responses).map(Number).filter((s) => s >= 400));
+  const statuses = new Set(
+    Object.keys(def.responses)
+      .map(Number)
+      .filter((s) => s >= 400),
+  );
   if (def.params || def.query || def.body || def.rawBody) statuses.add(400);
-  if (def.auth.length > 0) { statuses.add(401); statuses.add(403); }
+  if (def.auth.length > 0) {
+    statuses.add(401);
+    statuses.add(403);
+  }
   if (def.path.includes('{')) statuses.add(404);
   if (def.body || def.rawBody) statuses.add(413);
   if (def.idempotent) statuses.add(409);
@@ -52,7 +68,11 @@ function responsesOf(def: RouteDef, toSchema: Collector['toSchema'], errorRef: u
 
 function requestBodyOf(def: RouteDef, toSchema: Collector['toSchema']) {
   if (def.rawBody) {
-    return { required: true, description: 'A Stripe Event, byte for byte as Stripe sent it (the signature covers the raw body)', content: json({ type: 'object', required: ['id', 'type'], properties: { id: { type: 'string' }, type: { type: 'string' } } }, undefined) };
+    return {
+      required: true,
+      description: 'A Stripe Event, byte for byte as Stripe sent it (the signature covers the raw body)',
+      content: json({ type: 'object', required: ['id', 'type'], properties: { id: { type: 'string' }, type: { type: 'string' } } }, undefined),
+    };
   }
   const body = def.documentedBody ?? def.body;
   if (!body) return undefined;
@@ -69,8 +89,12 @@ export function buildOpenApi(routes: RouteDef[], info: { title: string; version:
   const paths: Record<string, Record<string, unknown>> = {};
   for (const def of routes) {
     const requestBody = requestBodyOf(def, toSchema);
-    const signature = def.rawBody ? [{ name: 'Stripe-Signature', in: 'header', required: true, description: 'Stripe\'s signature of the raw body', schema: { type: 'string' } }] : [];
-    const idempotency = def.idempotent ? [{ name: 'Idempotency-Key', in: 'header', required: false, description: IDEMPOTENCY_HEADER_DOC, schema: toSchema(idempotencyKeyHeader, 'input') }] : [];
+    const signature = def.rawBody
+      ? [{ name: 'Stripe-Signature', in: 'header', required: true, description: "Stripe's signature of the raw body", schema: { type: 'string' } }]
+      : [];
+    const idempotency = def.idempotent
+      ? [{ name: 'Idempotency-Key', in: 'header', required: false, description: IDEMPOTENCY_HEADER_DOC, schema: toSchema(idempotencyKeyHeader, 'input') }]
+      : [];
     (paths[def.path] ??= {})[def.method] = {
       summary: def.summary,
       tags: [def.tag],
@@ -91,7 +115,9 @@ export function buildOpenApi(routes: RouteDef[], info: { title: string; version:
       securitySchemes: {
         adminToken: bearer('ADMIN_TOKEN of the deployment: the admin routes'),
         accountKey: bearer('An account API key (tb_acct_...): /dashboard/* for that account'),
-        dashboardToken: bearer('A read-only dashboard token (tb_dash_...), minted by POST /dashboard/tokens or by an admin: GET /dashboard/* of one account until it expires'),
+        dashboardToken: bearer(
+          'A read-only dashboard token (tb_dash_...), minted by POST /dashboard/tokens or by an admin: GET /dashboard/* of one account until it expires',
+        ),
         appSecretKey: bearer("An app's secret key (tb_sk_...): that app's /v1/{app_id}/billing/* routes; acts for a customer named by customerId"),
         endUserJwt: { ...bearer("An end user's HS256 JWT signed with the app's JWT secret; sub = customer id, exp required"), bearerFormat: 'JWT' },
         serviceKey: bearer('A platform service key (tb_svc_...) with scope usage:write: /v1/usage/*'),

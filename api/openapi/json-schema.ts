@@ -26,4 +26,5 @@ export function createSchemaCollector() {
 }
 
 /** The first example a schema declares with `.meta({ examples })`, shown by the reference. */
-export const exampleOf = (schema: z.ZodType | undefined): unknown => (schema ? (z.globalRegistry.get(schema)?.examples as unknown[] | undefined)?.[0] : undefined);
+export const exampleOf = (schema: z.ZodType | undefined): unknown =>
+  schema ? (z.globalRegistry.get(schema)?.examples as unknown[] | undefined)?.[0] : undefined;

@@ -25,7 +25,9 @@ const ANONYMOUS: Principal = { kind: 'anonymous' };
  * unrelated Authorization header (a proxy's, a webhook sender's) must not turn them into 401s.
  */
 export function registerRoutes(
-  router: Router, routes: RouteDef[], deps: { auth: Authenticator; maxBodyBytes: number; rateLimits: RateLimits; idempotency?: Idempotency },
+  router: Router,
+  routes: RouteDef[],
+  deps: { auth: Authenticator; maxBodyBytes: number; rateLimits: RateLimits; idempotency?: Idempotency },
 ) {
   for (const def of routes) {
     const koaPath = def.path.replace(/\{([^}]+)\}/g, ':$1');
@@ -41,13 +43,14 @@ export function registerRoutes(
       const raw = ['post', 'put'].includes(def.method) ? await readBody(ctx, deps.maxBodyBytes) : Buffer.alloc(0);
       const params = parse(def.params, ctx.params, 'path');
       const query = parse(def.query, ctx.query, 'query');
-      const body = def.rawBody ? raw : parse(def.body, def.body ? parseJson(raw) ?? {} : undefined, 'body');
+      const body = def.rawBody ? raw : parse(def.body, def.body ? (parseJson(raw) ?? {}) : undefined, 'body');
       const forAccount = def.limitedAccount && deps.rateLimits.byAccount(ctx, budget, def.limitedAccount(body));
       if (forAccount) await forAccount;
       const run = () => def.handler({ params, query, body, principal, ctx });
-      const result = def.idempotent && deps.idempotency
-        ? await deps.idempotency({ principal, header: ctx.get('idempotency-key') || undefined, method: def.method, path: ctx.path, body }, run)
-        : await run();
+      const result =
+        def.idempotent && deps.idempotency
+          ? await deps.idempotency({ principal, header: ctx.get('idempotency-key') || undefined, method: def.method, path: ctx.path, body }, run)
+          : await run();
       ctx.status = result.status;
       for (const [k, v] of Object.entries(result.headers ?? {})) ctx.set(k, v);
       if (result.body !== undefined) ctx.body = result.body;

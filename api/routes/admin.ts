@@ -19,9 +19,17 @@ export function adminRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] {
   const app = async (id: string) => (await getApp(deps.db, id)) ?? Promise.reject(notFound('App'));
   return [
     defineRoute({
-      method: 'post', path: '/admin/accounts', idempotent: true, summary: 'Create an account; its API key is shown once', tag, auth: ['admin'],
+      method: 'post',
+      path: '/admin/accounts',
+      idempotent: true,
+      summary: 'Create an account; its API key is shown once',
+      tag,
+      auth: ['admin'],
       body: s.createAccountBody,
-      responses: { 201: { description: 'created', schema: z.object({ account: s.accountSchema, apiKey: z.string().describe('Shown once') }) }, 503: { description: 'Temporal is unavailable; nothing was created' } },
+      responses: {
+        201: { description: 'created', schema: z.object({ account: s.accountSchema, apiKey: z.string().describe('Shown once') }) },
+        503: { description: 'Temporal is unavailable; nothing was created' },
+      },
       handler: async ({ body }) => {
         const created = await createAccount(deps.db, body);
         try {
@@ -36,21 +44,41 @@ export function adminRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] {
       },
     }),
     defineRoute({
-      method: 'get', path: '/admin/accounts', summary: 'List accounts in id order, a page at a time (`after` = the last id of the previous page)', tag, auth: ['admin'],
+      method: 'get',
+      path: '/admin/accounts',
+      summary: 'List accounts in id order, a page at a time (`after` = the last id of the previous page)',
+      tag,
+      auth: ['admin'],
       query: s.listAccountsQuery,
-      responses: { 200: { description: 'one page; `nextAfter` is null on the last', schema: z.object({ accounts: z.array(s.accountSchema), nextAfter: z.string().nullable() }) } },
+      responses: {
+        200: {
+          description: 'one page; `nextAfter` is null on the last',
+          schema: z.object({ accounts: z.array(s.accountSchema), nextAfter: z.string().nullable() }),
+        },
+      },
       handler: async ({ query }) => {
         const accounts = await listAccounts(deps.db, query);
         return { status: 200, body: { accounts, nextAfter: accounts.length === query.limit ? accounts[accounts.length - 1]!.id : null } };
       },
     }),
     defineRoute({
-      method: 'get', path: '/admin/accounts/{accountId}', summary: 'Read an account', tag, auth: ['admin'], params: s.accountParams,
+      method: 'get',
+      path: '/admin/accounts/{accountId}',
+      summary: 'Read an account',
+      tag,
+      auth: ['admin'],
+      params: s.accountParams,
       responses: { 200: { description: 'the account', schema: z.object({ account: s.accountSchema }) } },
       handler: async ({ params }) => ({ status: 200, body: { account: await account(params.accountId) } }),
     }),
     defineRoute({
-      method: 'post', path: '/admin/accounts/{accountId}/keys', idempotent: true, summary: 'Issue another API key for an account (rotation)', tag, auth: ['admin'], params: s.accountParams,
+      method: 'post',
+      path: '/admin/accounts/{accountId}/keys',
+      idempotent: true,
+      summary: 'Issue another API key for an account (rotation)',
+      tag,
+      auth: ['admin'],
+      params: s.accountParams,
       responses: { 201: { description: 'created', schema: s.keySchema } },
       handler: async ({ params }) => {
         await account(params.accountId);
@@ -58,24 +86,40 @@ export function adminRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] {
       },
     }),
     defineRoute({
-      method: 'put', path: '/admin/accounts/{accountId}/plan', summary: "Set an account's platform plan", tag, auth: ['admin'], params: s.accountParams, body: s.setPlanBody,
+      method: 'put',
+      path: '/admin/accounts/{accountId}/plan',
+      summary: "Set an account's platform plan",
+      tag,
+      auth: ['admin'],
+      params: s.accountParams,
+      body: s.setPlanBody,
       responses: { 200: { description: 'updated', schema: z.object({ account: s.accountSchema }) } },
       handler: async ({ params, body }) => {
         await account(params.accountId);
-        if (!(await getPlan(deps.db, body.planId))) throw new AppError('validation_failed', `Unknown plan ${body.planId}`, [{ path: ['body', 'planId'], message: 'unknown plan' }]);
+        if (!(await getPlan(deps.db, body.planId)))
+          throw new AppError('validation_failed', `Unknown plan ${body.planId}`, [{ path: ['body', 'planId'], message: 'unknown plan' }]);
         await setAccountPlan(deps.db, params.accountId, body.planId);
         return { status: 200, body: { account: await account(params.accountId) } };
       },
     }),
     defineRoute({
-      method: 'post', path: '/admin/accounts/{accountId}/apps', idempotent: true, summary: 'Create an app; its secret key and JWT secret are shown once', tag, auth: ['admin'],
-      params: s.accountParams, body: s.createAppBody,
+      method: 'post',
+      path: '/admin/accounts/{accountId}/apps',
+      idempotent: true,
+      summary: 'Create an app; its secret key and JWT secret are shown once',
+      tag,
+      auth: ['admin'],
+      params: s.accountParams,
+      body: s.createAppBody,
       responses: {
         201: {
           description: 'created',
           schema: z.object({
-            app: s.appSchema, secretKey: z.string().describe('Shown once'), secretKeyId: z.string().describe('revoke it with DELETE /admin/keys/{keyId}'),
-            jwtSecret: z.string().describe('Shown once: signs end-user JWTs (HS256)'), jwtSecretId: z.string(),
+            app: s.appSchema,
+            secretKey: z.string().describe('Shown once'),
+            secretKeyId: z.string().describe('revoke it with DELETE /admin/keys/{keyId}'),
+            jwtSecret: z.string().describe('Shown once: signs end-user JWTs (HS256)'),
+            jwtSecretId: z.string(),
           }),
         },
       },
@@ -87,8 +131,13 @@ export function adminRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] {
     // Rotation is the operator's: a leaked app secret must not be able to rotate the app's
     // credentials itself and revoke its owner's. Old and new stay valid until the old is revoked.
     defineRoute({
-      method: 'post', path: '/admin/accounts/{accountId}/dashboard-tokens', summary: 'Mint a read-only dashboard token for an account (to embed /app)', tag, auth: ['admin'],
-      params: s.accountParams, body: tokenBody,
+      method: 'post',
+      path: '/admin/accounts/{accountId}/dashboard-tokens',
+      summary: 'Mint a read-only dashboard token for an account (to embed /app)',
+      tag,
+      auth: ['admin'],
+      params: s.accountParams,
+      body: tokenBody,
       responses: { 201: { description: 'the token; it may call GET /dashboard/* only', schema: tokenResponse } },
       handler: async ({ params, body }) => {
         await account(params.accountId);
@@ -96,7 +145,11 @@ export function adminRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] {
       },
     }),
     defineRoute({
-      method: 'post', path: '/admin/apps/{appId}/secret-keys', summary: "Issue another secret key for an app (rotation; revoke the old one with DELETE /admin/keys/{keyId})", tag, auth: ['admin'],
+      method: 'post',
+      path: '/admin/apps/{appId}/secret-keys',
+      summary: 'Issue another secret key for an app (rotation; revoke the old one with DELETE /admin/keys/{keyId})',
+      tag,
+      auth: ['admin'],
       params: s.appParams,
       responses: { 201: { description: 'created; shown once', schema: s.keySchema } },
       handler: async ({ params }) => {
@@ -105,13 +158,21 @@ export function adminRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] {
       },
     }),
     defineRoute({
-      method: 'post', path: '/admin/apps/{appId}/jwt-secrets', summary: 'Issue another JWT secret for an app (rotation: tokens of either verify until one is revoked)', tag, auth: ['admin'],
+      method: 'post',
+      path: '/admin/apps/{appId}/jwt-secrets',
+      summary: 'Issue another JWT secret for an app (rotation: tokens of either verify until one is revoked)',
+      tag,
+      auth: ['admin'],
       params: s.appParams,
       responses: { 201: { description: 'created; shown once', schema: s.jwtSecretSchema } },
       handler: async ({ params }) => ({ status: 201, body: await addAppJwtSecret(deps.db, (await app(params.appId)).id) }),
     }),
     defineRoute({
-      method: 'delete', path: '/admin/apps/{appId}/jwt-secrets/{jwtSecretId}', summary: "Revoke one of an app's JWT secrets", tag, auth: ['admin'],
+      method: 'delete',
+      path: '/admin/apps/{appId}/jwt-secrets/{jwtSecretId}',
+      summary: "Revoke one of an app's JWT secrets",
+      tag,
+      auth: ['admin'],
       params: s.jwtSecretParams,
       responses: { 204: { description: 'revoked' } },
       handler: async ({ params }) => {
@@ -120,12 +181,23 @@ export function adminRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] {
       },
     }),
     defineRoute({
-      method: 'post', path: '/admin/service-keys', idempotent: true, summary: "Create a key for the platform's own services", tag, auth: ['admin'], body: s.createServiceKeyBody,
+      method: 'post',
+      path: '/admin/service-keys',
+      idempotent: true,
+      summary: "Create a key for the platform's own services",
+      tag,
+      auth: ['admin'],
+      body: s.createServiceKeyBody,
       responses: { 201: { description: 'created', schema: s.keySchema } },
       handler: async ({ body }) => ({ status: 201, body: await createKey(deps.db, { kind: 'service', name: body.name, scopes: body.scopes }) }),
     }),
     defineRoute({
-      method: 'delete', path: '/admin/keys/{keyId}', summary: 'Revoke any key', tag, auth: ['admin'], params: s.keyParams,
+      method: 'delete',
+      path: '/admin/keys/{keyId}',
+      summary: 'Revoke any key',
+      tag,
+      auth: ['admin'],
+      params: s.keyParams,
       responses: { 204: { description: 'revoked' } },
       handler: async ({ params }) => {
         if (!(await revokeKey(deps.db, params.keyId))) throw notFound('Key');
@@ -134,13 +206,22 @@ export function adminRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] {
       },
     }),
     defineRoute({
-      method: 'get', path: '/admin/plans', summary: 'The platform plan catalogue', tag, auth: ['admin'],
+      method: 'get',
+      path: '/admin/plans',
+      summary: 'The platform plan catalogue',
+      tag,
+      auth: ['admin'],
       responses: { 200: { description: 'plans, cheapest first', schema: z.object({ plans: z.array(s.planSchema) }) } },
       handler: async () => ({ status: 200, body: { plans: await listPlans(deps.db) } }),
     }),
     defineRoute({
-      method: 'put', path: '/admin/plans/{planId}', summary: 'Create or replace a platform plan and its limits', tag, auth: ['admin'],
-      params: s.planParams, body: s.upsertPlanBody,
+      method: 'put',
+      path: '/admin/plans/{planId}',
+      summary: 'Create or replace a platform plan and its limits',
+      tag,
+      auth: ['admin'],
+      params: s.planParams,
+      body: s.upsertPlanBody,
       responses: { 200: { description: 'the plan', schema: z.object({ plan: s.planSchema }) } },
       handler: async ({ params, body }) => ({ status: 200, body: { plan: await upsertPlan(deps.db, { id: params.planId, ...body }) } }),
     }),

@@ -9,7 +9,10 @@ import { appOf, requireConnected } from '../app-billing-access';
 import { changeCatalog } from '../connect-starts';
 import * as s from './connect.schemas';
 
-const conflicts = { 409: { description: 'Connect onboarding of the app is incomplete, or another change of this object is in progress' }, 503: { description: 'Stripe is not configured or unavailable' } };
+const conflicts = {
+  409: { description: 'Connect onboarding of the app is incomplete, or another change of this object is in progress' },
+  503: { description: 'Stripe is not configured or unavailable' },
+};
 const planOut = z.object({ plan: s.appPlanSchema });
 const productOut = z.object({ product: s.appProductSchema });
 const nothingToChange = () => new AppError('validation_failed', 'The body names no field to change', [{ path: ['body'], message: 'at least one field' }]);
@@ -22,8 +25,15 @@ const nothingToChange = () => new AppError('validation_failed', 'The body names 
 export function appCatalogRoutes(deps: ApiDeps): RouteDef[] {
   return [
     defineRoute({
-      method: 'post', path: '/v1/{app_id}/billing/plans', idempotent: true, summary: 'Create a plan', tag: 'app billing', auth: ['app'],
-      params: s.appParams, body: s.createPlanBody, responses: { 201: { description: 'the plan, with its Stripe Product and recurring Price', schema: planOut }, ...conflicts },
+      method: 'post',
+      path: '/v1/{app_id}/billing/plans',
+      idempotent: true,
+      summary: 'Create a plan',
+      tag: 'app billing',
+      auth: ['app'],
+      params: s.appParams,
+      body: s.createPlanBody,
+      responses: { 201: { description: 'the plan, with its Stripe Product and recurring Price', schema: planOut }, ...conflicts },
       handler: async ({ params, body, principal }) => {
         const app = await appOf(deps, principal, params.app_id);
         requireConnected(deps, app);
@@ -32,16 +42,30 @@ export function appCatalogRoutes(deps: ApiDeps): RouteDef[] {
       },
     }),
     defineRoute({
-      method: 'get', path: '/v1/{app_id}/billing/plans', summary: 'List plans', tag: 'app billing', auth: ['app', 'end_user'],
-      params: s.appParams, responses: { 200: { description: 'the app\'s plans', schema: z.object({ plans: z.array(s.appPlanSchema) }) } },
+      method: 'get',
+      path: '/v1/{app_id}/billing/plans',
+      summary: 'List plans',
+      tag: 'app billing',
+      auth: ['app', 'end_user'],
+      params: s.appParams,
+      responses: { 200: { description: "the app's plans", schema: z.object({ plans: z.array(s.appPlanSchema) }) } },
       handler: async ({ params, principal }) => {
         const app = await appOf(deps, principal, params.app_id);
         return { status: 200, body: { plans: await listAppPlans(deps.db, app.id) } };
       },
     }),
     defineRoute({
-      method: 'put', path: '/v1/{app_id}/billing/plans/{plan_id}', summary: 'Update a plan', tag: 'app billing', auth: ['app'],
-      params: s.planParams, body: s.updatePlanBody, responses: { 200: { description: 'the plan; a new amount, currency or interval made a new Price and archived the old one', schema: planOut }, ...conflicts },
+      method: 'put',
+      path: '/v1/{app_id}/billing/plans/{plan_id}',
+      summary: 'Update a plan',
+      tag: 'app billing',
+      auth: ['app'],
+      params: s.planParams,
+      body: s.updatePlanBody,
+      responses: {
+        200: { description: 'the plan; a new amount, currency or interval made a new Price and archived the old one', schema: planOut },
+        ...conflicts,
+      },
       handler: async ({ params, body, principal }) => {
         const app = await appOf(deps, principal, params.app_id);
         if (!(await getAppPlan(deps.db, app.id, params.plan_id))) throw notFound('Plan');
@@ -52,8 +76,15 @@ export function appCatalogRoutes(deps: ApiDeps): RouteDef[] {
       },
     }),
     defineRoute({
-      method: 'post', path: '/v1/{app_id}/billing/products', idempotent: true, summary: 'Create a product', tag: 'app billing', auth: ['app'],
-      params: s.appParams, body: s.createProductBody, responses: { 201: { description: 'the product, with its Stripe Product and one-time Price', schema: productOut }, ...conflicts },
+      method: 'post',
+      path: '/v1/{app_id}/billing/products',
+      idempotent: true,
+      summary: 'Create a product',
+      tag: 'app billing',
+      auth: ['app'],
+      params: s.appParams,
+      body: s.createProductBody,
+      responses: { 201: { description: 'the product, with its Stripe Product and one-time Price', schema: productOut }, ...conflicts },
       handler: async ({ params, body, principal }) => {
         const app = await appOf(deps, principal, params.app_id);
         requireConnected(deps, app);
@@ -62,16 +93,27 @@ export function appCatalogRoutes(deps: ApiDeps): RouteDef[] {
       },
     }),
     defineRoute({
-      method: 'get', path: '/v1/{app_id}/billing/products', summary: 'List products', tag: 'app billing', auth: ['app', 'end_user'],
-      params: s.appParams, responses: { 200: { description: 'the app\'s products', schema: z.object({ products: z.array(s.appProductSchema) }) } },
+      method: 'get',
+      path: '/v1/{app_id}/billing/products',
+      summary: 'List products',
+      tag: 'app billing',
+      auth: ['app', 'end_user'],
+      params: s.appParams,
+      responses: { 200: { description: "the app's products", schema: z.object({ products: z.array(s.appProductSchema) }) } },
       handler: async ({ params, principal }) => {
         const app = await appOf(deps, principal, params.app_id);
         return { status: 200, body: { products: await listAppProducts(deps.db, app.id) } };
       },
     }),
     defineRoute({
-      method: 'put', path: '/v1/{app_id}/billing/products/{product_id}', summary: 'Update a product', tag: 'app billing', auth: ['app'],
-      params: s.productParams, body: s.updateProductBody, responses: { 200: { description: 'the product', schema: productOut }, ...conflicts },
+      method: 'put',
+      path: '/v1/{app_id}/billing/products/{product_id}',
+      summary: 'Update a product',
+      tag: 'app billing',
+      auth: ['app'],
+      params: s.productParams,
+      body: s.updateProductBody,
+      responses: { 200: { description: 'the product', schema: productOut }, ...conflicts },
       handler: async ({ params, body, principal }) => {
         const app = await appOf(deps, principal, params.app_id);
         if (!(await getAppProduct(deps.db, app.id, params.product_id))) throw notFound('Product');

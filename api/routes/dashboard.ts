@@ -23,7 +23,11 @@ export function dashboardRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] 
   const periodOf = periodUsage(deps.store);
   return [
     defineRoute({
-      method: 'get', path: '/dashboard/usage', summary: 'Daily usage history (every day zero-filled)', tag, auth: ['account', 'dashboard'],
+      method: 'get',
+      path: '/dashboard/usage',
+      summary: 'Daily usage history (every day zero-filled)',
+      tag,
+      auth: ['account', 'dashboard'],
       query: s.usageQuery,
       responses: { 200: { description: 'daily usage', schema: s.usageResponse } },
       handler: async ({ query, principal }) => {
@@ -35,7 +39,11 @@ export function dashboardRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] 
       },
     }),
     defineRoute({
-      method: 'get', path: '/dashboard/billing', summary: 'Current plan, usage and limits', tag, auth: ['account', 'dashboard'],
+      method: 'get',
+      path: '/dashboard/billing',
+      summary: 'Current plan, usage and limits',
+      tag,
+      auth: ['account', 'dashboard'],
       responses: { 200: { description: 'billing overview', schema: s.billingResponse } },
       handler: async ({ principal }) => {
         const account = await getAccount(deps.db, requireAccount(principal));
@@ -43,10 +51,12 @@ export function dashboardRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] 
         const plan = (await getPlan(deps.db, account.planId))!;
         const start = new Date(account.periodStart);
         const [used, alerts] = await Promise.all([periodOf(account.id, start, new Date(account.periodEnd)), openAlerts(deps.db, account.id, start)]);
-        const usage = Object.fromEntries(METERS.map((m) => {
-          const limit = plan.limits[m] ?? null;
-          return [m, { used: used[m], limit: limit?.limit ?? null, mode: limit?.mode ?? null, ...usageStatus(used[m], limit?.limit ?? null) }];
-        }));
+        const usage = Object.fromEntries(
+          METERS.map((m) => {
+            const limit = plan.limits[m] ?? null;
+            return [m, { used: used[m], limit: limit?.limit ?? null, mode: limit?.mode ?? null, ...usageStatus(used[m], limit?.limit ?? null) }];
+          }),
+        );
         return {
           status: 200,
           body: {
@@ -62,13 +72,24 @@ export function dashboardRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] 
       },
     }),
     defineRoute({
-      method: 'post', path: '/dashboard/tokens', summary: 'Mint a short-lived read-only dashboard token (to embed /app without the API key)', tag, auth: ['account'],
+      method: 'post',
+      path: '/dashboard/tokens',
+      summary: 'Mint a short-lived read-only dashboard token (to embed /app without the API key)',
+      tag,
+      auth: ['account'],
       body: s.tokenBody,
-      responses: { 201: { description: 'the token; it may call GET /dashboard/* only', schema: s.tokenResponse }, 503: { description: 'ADMIN_TOKEN is unset: tokens cannot be signed' } },
+      responses: {
+        201: { description: 'the token; it may call GET /dashboard/* only', schema: s.tokenResponse },
+        503: { description: 'ADMIN_TOKEN is unset: tokens cannot be signed' },
+      },
       handler: async ({ body, principal }) => ({ status: 201, body: await mintDashboardToken(auth, requireAccount(principal), body.ttlSeconds) }),
     }),
     defineRoute({
-      method: 'get', path: '/dashboard/plans', summary: 'The platform plans an account can choose from', tag, auth: ['account', 'dashboard'],
+      method: 'get',
+      path: '/dashboard/plans',
+      summary: 'The platform plans an account can choose from',
+      tag,
+      auth: ['account', 'dashboard'],
       responses: { 200: { description: 'plans, cheapest first; purchasable ones can go through checkout', schema: s.plansResponse } },
       handler: async () => {
         const plans = await listPlans(deps.db);
@@ -76,8 +97,14 @@ export function dashboardRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] 
           status: 200,
           body: {
             plans: plans.map((p) => ({
-              id: p.id, name: p.name, description: p.description, amountCents: p.amountCents, currency: p.currency, interval: p.interval,
-              limits: p.limits, purchasable: !p.isDefault && p.amountCents > 0 && p.stripePriceId !== null,
+              id: p.id,
+              name: p.name,
+              description: p.description,
+              amountCents: p.amountCents,
+              currency: p.currency,
+              interval: p.interval,
+              limits: p.limits,
+              purchasable: !p.isDefault && p.amountCents > 0 && p.stripePriceId !== null,
             })),
           },
         };

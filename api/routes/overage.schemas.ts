@@ -2,27 +2,34 @@ import { z } from 'zod';
 import { strictBody } from '../openapi/route';
 
 export const spendCapBody = strictBody({
-  maxCents: z.number().int().nonnegative().max(1e12).nullable()
-    .describe('maximum overage spend per billing period, in cents; null removes the cap'),
+  maxCents: z.number().int().nonnegative().max(1e12).nullable().describe('maximum overage spend per billing period, in cents; null removes the cap'),
 });
 export const spendCapSchema = z.object({ maxCents: z.number() }).meta({ id: 'SpendCap' });
-export const spendCapResponse = z.object({ spendCap: spendCapSchema.nullable().describe('null: no cap') }).meta({ examples: [{ spendCap: { maxCents: 5000 } }] });
+export const spendCapResponse = z
+  .object({ spendCap: spendCapSchema.nullable().describe('null: no cap') })
+  .meta({ examples: [{ spendCap: { maxCents: 5000 } }] });
 
-const overageLine = z.object({
-  meter: z.string(),
-  included: z.string().describe('included amount of the plan'),
-  used: z.number().describe('period usage recomputed from the de-duplicated events'),
-  quantity: z.string().describe('whole units beyond the included amount'),
-  blocks: z.string(), blockSize: z.string(), unitAmountCents: z.string(),
-  amountCents: z.number().int(),
-}).meta({ id: 'OverageLine' });
+const overageLine = z
+  .object({
+    meter: z.string(),
+    included: z.string().describe('included amount of the plan'),
+    used: z.number().describe('period usage recomputed from the de-duplicated events'),
+    quantity: z.string().describe('whole units beyond the included amount'),
+    blocks: z.string(),
+    blockSize: z.string(),
+    unitAmountCents: z.string(),
+    amountCents: z.number().int(),
+  })
+  .meta({ id: 'OverageLine' });
 
 /** Per priced meter in GET /dashboard/billing: what the events say is owed vs what Stripe was told. */
-export const overageStatus = overageLine.extend({
-  reported: z.string().describe('units Stripe acknowledged as meter events this period'),
-  pending: z.string().describe('units written to the ledger, not yet acknowledged'),
-  lastError: z.string().nullable().describe("Stripe's refusal of the last report, if it was refused"),
-}).meta({ id: 'OverageStatus' });
+export const overageStatus = overageLine
+  .extend({
+    reported: z.string().describe('units Stripe acknowledged as meter events this period'),
+    pending: z.string().describe('units written to the ledger, not yet acknowledged'),
+    lastError: z.string().nullable().describe("Stripe's refusal of the last report, if it was refused"),
+  })
+  .meta({ id: 'OverageStatus' });
 
 export const invoicePreviewResponse = z.object({
   currency: z.string(),
@@ -30,8 +37,11 @@ export const invoicePreviewResponse = z.object({
   base: z.object({ planId: z.string(), amountCents: z.number().int() }),
   overage: z.array(overageLine),
   totalCents: z.number().int(),
-  stripe: z.object({
-    total: z.number().int(), amountDue: z.number().int(),
-    lines: z.array(z.object({ description: z.string().nullable(), amount: z.number(), quantity: z.number().nullable(), priceId: z.string().nullable() })),
-  }).describe("Stripe's own preview, as returned"),
+  stripe: z
+    .object({
+      total: z.number().int(),
+      amountDue: z.number().int(),
+      lines: z.array(z.object({ description: z.string().nullable(), amount: z.number(), quantity: z.number().nullable(), priceId: z.string().nullable() })),
+    })
+    .describe("Stripe's own preview, as returned"),
 });

@@ -23,10 +23,12 @@ const tag = 'dashboard';
 /** Per priced meter: the overage recomputed from the events next to what the ledger says Stripe was told. */
 export async function overageStatus(deps: Pick<ApiDeps, 'db'>, account: Account, plan: Plan, used: Record<string, number>) {
   const ledger = await reportedOverage(deps.db, account.id, account.periodStart);
-  return Object.fromEntries(overageLines(plan.overage as Record<string, OverageTerms>, used).map((line) => {
-    const l = ledger[line.meter as keyof typeof ledger];
-    return [line.meter, { ...line, reported: l?.reported ?? '0', pending: l?.pending ?? '0', lastError: l?.lastError ?? null }];
-  }));
+  return Object.fromEntries(
+    overageLines(plan.overage as Record<string, OverageTerms>, used).map((line) => {
+      const l = ledger[line.meter as keyof typeof ledger];
+      return [line.meter, { ...line, reported: l?.reported ?? '0', pending: l?.pending ?? '0', lastError: l?.lastError ?? null }];
+    }),
+  );
 }
 
 /** Spend cap and invoice preview of the account's overage billing. */
@@ -35,7 +37,11 @@ export function overageRoutes(deps: ApiDeps): RouteDef[] {
   const accountOf = async (accountId: string) => (await getAccount(deps.db, accountId)) ?? Promise.reject(notFound('Account'));
   return [
     defineRoute({
-      method: 'put', path: '/dashboard/billing/spend-cap', summary: 'Set (or remove) the maximum overage spend per period', tag, auth: ['account'],
+      method: 'put',
+      path: '/dashboard/billing/spend-cap',
+      summary: 'Set (or remove) the maximum overage spend per period',
+      tag,
+      auth: ['account'],
       body: s.spendCapBody,
       responses: { 200: { description: 'the spend cap now in force', schema: s.spendCapResponse } },
       handler: async ({ body, principal }) => {
@@ -46,10 +52,16 @@ export function overageRoutes(deps: ApiDeps): RouteDef[] {
       },
     }),
     defineRoute({
-      method: 'get', path: '/dashboard/billing/invoice-preview', summary: 'The upcoming invoice: base price, overage lines per meter, total', tag, auth: ['account'],
+      method: 'get',
+      path: '/dashboard/billing/invoice-preview',
+      summary: 'The upcoming invoice: base price, overage lines per meter, total',
+      tag,
+      auth: ['account'],
       responses: {
         200: { description: 'the upcoming invoice', schema: s.invoicePreviewResponse },
-        409: { description: 'the account has no Stripe customer yet' }, 422: { description: 'Stripe refused the preview' }, 503: { description: 'Stripe is not configured or Temporal is unavailable' },
+        409: { description: 'the account has no Stripe customer yet' },
+        422: { description: 'Stripe refused the preview' },
+        503: { description: 'Stripe is not configured or Temporal is unavailable' },
       },
       handler: async ({ principal }) => {
         const account = await accountOf(requireAccount(principal));
@@ -59,16 +71,22 @@ export function overageRoutes(deps: ApiDeps): RouteDef[] {
         const sub = await currentSubscription(deps.db, account.id);
         const live = sub && LIVE_SUBSCRIPTION_STATUSES.includes(sub.status) ? sub.id : undefined;
         const [preview, used] = await Promise.all([
-          deps.temporal.workflow.execute(invoicePreviewWorkflow, {
-            workflowId: `invoice-preview:${account.id}:${randomUUID()}`,
-            taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
-            args: [{ customerId: account.stripeCustomerId, ...(live && { subscriptionId: live }) }],
-            workflowExecutionTimeout: '1 minute',
-            typedSearchAttributes: new TypedSearchAttributes([{ key: AccountId, value: account.id }]),
-          }).catch((err: unknown) => {
-            if (err instanceof WorkflowFailedError) throw new AppError('unprocessable', `Invoice preview failed: ${(err.cause?.cause as Error | undefined)?.message ?? err.cause?.message ?? err.message}`);
-            throw err;
-          }),
+          deps.temporal.workflow
+            .execute(invoicePreviewWorkflow, {
+              workflowId: `invoice-preview:${account.id}:${randomUUID()}`,
+              taskQueue: deps.config.TEMPORAL_TASK_QUEUE,
+              args: [{ customerId: account.stripeCustomerId, ...(live && { subscriptionId: live }) }],
+              workflowExecutionTimeout: '1 minute',
+              typedSearchAttributes: new TypedSearchAttributes([{ key: AccountId, value: account.id }]),
+            })
+            .catch((err: unknown) => {
+              if (err instanceof WorkflowFailedError)
+                throw new AppError(
+                  'unprocessable',
+                  `Invoice preview failed: ${(err.cause?.cause as Error | undefined)?.message ?? err.cause?.message ?? err.message}`,
+                );
+              throw err;
+            }),
           usageOf(account.id, new Date(account.periodStart), new Date(account.periodEnd)),
         ]);
         // Quantities are ours (recomputed from the events, the same figure the reporting sends);

@@ -16,9 +16,18 @@ const requireScope = (principal: Principal) => {
 export function usageRoutes(deps: ApiDeps): RouteDef[] {
   return [
     defineRoute({
-      method: 'post', path: '/v1/usage/events', summary: 'Ingest up to 10,000 usage events, exactly once per (accountId, id)', tag, auth: ['service'],
-      budget: 'usage', body: s.ingestBody, documentedBody: s.ingestBodyDoc,
-      responses: { 200: { description: 'stored durably; per-event outcome', schema: s.ingestResponse }, 503: { description: 'the usage store is down; retry the same batch' } },
+      method: 'post',
+      path: '/v1/usage/events',
+      summary: 'Ingest up to 10,000 usage events, exactly once per (accountId, id)',
+      tag,
+      auth: ['service'],
+      budget: 'usage',
+      body: s.ingestBody,
+      documentedBody: s.ingestBodyDoc,
+      responses: {
+        200: { description: 'stored durably; per-event outcome', schema: s.ingestResponse },
+        503: { description: 'the usage store is down; retry the same batch' },
+      },
       handler: async ({ body, principal }) => {
         requireScope(principal);
         const result = await deps.ingestor.ingest(body.events);
@@ -27,9 +36,19 @@ export function usageRoutes(deps: ApiDeps): RouteDef[] {
       },
     }),
     defineRoute({
-      method: 'post', path: '/v1/usage/check', summary: 'May this account use `amount` more of a meter? Reserves it when allowed', tag, auth: ['service'],
-      budget: 'usage', body: s.checkBody, limitedAccount: (b) => b.accountId,
-      responses: { 200: { description: 'the decision', schema: s.checkResponse }, 404: { description: 'no such account' }, 503: { description: 'the usage store is down' } },
+      method: 'post',
+      path: '/v1/usage/check',
+      summary: 'May this account use `amount` more of a meter? Reserves it when allowed',
+      tag,
+      auth: ['service'],
+      budget: 'usage',
+      body: s.checkBody,
+      limitedAccount: (b) => b.accountId,
+      responses: {
+        200: { description: 'the decision', schema: s.checkResponse },
+        404: { description: 'no such account' },
+        503: { description: 'the usage store is down' },
+      },
       handler: async ({ body, principal }) => {
         requireScope(principal);
         const decision = await deps.limits.check(body);
@@ -38,17 +57,29 @@ export function usageRoutes(deps: ApiDeps): RouteDef[] {
       },
     }),
     defineRoute({
-      method: 'post', path: '/v1/usage/reservations/{reservationId}/commit',
-      summary: 'Settle a reservation at the amount actually used; it counts until its usage event (id = reservationId) arrives', tag, auth: ['service'],
-      params: s.reservationParams, body: s.commitBody,
-      responses: { 200: { description: 'committed', schema: s.reservationResponse }, 404: { description: 'no open reservation with this id' }, 409: { description: 'amount is more than reserved' } },
+      method: 'post',
+      path: '/v1/usage/reservations/{reservationId}/commit',
+      summary: 'Settle a reservation at the amount actually used; it counts until its usage event (id = reservationId) arrives',
+      tag,
+      auth: ['service'],
+      params: s.reservationParams,
+      body: s.commitBody,
+      responses: {
+        200: { description: 'committed', schema: s.reservationResponse },
+        404: { description: 'no open reservation with this id' },
+        409: { description: 'amount is more than reserved' },
+      },
       handler: async ({ params, body, principal }) => {
         requireScope(principal);
         return { status: 200, body: await deps.limits.settle({ reservationId: params.reservationId, action: 'commit', amount: body.amount }) };
       },
     }),
     defineRoute({
-      method: 'post', path: '/v1/usage/reservations/{reservationId}/release', summary: 'Free a reservation\'s units now', tag, auth: ['service'],
+      method: 'post',
+      path: '/v1/usage/reservations/{reservationId}/release',
+      summary: "Free a reservation's units now",
+      tag,
+      auth: ['service'],
       params: s.reservationParams,
       responses: { 200: { description: 'released', schema: s.reservationResponse }, 404: { description: 'no open reservation with this id' } },
       handler: async ({ params, principal }) => {

@@ -44,11 +44,17 @@ export function createWebhookIntake(deps: Pick<ApiDeps, 'db' | 'temporal' | 'con
       event = Stripe.webhooks.constructEvent(raw, signature, secret, SIGNATURE_TOLERANCE_S);
     } catch (err) {
       count('unverified', 'invalid_signature');
-      throw new AppError('bad_request', `Invalid Stripe signature: ${(err as Error).message}`, [{ path: ['header', 'stripe-signature'], message: 'signature verification failed' }]);
+      throw new AppError('bad_request', `Invalid Stripe signature: ${(err as Error).message}`, [
+        { path: ['header', 'stripe-signature'], message: 'signature verification failed' },
+      ]);
     }
     const isHandled = handled.has(event.type);
     const fresh = await recordStripeEvent(deps.db, {
-      id: event.id, type: event.type, account: event.account ?? null, payload: event, outcome: isHandled ? 'pending' : 'ignored',
+      id: event.id,
+      type: event.type,
+      account: event.account ?? null,
+      payload: event,
+      outcome: isHandled ? 'pending' : 'ignored',
     });
     // Started on every delivery, not only the first: if Temporal was down for the first one,
     // Stripe's retry is what gets the event processed.

@@ -41,7 +41,11 @@ export function apiClient(config: CliConfig): ApiClient {
         continue;
       }
       let message = text;
-      try { message = JSON.parse(text).error.message; } catch { /* not our error body */ }
+      try {
+        message = JSON.parse(text).error.message;
+      } catch {
+        /* not our error body */
+      }
       throw new CliError(`${method} ${path}: ${res.status} ${message}`);
     }
   }

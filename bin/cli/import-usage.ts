@@ -12,8 +12,16 @@ export interface ImportOptions {
   serviceKey?: string;
 }
 
-interface Rejection { record: number; code: string; message: string }
-interface IngestReply { accepted: number; duplicates: number; rejected: { index: number; code: string; message: string }[] }
+interface Rejection {
+  record: number;
+  code: string;
+  message: string;
+}
+interface IngestReply {
+  accepted: number;
+  duplicates: number;
+  rejected: { index: number; code: string; message: string }[];
+}
 
 /**
  * `tollbooth usage import FILE`: sends the file's events through POST /v1/usage/events, the same
@@ -29,17 +37,24 @@ export async function importUsage(api: ApiClient, opts: ImportOptions): Promise<
   const resumedFrom = checkpoint.records;
   const total = await countRecords(opts.file, format);
   let interrupted = false;
-  const onSigint = () => { interrupted = true; };
+  const onSigint = () => {
+    interrupted = true;
+  };
   process.once('SIGINT', onSigint);
 
-  const bar = new SingleBar({
-    format: 'usage import |{bar}| {percentage}% {value}/{total} events | {speed} ev/s | accepted {accepted} · duplicates {duplicates} · rejected {rejected}',
-    stream: process.stderr,
-    hideCursor: true,
-  }, Presets.shades_classic);
+  const bar = new SingleBar(
+    {
+      format: 'usage import |{bar}| {percentage}% {value}/{total} events | {speed} ev/s | accepted {accepted} · duplicates {duplicates} · rejected {rejected}',
+      stream: process.stderr,
+      hideCursor: true,
+    },
+    Presets.shades_classic,
+  );
   const started = Date.now();
   const payload = () => ({
-    accepted: checkpoint.accepted, duplicates: checkpoint.duplicates, rejected: checkpoint.rejected,
+    accepted: checkpoint.accepted,
+    duplicates: checkpoint.duplicates,
+    rejected: checkpoint.rejected,
     speed: Math.round((checkpoint.records - resumedFrom) / Math.max(0.001, (Date.now() - started) / 1000)),
   });
   bar.start(total, checkpoint.records, payload());
@@ -81,7 +96,11 @@ export async function importUsage(api: ApiClient, opts: ImportOptions): Promise<
   try {
     if (opts.serviceKey) await send(opts.serviceKey);
     else {
-      await withTemporaryKey(api, () => api.call('POST', '/admin/service-keys', { body: { name: 'tollbooth-cli usage import', scopes: ['usage:write'] } }), send);
+      await withTemporaryKey(
+        api,
+        () => api.call('POST', '/admin/service-keys', { body: { name: 'tollbooth-cli usage import', scopes: ['usage:write'] } }),
+        send,
+      );
     }
   } finally {
     bar.stop();
@@ -96,8 +115,8 @@ export async function importUsage(api: ApiClient, opts: ImportOptions): Promise<
   const sent = checkpoint.records - resumedFrom;
   process.stdout.write(
     `${interrupted ? 'interrupted' : 'imported'} ${opts.file}: records=${checkpoint.records}/${total} accepted=${checkpoint.accepted} ` +
-    `duplicates=${checkpoint.duplicates} rejected=${checkpoint.rejected} resumed_from=${resumedFrom} ` +
-    `seconds=${seconds.toFixed(1)} events_per_s=${Math.round(sent / Math.max(seconds, 0.001))}\n`,
+      `duplicates=${checkpoint.duplicates} rejected=${checkpoint.rejected} resumed_from=${resumedFrom} ` +
+      `seconds=${seconds.toFixed(1)} events_per_s=${Math.round(sent / Math.max(seconds, 0.001))}\n`,
   );
   if (interrupted) process.stdout.write(`progress saved in ${checkpointFile}; run the same command to resume\n`);
   return { checkpoint, interrupted };

@@ -18,6 +18,12 @@ export function writeRows(out: NodeJS.WritableStream, format: OutputFormat, colu
   } else {
     const table = [columns, ...rows.map((r) => cells(r).map(String))];
     const widths = columns.map((_, i) => Math.max(...table.map((line) => String(line[i]).length)));
-    for (const line of table) out.write(`${line.map((v, i) => String(v).padEnd(widths[i]!)).join('  ').trimEnd()}\n`);
+    for (const line of table)
+      out.write(
+        `${line
+          .map((v, i) => String(v).padEnd(widths[i]!))
+          .join('  ')
+          .trimEnd()}\n`,
+      );
   }
 }

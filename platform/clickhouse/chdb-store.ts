@@ -20,7 +20,10 @@ function openSession(path: string): Session {
 }
 
 const parseRows = (text: string): RawRow[] =>
-  text.split('\n').filter((line) => line.length > 0).map((line) => JSON.parse(line) as RawRow);
+  text
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .map((line) => JSON.parse(line) as RawRow);
 
 /** chDB in-process (the embedded default): same SQL, no server, data kept under `path`. */
 export function createChdbStore(path: string, database: string): MeteringStore {

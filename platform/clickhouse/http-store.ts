@@ -6,8 +6,10 @@ import { readRows, type RawRow } from './rows';
 function isConnectionError(err: unknown): boolean {
   const code = (err as { code?: string }).code ?? '';
   const msg = (err as Error).message ?? '';
-  return ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'UND_ERR_SOCKET'].includes(code)
-    || /socket hang up|Timeout error|ECONNREFUSED|ECONNRESET/.test(msg);
+  return (
+    ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'UND_ERR_SOCKET'].includes(code) ||
+    /socket hang up|Timeout error|ECONNREFUSED|ECONNRESET/.test(msg)
+  );
 }
 
 /**
@@ -28,8 +30,7 @@ const CLUSTER_UNAVAILABLE = new Set([
 ]);
 
 /** The server's error code; the client parses only current servers' format, so 18.16's is read from the message. */
-const serverCode = (err: unknown): string | undefined =>
-  (err as { code?: string }).code ?? /^Code: (\d+)[.,]/.exec((err as Error).message ?? '')?.[1];
+const serverCode = (err: unknown): string | undefined => (err as { code?: string }).code ?? /^Code: (\d+)[.,]/.exec((err as Error).message ?? '')?.[1];
 
 async function guarded<T>(fn: () => Promise<T>, clustered: boolean): Promise<T> {
   try {
@@ -89,7 +90,9 @@ export function createHttpStore(url: string, database: string, opts: { requestTi
     database,
     cluster: opts.cluster?.name,
     command: (sql, params: Params = {}) =>
-      run(async () => { await client.command({ query: bindParams(sql, params, database) }); }),
+      run(async () => {
+        await client.command({ query: bindParams(sql, params, database) });
+      }),
     query: (sql, params, rows) =>
       run(async () => {
         const rs = await client.query({ query: bindParams(sql, params, database), format: 'JSONEachRow' });
@@ -104,7 +107,11 @@ export function createHttpStore(url: string, database: string, opts: { requestTi
     running: (prefix) =>
       run(async () => {
         const rs = await client.query({
-          query: bindParams('SELECT query_id FROM system.processes WHERE substring(query_id, 1, {n:UInt32}) = {prefix:String}', { n: Buffer.byteLength(prefix), prefix }, database),
+          query: bindParams(
+            'SELECT query_id FROM system.processes WHERE substring(query_id, 1, {n:UInt32}) = {prefix:String}',
+            { n: Buffer.byteLength(prefix), prefix },
+            database,
+          ),
           format: 'JSONEachRow',
         });
         return (await rs.json<{ query_id: string }>()).map((r) => r.query_id);

@@ -12,7 +12,5 @@ export { createChdbStore, createHttpStore, type ClusterOptions };
  * the data dir (the embedded default).
  */
 export function createMeteringStore(opts: { url?: string; dataDir: string; database: string; cluster?: ClusterOptions }): MeteringStore {
-  return opts.url
-    ? createHttpStore(opts.url, opts.database, { cluster: opts.cluster })
-    : createChdbStore(join(opts.dataDir, 'chdb'), opts.database);
+  return opts.url ? createHttpStore(opts.url, opts.database, { cluster: opts.cluster }) : createChdbStore(join(opts.dataDir, 'chdb'), opts.database);
 }

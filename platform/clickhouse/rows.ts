@@ -19,7 +19,13 @@ export const readRows = <T>(rows: readonly RawRow[], reader: RowReader<T>): T[] 
  * 26.7 prints some of them (`count()`) as plain numbers, and an expression's type can differ
  * between the two versions. Integers come out as numbers, exact text as strings.
  */
-export const chInt = z.union([z.number().int(), z.string().regex(/^-?\d+$/).transform(Number)]);
+export const chInt = z.union([
+  z.number().int(),
+  z
+    .string()
+    .regex(/^-?\d+$/)
+    .transform(Number),
+]);
 /** `toString(...)` of a Decimal or a 64-bit sum: exact text, for toNano() or BigInt(). */
 export const chText = z.string();
 

@@ -47,7 +47,12 @@ export const MAX_QUERY_BYTES = 16 * 1024 * 1024;
 export class StoreUnavailableError extends Error {
   override name = 'StoreUnavailableError';
   /** True when nothing listens at the address: no query of ours can be running there. */
-  constructor(message: string, readonly refused = false) { super(message); }
+  constructor(
+    message: string,
+    readonly refused = false,
+  ) {
+    super(message);
+  }
 }
 
 const quoteString = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
@@ -96,5 +101,4 @@ export function bindParams(sql: string, params: Params, database: string): strin
   });
 }
 
-export const toJsonLines = (rows: readonly object[] | string): string =>
-  typeof rows === 'string' ? rows : rows.map((r) => JSON.stringify(r)).join('\n');
+export const toJsonLines = (rows: readonly object[] | string): string => (typeof rows === 'string' ? rows : rows.map((r) => JSON.stringify(r)).join('\n'));

@@ -12,14 +12,24 @@ export interface ConnectEvent {
   /** The connected account the event happened on: the only thing that decides the app. */
   stripeAccountId: string | null;
   subscriptionId: string | null;
-  patch?: { customerId?: string | null; planId?: string | null; priceId?: string | null; status?: string; cancelAtPeriodEnd?: boolean; periodStart?: string; periodEnd?: string };
+  patch?: {
+    customerId?: string | null;
+    planId?: string | null;
+    priceId?: string | null;
+    status?: string;
+    cancelAtPeriodEnd?: boolean;
+    periodStart?: string;
+    periodEnd?: string;
+  };
   order?: { orderId: string | null; paymentIntent: string | null; outcome: 'paid' | 'failed' | 'refund'; amountRefunded?: number };
   /** account.updated: whether the connected account may take payments now. */
   capability?: { chargesEnabled: boolean };
 }
 
-export const fromSubscription = (sub: StripeObject, deleted: boolean): ConnectEvent['patch'] =>
-  ({ customerId: sub.metadata?.customerId ?? null, ...subscriptionState(sub, deleted) });
+export const fromSubscription = (sub: StripeObject, deleted: boolean): ConnectEvent['patch'] => ({
+  customerId: sub.metadata?.customerId ?? null,
+  ...subscriptionState(sub, deleted),
+});
 
 function fromInvoice(inv: StripeObject, paid: boolean): Pick<ConnectEvent, 'subscriptionId' | 'patch'> {
   const { subscriptionId, line } = invoiceSubscription(inv);
@@ -28,7 +38,11 @@ function fromInvoice(inv: StripeObject, paid: boolean): Pick<ConnectEvent, 'subs
   // status for it), whichever of them Stripe created last. The first invoice failing leaves the
   // subscription `incomplete`, as Stripe has it: it never started, so it is not past due.
   const failedStatus = inv.billing_reason === 'subscription_create' ? 'incomplete' : 'past_due';
-  const patch = { customerId, status: paid ? 'active' : failedStatus, ...(paid && { periodStart: isoOf(line.period?.start), periodEnd: isoOf(line.period?.end) }) };
+  const patch = {
+    customerId,
+    status: paid ? 'active' : failedStatus,
+    ...(paid && { periodStart: isoOf(line.period?.start), periodEnd: isoOf(line.period?.end) }),
+  };
   return { subscriptionId, patch };
 }
 
@@ -40,7 +54,11 @@ export function normalizeConnectEvent(payload: StripeObject): ConnectEvent {
     case 'checkout.session.completed':
       if (obj.mode === 'subscription') {
         const status = obj.payment_status === 'unpaid' ? undefined : 'active';
-        return { ...base, subscriptionId: idOf(obj.subscription), patch: { customerId: obj.metadata?.customerId ?? obj.client_reference_id ?? null, planId: obj.metadata?.planId ?? null, status } };
+        return {
+          ...base,
+          subscriptionId: idOf(obj.subscription),
+          patch: { customerId: obj.metadata?.customerId ?? obj.client_reference_id ?? null, planId: obj.metadata?.planId ?? null, status },
+        };
       }
       // A delayed payment method completes the session unpaid; it is not paid yet.
       if (obj.payment_status === 'unpaid') return base;

@@ -7,12 +7,10 @@
 export type StripeObject = Record<string, any>;
 
 /** An expandable field is an id or the object itself; either way, its id. */
-export const idOf = (v: unknown): string | null =>
-  typeof v === 'string' ? v : typeof (v as StripeObject)?.id === 'string' ? (v as StripeObject).id : null;
+export const idOf = (v: unknown): string | null => (typeof v === 'string' ? v : typeof (v as StripeObject)?.id === 'string' ? (v as StripeObject).id : null);
 
 /** Stripe times are epoch seconds; ours are ISO strings. */
-export const isoOf = (seconds: unknown): string | undefined =>
-  typeof seconds === 'number' ? new Date(seconds * 1000).toISOString() : undefined;
+export const isoOf = (seconds: unknown): string | undefined => (typeof seconds === 'number' ? new Date(seconds * 1000).toISOString() : undefined);
 
 /** The fields every normalised event has, and the object it is about. */
 export function eventBase(payload: StripeObject) {

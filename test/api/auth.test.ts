@@ -5,7 +5,13 @@ import { assignPlan, createAccount, createApp, createServiceKey, endUserToken } 
 
 type Cred = 'none' | 'garbage' | 'admin' | 'accountA' | 'accountB' | 'appA' | 'appB' | 'endUserA' | 'expiredJwt' | 'service' | 'revoked';
 type Route = 'POST /admin/accounts' | 'GET /dashboard/billing' | 'POST /v1/usage/check' | 'GET /v1/{appA}/billing/plans' | 'POST /v1/{appA}/billing/plans';
-const ROUTES: Route[] = ['POST /admin/accounts', 'GET /dashboard/billing', 'POST /v1/usage/check', 'GET /v1/{appA}/billing/plans', 'POST /v1/{appA}/billing/plans'];
+const ROUTES: Route[] = [
+  'POST /admin/accounts',
+  'GET /dashboard/billing',
+  'POST /v1/usage/check',
+  'GET /v1/{appA}/billing/plans',
+  'POST /v1/{appA}/billing/plans',
+];
 
 // On the app routes, 200 (list plans) and 409 (create a plan before Connect onboarding) mean
 // authentication and tenancy let the call through to its handler. End-user tokens are verified with the secret of the
@@ -48,12 +54,23 @@ beforeAll(async () => {
   appB = await createApp(stack, b.accountId, 'B app');
   const revoked = await revokeNewKey(a.accountId);
   expect((await call(stack.url, 'DELETE', `/admin/keys/${revoked.id}`, { token: stack.adminToken })).status).toBe(204);
-  const expired = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('cus_1')
-    .setIssuedAt(Math.floor(Date.now() / 1000) - 7200).setExpirationTime(Math.floor(Date.now() / 1000) - 3600)
+  const expired = await new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('cus_1')
+    .setIssuedAt(Math.floor(Date.now() / 1000) - 7200)
+    .setExpirationTime(Math.floor(Date.now() / 1000) - 3600)
     .sign(new TextEncoder().encode(appA.jwtSecret));
   Object.assign(creds, {
-    garbage: 'garbage', admin: stack.adminToken, accountA: a.apiKey, accountB: b.apiKey, appA: appA.secretKey, appB: appB.secretKey,
-    endUserA: await endUserToken(appA.jwtSecret, 'cus_1'), expiredJwt: expired, service: (await createServiceKey(stack)).key, revoked: revoked.key,
+    garbage: 'garbage',
+    admin: stack.adminToken,
+    accountA: a.apiKey,
+    accountB: b.apiKey,
+    appA: appA.secretKey,
+    appB: appB.secretKey,
+    endUserA: await endUserToken(appA.jwtSecret, 'cus_1'),
+    expiredJwt: expired,
+    service: (await createServiceKey(stack)).key,
+    revoked: revoked.key,
   });
 });
 afterAll(() => stack.close());
@@ -61,10 +78,14 @@ afterAll(() => stack.close());
 const send = (route: Route, token: string | undefined) => {
   const [method, template] = route.split(' ') as [string, string];
   const path = template.replace('{appA}', appA.appId);
-  const body = route === 'POST /admin/accounts' ? { name: 'made by matrix' }
-    : route === 'POST /v1/usage/check' ? { accountId: a.accountId, meter: 'ai_tokens', amount: 1 }
-      : route === 'POST /v1/{appA}/billing/plans' ? { name: 'Gold', amount: 900, currency: 'usd', interval: 'month' }
-        : undefined;
+  const body =
+    route === 'POST /admin/accounts'
+      ? { name: 'made by matrix' }
+      : route === 'POST /v1/usage/check'
+        ? { accountId: a.accountId, meter: 'ai_tokens', amount: 1 }
+        : route === 'POST /v1/{appA}/billing/plans'
+          ? { name: 'Gold', amount: 900, currency: 'usd', interval: 'month' }
+          : undefined;
   return call(stack.url, method, path, { token, body });
 };
 

@@ -53,11 +53,12 @@ describe('app credential rotation', () => {
     expect((await plans(created.app.id, newToken)).status).toBe(200);
   });
 
-  it('is for the operator only: an app cannot rotate or revoke its own credentials; other apps\' ids are 404', async () => {
+  it("is for the operator only: an app cannot rotate or revoke its own credentials; other apps' ids are 404", async () => {
     const created = await newApp();
     const other = await newApp();
     for (const [method, path] of [
-      ['POST', `/admin/apps/${created.app.id}/secret-keys`], ['POST', `/admin/apps/${created.app.id}/jwt-secrets`],
+      ['POST', `/admin/apps/${created.app.id}/secret-keys`],
+      ['POST', `/admin/apps/${created.app.id}/jwt-secrets`],
       ['DELETE', `/admin/apps/${created.app.id}/jwt-secrets/${created.jwtSecretId}`],
     ] as const) {
       expect((await call(stack.url, method, path, { token: created.secretKey })).status).toBe(403);

@@ -43,7 +43,11 @@ describe('request bodies', () => {
     expect(paths(reply)).toContainEqual(['body', 'name']);
   });
 
-  it.each([['an array', '[]'], ['a string', '"acme"'], ['null', 'null']])('a body that is %s → 400', async (_what, raw) => {
+  it.each([
+    ['an array', '[]'],
+    ['a string', '"acme"'],
+    ['null', 'null'],
+  ])('a body that is %s → 400', async (_what, raw) => {
     expectError(await postAccount({ raw, headers: { 'content-type': 'application/json' } }), 400);
   });
 
@@ -53,9 +57,17 @@ describe('request bodies', () => {
 
   it('an oversized body streamed without Content-Length → 413, not a reset connection', async () => {
     const parts = ['{"name":"', 'x'.repeat(4 * MAX_BODY_BYTES), '"}'].map((p) => new TextEncoder().encode(p));
-    const body = new ReadableStream({ start(c) { for (const p of parts) c.enqueue(p); c.close(); } });
+    const body = new ReadableStream({
+      start(c) {
+        for (const p of parts) c.enqueue(p);
+        c.close();
+      },
+    });
     const res = await fetch(`${stack.url}/admin/accounts`, {
-      method: 'POST', body, duplex: 'half', headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json' },
+      method: 'POST',
+      body,
+      duplex: 'half',
+      headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json' },
     } as RequestInit);
     expect(res.status).toBe(413);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('payload_too_large');
@@ -128,10 +140,15 @@ function send(method: string, path: string): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = request(`${stack.url}${path}`, { method }, (res) => {
       let text = '';
-      res.setEncoding('utf8').on('data', (c: string) => { text += c; }).on('end', () => {
-        const headers = new Headers(Object.entries(res.headers).map(([k, v]) => [k, String(v)] as [string, string]));
-        resolve({ status: res.statusCode!, body: text ? JSON.parse(text) : undefined, headers });
-      });
+      res
+        .setEncoding('utf8')
+        .on('data', (c: string) => {
+          text += c;
+        })
+        .on('end', () => {
+          const headers = new Headers(Object.entries(res.headers).map(([k, v]) => [k, String(v)] as [string, string]));
+          resolve({ status: res.statusCode!, body: text ? JSON.parse(text) : undefined, headers });
+        });
     });
     req.on('error', reject).end();
   });

@@ -24,7 +24,8 @@ describe('hostile input', () => {
 
   it('rejects one event with a NUL in accountId by index, and stores the rest', async () => {
     const res = await call(stack.url, 'POST', '/v1/usage/events', {
-      token: service, body: { events: [usageEvent('acct\u0000x', 'n1'), usageEvent(account.accountId, 'n2')] },
+      token: service,
+      body: { events: [usageEvent('acct\u0000x', 'n1'), usageEvent(account.accountId, 'n2')] },
     });
     expect(res.status).toBe(200);
     expect(res.body.accepted).toBe(1);
@@ -60,14 +61,20 @@ describe('hostile input', () => {
 describe('request bodies that are not UTF-8', () => {
   // The same event twice, its id ending in a different invalid byte: decoding would turn both
   // into "…\uFFFD", one id, and drop the second event as a duplicate.
-  const withBadByte = (byte: number) => Buffer.concat([
-    Buffer.from(`{"events":[{"id":"evt-utf8-`), Buffer.from([byte]),
-    Buffer.from(`","accountId":"${account.accountId}","meter":"ai_tokens","value":1,"timestamp":"${new Date().toISOString()}"}]}`),
-  ]);
+  const withBadByte = (byte: number) =>
+    Buffer.concat([
+      Buffer.from(`{"events":[{"id":"evt-utf8-`),
+      Buffer.from([byte]),
+      Buffer.from(`","accountId":"${account.accountId}","meter":"ai_tokens","value":1,"timestamp":"${new Date().toISOString()}"}]}`),
+    ]);
 
   it('refuses each with a 400 naming the problem, and stores neither', async () => {
     for (const byte of [0xff, 0xfe]) {
-      const res = await call(stack.url, 'POST', '/v1/usage/events', { token: service, raw: withBadByte(byte), headers: { 'content-type': 'application/json' } });
+      const res = await call(stack.url, 'POST', '/v1/usage/events', {
+        token: service,
+        raw: withBadByte(byte),
+        headers: { 'content-type': 'application/json' },
+      });
       expect(res.status).toBe(400);
       expect(res.body.error.message).toMatch(/UTF-8/);
       expect(res.body.error.details).toEqual([expect.objectContaining({ path: ['body'], code: 'invalid_utf8' })]);

@@ -17,7 +17,9 @@ const limitChecks = (decision: string) => `tollbooth_limit_checks_total{decision
 
 describe('GET /metrics', () => {
   let stack: TestStack;
-  beforeAll(async () => { stack = await startTestStack(); });
+  beforeAll(async () => {
+    stack = await startTestStack();
+  });
   afterAll(() => stack?.close());
 
   it('records a failed request under its route template and the status the client got', async () => {
@@ -37,7 +39,11 @@ describe('GET /metrics', () => {
 
   it('counts usage events accepted, duplicate and rejected, and limit checks admitted and denied', async () => {
     const t = await newTenant(stack);
-    const before = { a: await sample(stack, usageEvents('accepted')), d: await sample(stack, usageEvents('duplicate')), r: await sample(stack, usageEvents('rejected')) };
+    const before = {
+      a: await sample(stack, usageEvents('accepted')),
+      d: await sample(stack, usageEvents('duplicate')),
+      r: await sample(stack, usageEvents('rejected')),
+    };
     const events = [usageEvent(t.accountId, 'm1'), usageEvent(t.accountId, 'm2'), usageEvent(t.accountId, 'm1'), usageEvent(t.accountId, 'm3', { value: -1 })];
     const reply = await postEvents(stack, events);
     expect(reply.body).toMatchObject({ accepted: 2, duplicates: 1 });
@@ -50,7 +56,9 @@ describe('GET /metrics', () => {
     await assignPlan(stack, t.accountId, 'metrics10');
     const admitted = await sample(stack, limitChecks('admitted'));
     const denied = await sample(stack, limitChecks('denied'));
-    const check = async (amount: number) => (await call(stack.url, 'POST', '/v1/usage/check', { token: await serviceKey(stack), body: { accountId: t.accountId, meter: 'ai_tokens', amount } })).body.allowed;
+    const check = async (amount: number) =>
+      (await call(stack.url, 'POST', '/v1/usage/check', { token: await serviceKey(stack), body: { accountId: t.accountId, meter: 'ai_tokens', amount } })).body
+        .allowed;
     expect(await check(1)).toBe(true);
     expect(await check(100)).toBe(false);
     expect(await sample(stack, limitChecks('admitted'))).toBe(admitted + 1);

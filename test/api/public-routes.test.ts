@@ -3,7 +3,9 @@ import { call } from '../helpers/http';
 
 /** Public routes never read credentials: a stray Authorization header must not make them 401. */
 let stack: TestStack;
-beforeAll(async () => { stack = await startTestStack({ env: { STRIPE_WEBHOOK_SECRET: 'whsec_public', STRIPE_CONNECT_WEBHOOK_SECRET: 'whsec_public_connect' } }); });
+beforeAll(async () => {
+  stack = await startTestStack({ env: { STRIPE_WEBHOOK_SECRET: 'whsec_public', STRIPE_CONNECT_WEBHOOK_SECRET: 'whsec_public_connect' } });
+});
 afterAll(() => stack.close());
 
 const unrelated = [

@@ -12,8 +12,10 @@ let stack: TestStack;
 beforeAll(async () => {
   stack = await startTestStack({
     env: {
-      RATE_LIMIT_API_PER_KEY: String(API_PER_KEY), RATE_LIMIT_API_PER_ACCOUNT: String(API_PER_ACCOUNT),
-      RATE_LIMIT_USAGE_PER_KEY: String(USAGE_PER_KEY), RATE_LIMIT_USAGE_PER_ACCOUNT: String(USAGE_PER_ACCOUNT),
+      RATE_LIMIT_API_PER_KEY: String(API_PER_KEY),
+      RATE_LIMIT_API_PER_ACCOUNT: String(API_PER_ACCOUNT),
+      RATE_LIMIT_USAGE_PER_KEY: String(USAGE_PER_KEY),
+      RATE_LIMIT_USAGE_PER_ACCOUNT: String(USAGE_PER_ACCOUNT),
     },
   });
 });
@@ -23,7 +25,7 @@ const burst = <T>(n: number, fn: (i: number) => Promise<T>) => Promise.all(Array
 const count = (replies: { status: number }[], status: number) => replies.filter((r) => r.status === status).length;
 
 describe('per-tenant rate limits', () => {
-  it('answers 429 rate_limited with Retry-After past a key\'s budget, and spares other tenants', async () => {
+  it("answers 429 rate_limited with Retry-After past a key's budget, and spares other tenants", async () => {
     const [noisy, quiet] = [await createAccount(stack, 'Noisy'), await createAccount(stack, 'Quiet')];
     const replies = await burst(API_PER_KEY * 4, () => call(stack.url, 'GET', '/dashboard/billing', { token: noisy.apiKey }));
     // Requests are counted as they arrive, before any work: the burst lands in one or two windows.
@@ -52,7 +54,8 @@ describe('per-tenant rate limits', () => {
     const acct = await createAccount(stack, 'Usage');
     const other = await createAccount(stack, 'Usage 2');
     const svc = (await createServiceKey(stack)).key;
-    const check = (accountId: string) => call(stack.url, 'POST', '/v1/usage/check', { token: svc, body: { accountId, meter: 'ai_tokens', amount: 1, reserve: false } });
+    const check = (accountId: string) =>
+      call(stack.url, 'POST', '/v1/usage/check', { token: svc, body: { accountId, meter: 'ai_tokens', amount: 1, reserve: false } });
     // Fewer than the key's budget, more than the account's: every 429 is the account's.
     const checks = await burst(USAGE_PER_KEY - 2, () => check(acct.accountId));
     expect(count(checks, 429)).toBeGreaterThan(0);
@@ -64,12 +67,15 @@ describe('per-tenant rate limits', () => {
     const svc2 = (await createServiceKey(stack)).key;
     // One timestamp for the sends and the re-sends: the same payload again is a duplicate (another one would be a conflict).
     const { timestamp } = usageEvent(other.accountId, 'rl');
-    const posts = await burst(USAGE_PER_KEY * 3, (i) => call(stack.url, 'POST', '/v1/usage/events', { token: svc2, body: { events: [usageEvent(other.accountId, `rl-${i}`, { timestamp })] } }));
+    const posts = await burst(USAGE_PER_KEY * 3, (i) =>
+      call(stack.url, 'POST', '/v1/usage/events', { token: svc2, body: { events: [usageEvent(other.accountId, `rl-${i}`, { timestamp })] } }),
+    );
     const accepted = posts.filter((r) => r.status === 200).reduce((sum, r) => sum + r.body.accepted, 0);
     expect(count(posts, 200)).toBeGreaterThan(API_PER_KEY * 2);
     expect(count(posts, 429)).toBeGreaterThan(0);
     const again = await call(stack.url, 'POST', '/v1/usage/events', {
-      token: (await createServiceKey(stack)).key, body: { events: Array.from({ length: USAGE_PER_KEY * 3 }, (_, i) => usageEvent(other.accountId, `rl-${i}`, { timestamp })) },
+      token: (await createServiceKey(stack)).key,
+      body: { events: Array.from({ length: USAGE_PER_KEY * 3 }, (_, i) => usageEvent(other.accountId, `rl-${i}`, { timestamp })) },
     });
     // Re-sending every id: exactly the accepted ones are duplicates, the refused ones are new.
     expect(again.body).toMatchObject({ duplicates: accepted, accepted: USAGE_PER_KEY * 3 - accepted });

@@ -30,11 +30,18 @@ function trickle(head: string, drip: string): { done: Promise<{ ms: number; repl
     // Held time counts from the connection: on a loaded machine 200 connects take a while.
     started = Date.now();
     socket.write(head);
-    timer = setInterval(() => { if (!socket.destroyed) socket.write(drip); }, 200);
+    timer = setInterval(() => {
+      if (!socket.destroyed) socket.write(drip);
+    }, 200);
   });
-  socket.on('data', (d) => { reply += d.toString('latin1'); });
+  socket.on('data', (d) => {
+    reply += d.toString('latin1');
+  });
   const done = new Promise<{ ms: number; reply: string }>((resolve) => {
-    socket.on('close', () => { clearInterval(timer); resolve({ ms: Date.now() - started, reply }); });
+    socket.on('close', () => {
+      clearInterval(timer);
+      resolve({ ms: Date.now() - started, reply });
+    });
     socket.on('error', () => undefined);
   });
   return { done, socket };
@@ -42,10 +49,15 @@ function trickle(head: string, drip: string): { done: Promise<{ ms: number; repl
 
 describe('slow clients', () => {
   it(`cuts ${SOCKETS} trickling sockets (headers or body) within seconds, and keeps serving others meanwhile`, async () => {
-    const clients = Array.from({ length: SOCKETS }, (_, i) => (i % 2 === 0
-      ? trickle('GET /healthz HTTP/1.1\r\nHost: x\r\n', 'X-Slow: 1\r\n')
-      // Authenticated, so the server is reading the body when the timeout strikes.
-      : trickle(`POST /v1/usage/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${service}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"events":[`, ' ')));
+    const clients = Array.from({ length: SOCKETS }, (_, i) =>
+      i % 2 === 0
+        ? trickle('GET /healthz HTTP/1.1\r\nHost: x\r\n', 'X-Slow: 1\r\n')
+        : // Authenticated, so the server is reading the body when the timeout strikes.
+          trickle(
+            `POST /v1/usage/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${service}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"events":[`,
+            ' ',
+          ),
+    );
     // While all of them hold sockets, a normal request is answered.
     await new Promise((r) => setTimeout(r, 300));
     const started = Date.now();

@@ -14,12 +14,18 @@ const FAILED_UPDATES = 4;
 const isProductUpdate = (r: { method: string; path: string }) => r.method === 'POST' && /^\/v1\/products\/[^/]+$/.test(r.path);
 
 beforeAll(async () => {
-  proxy = await startStripeProxy(testServices().stripeApiBase, (r, seen) => isProductUpdate(r) && seen.filter((s) => isProductUpdate(s)).length < FAILED_UPDATES);
+  proxy = await startStripeProxy(
+    testServices().stripeApiBase,
+    (r, seen) => isProductUpdate(r) && seen.filter((s) => isProductUpdate(s)).length < FAILED_UPDATES,
+  );
   stack = await startTestStack({ ...connectStack, env: { ...connectStack.env, STRIPE_API_BASE: proxy.url } });
   app = await newApp(stack, 'Calls');
   await onboard(stack, app);
 });
-afterAll(async () => { await stack?.close(); await proxy?.close(); });
+afterAll(async () => {
+  await stack?.close();
+  await proxy?.close();
+});
 
 const PLAN = { name: 'Gold', amount: 900, currency: 'usd', interval: 'month', features: ['Feature 1'] };
 const PRODUCT = { name: 'Template', amount: 1500, currency: 'eur', metadata: { category: 'templates' } };

@@ -22,7 +22,13 @@ describe('plans', () => {
   it('creates a plan as a Stripe Product with a recurring Price, listed for the app and its end users', async () => {
     const created = await post('plans', PLAN);
     expect(created.status).toBe(201);
-    expect(created.body.plan).toMatchObject({ ...PLAN, appId: app.appId, active: true, stripeProductId: expect.stringMatching(/^prod_/), stripePriceId: expect.stringMatching(/^price_/) });
+    expect(created.body.plan).toMatchObject({
+      ...PLAN,
+      appId: app.appId,
+      active: true,
+      stripeProductId: expect.stringMatching(/^prod_/),
+      stripePriceId: expect.stringMatching(/^price_/),
+    });
     const user = await endUserToken(app.jwtSecret, 'cus_list');
     for (const token of [app.secretKey, user]) {
       const listed = await get('plans', token);
@@ -76,7 +82,9 @@ describe('plans', () => {
     const early = await call(stack.url, 'POST', `/v1/${fresh.appId}/billing/plans`, { token: fresh.secretKey, body: PLAN });
     expect(early.status).toBe(409);
     expect(early.body.error.message).toMatch(/onboarding/i);
-    expect((await call(stack.url, 'POST', `/v1/${fresh.appId}/billing/products`, { token: fresh.secretKey, body: { ...PRODUCT, currency: 'zzz' } })).status).toBe(400);
+    expect(
+      (await call(stack.url, 'POST', `/v1/${fresh.appId}/billing/products`, { token: fresh.secretKey, body: { ...PRODUCT, currency: 'zzz' } })).status,
+    ).toBe(400);
     expect(await counts(stack)).toEqual(before);
     // Nothing reached Stripe: no workflow (the only way to Stripe) ever ran for this app.
     expect((await stack.deps.temporal.workflow.count(`AppId = "${fresh.appId}"`)).count).toBe(0);

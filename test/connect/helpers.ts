@@ -35,7 +35,12 @@ export async function onboard(stack: TestStack, app: { appId: string; secretKey:
 
 /** Delivers account.updated for a connected account and waits until it is applied. */
 export async function setCharges(stack: TestStack, account: string, chargesEnabled: boolean, created = nowS()): Promise<string> {
-  const event = connectEvent('account.updated', account, { id: account, object: 'account', charges_enabled: chargesEnabled, payouts_enabled: chargesEnabled }, created);
+  const event = connectEvent(
+    'account.updated',
+    account,
+    { id: account, object: 'account', charges_enabled: chargesEnabled, payouts_enabled: chargesEnabled },
+    created,
+  );
   const r = await deliverConnect(stack, event);
   if (r.status !== 200) throw new Error(`account.updated: ${r.status} ${JSON.stringify(r.body)}`);
   await eventually('account.updated processed', async () => ['applied', 'stale'].includes((await outcomeOf(stack, event.id)) ?? ''));
@@ -45,8 +50,16 @@ export async function setCharges(stack: TestStack, account: string, chargesEnabl
 /** A Connect event: as Stripe sends it for a connected account, with `account` set. */
 export function connectEvent(type: string, account: string | null, object: Record<string, unknown>, created = nowS()) {
   return {
-    id: rid('evt'), object: 'event', api_version: '2026-10-28.endive', created, livemode: false, pending_webhooks: 1,
-    request: { id: null, idempotency_key: null }, type, ...(account && { account }), data: { object },
+    id: rid('evt'),
+    object: 'event',
+    api_version: '2026-10-28.endive',
+    created,
+    livemode: false,
+    pending_webhooks: 1,
+    request: { id: null, idempotency_key: null },
+    type,
+    ...(account && { account }),
+    data: { object },
   };
 }
 

@@ -18,7 +18,7 @@ const PLAN = { name: 'Pro', amount: 900, currency: 'usd', interval: 'month' };
 
 describe('Idempotency-Key on every create route', () => {
   it('Connect plan and product: the same key and body replays the first answer and creates nothing; another body is a 409', async () => {
-    const before = await counts(stack) as Record<'app_plans' | 'app_products', number>;
+    const before = (await counts(stack)) as Record<'app_plans' | 'app_products', number>;
     const first = await post(billing('plans'), PLAN, 'plan-1');
     expect(first.status).toBe(201);
     // Same parameters, other key order: the same request.
@@ -89,9 +89,15 @@ describe('Idempotency-Key on every create route', () => {
   it('/openapi.json declares the header on every create route', async () => {
     const spec = (await call(stack.url, 'GET', '/openapi.json')).body;
     const creates = [
-      ['/dashboard/billing/checkout', 'post'], ['/v1/{app_id}/billing/plans', 'post'], ['/v1/{app_id}/billing/products', 'post'],
-      ['/v1/{app_id}/billing/subscribe', 'post'], ['/v1/{app_id}/billing/purchase', 'post'], ['/admin/accounts', 'post'],
-      ['/admin/accounts/{accountId}/apps', 'post'], ['/admin/service-keys', 'post'], ['/admin/accounts/{accountId}/keys', 'post'],
+      ['/dashboard/billing/checkout', 'post'],
+      ['/v1/{app_id}/billing/plans', 'post'],
+      ['/v1/{app_id}/billing/products', 'post'],
+      ['/v1/{app_id}/billing/subscribe', 'post'],
+      ['/v1/{app_id}/billing/purchase', 'post'],
+      ['/admin/accounts', 'post'],
+      ['/admin/accounts/{accountId}/apps', 'post'],
+      ['/admin/service-keys', 'post'],
+      ['/admin/accounts/{accountId}/keys', 'post'],
     ];
     for (const [path, method] of creates) {
       const params = spec.paths[path!][method!].parameters as { name: string; in: string }[];

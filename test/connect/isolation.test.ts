@@ -18,11 +18,20 @@ const PRODUCT = { name: 'Pack', amount: 100, currency: 'usd' };
 // Every seed route under /v1/{app_id}/billing, with a body that would be valid for its own app.
 // Always three cells: jest passes `done` to a test whose function takes more arguments than the row has.
 const ROUTES: Array<[string, string, unknown]> = [
-  ['POST', 'connect/onboard', LINK_URLS], ['GET', 'connect/status', undefined],
-  ['POST', 'plans', PLAN], ['GET', 'plans', undefined], ['PUT', 'plans/plan_x', { name: 'x' }],
-  ['POST', 'products', PRODUCT], ['GET', 'products', undefined], ['PUT', 'products/prod_x', { name: 'x' }],
-  ['POST', 'subscribe', { planId: 'plan_x', customerId: 'c', ...URLS }], ['GET', 'subscription?customerId=c', undefined], ['POST', 'cancel', { customerId: 'c' }],
-  ['POST', 'purchase', { productId: 'prod_x', customerId: 'c', ...URLS }], ['GET', 'orders', undefined], ['GET', 'orders/ord_x', undefined],
+  ['POST', 'connect/onboard', LINK_URLS],
+  ['GET', 'connect/status', undefined],
+  ['POST', 'plans', PLAN],
+  ['GET', 'plans', undefined],
+  ['PUT', 'plans/plan_x', { name: 'x' }],
+  ['POST', 'products', PRODUCT],
+  ['GET', 'products', undefined],
+  ['PUT', 'products/prod_x', { name: 'x' }],
+  ['POST', 'subscribe', { planId: 'plan_x', customerId: 'c', ...URLS }],
+  ['GET', 'subscription?customerId=c', undefined],
+  ['POST', 'cancel', { customerId: 'c' }],
+  ['POST', 'purchase', { productId: 'prod_x', customerId: 'c', ...URLS }],
+  ['GET', 'orders', undefined],
+  ['GET', 'orders/ord_x', undefined],
 ];
 
 describe('isolation between apps', () => {

@@ -38,23 +38,43 @@ const orderOf = async (app: App, orderId: string) =>
 
 async function subscribed(app: App, customerId: string): Promise<string> {
   const subscriptionId = rid('sub');
-  await deliverConnect(stack, connectEvent('checkout.session.completed', app.acct, {
-    id: rid('cs_test'), object: 'checkout.session', mode: 'subscription', status: 'complete', payment_status: 'paid', subscription: subscriptionId,
-    client_reference_id: customerId, metadata: { customerId, planId: app.planId },
-  }, nowS() - 100));
+  await deliverConnect(
+    stack,
+    connectEvent(
+      'checkout.session.completed',
+      app.acct,
+      {
+        id: rid('cs_test'),
+        object: 'checkout.session',
+        mode: 'subscription',
+        status: 'complete',
+        payment_status: 'paid',
+        subscription: subscriptionId,
+        client_reference_id: customerId,
+        metadata: { customerId, planId: app.planId },
+      },
+      nowS() - 100,
+    ),
+  );
   await eventually('subscription active', async () => (await subscriptionOf(app, customerId))?.status === 'active');
   return subscriptionId;
 }
 
 async function purchased(app: App, customerId: string): Promise<string> {
-  const r = await call(stack.url, 'POST', `/v1/${app.appId}/billing/purchase`, { token: await endUserToken(app.jwtSecret, customerId), body: { productId: app.productId, ...URLS } });
+  const r = await call(stack.url, 'POST', `/v1/${app.appId}/billing/purchase`, {
+    token: await endUserToken(app.jwtSecret, customerId),
+    body: { productId: app.productId, ...URLS },
+  });
   expect(r.status).toBe(200);
   return r.body.orderId;
 }
 
 const parked = (eventId: string) => eventually(`event ${eventId} parked`, async () => (await outcomeOf(stack, eventId)) === 'mismatch');
 
-describe.each([['A', 'B'], ['B', 'A']])("events from app %s's account naming app %s's objects", (fromName, ownerName) => {
+describe.each([
+  ['A', 'B'],
+  ['B', 'A'],
+])("events from app %s's account naming app %s's objects", (fromName, ownerName) => {
   const from = () => (fromName === 'A' ? a : b);
   const owner = () => (ownerName === 'A' ? a : b);
 
@@ -64,11 +84,29 @@ describe.each([['A', 'B'], ['B', 'A']])("events from app %s's account naming app
     const before = await subscriptionOf(owner(), customerId);
     const later = nowS();
     const events = [
-      connectEvent('customer.subscription.deleted', from().acct, { id: subId, object: 'subscription', status: 'canceled', metadata: { customerId }, items: { data: [] } }, later),
-      connectEvent('customer.subscription.updated', from().acct, { id: subId, object: 'subscription', status: 'past_due', cancel_at_period_end: true, metadata: { customerId }, items: { data: [] } }, later),
-      connectEvent('invoice.payment_failed', from().acct, {
-        id: rid('in'), object: 'invoice', parent: { subscription_details: { subscription: subId, metadata: { customerId } } }, lines: { data: [] },
-      }, later),
+      connectEvent(
+        'customer.subscription.deleted',
+        from().acct,
+        { id: subId, object: 'subscription', status: 'canceled', metadata: { customerId }, items: { data: [] } },
+        later,
+      ),
+      connectEvent(
+        'customer.subscription.updated',
+        from().acct,
+        { id: subId, object: 'subscription', status: 'past_due', cancel_at_period_end: true, metadata: { customerId }, items: { data: [] } },
+        later,
+      ),
+      connectEvent(
+        'invoice.payment_failed',
+        from().acct,
+        {
+          id: rid('in'),
+          object: 'invoice',
+          parent: { subscription_details: { subscription: subId, metadata: { customerId } } },
+          lines: { data: [] },
+        },
+        later,
+      ),
     ];
     for (const e of events) expect((await deliverConnect(stack, e)).status).toBe(200);
     for (const e of events) await parked(e.id);
@@ -83,7 +121,14 @@ describe.each([['A', 'B'], ['B', 'A']])("events from app %s's account naming app
     await stack.deps.db.query('UPDATE orders SET payment_intent = $2 WHERE id = $1', [orderId, pi]);
     const before = await orderOf(owner(), orderId);
     const events = [
-      connectEvent('checkout.session.completed', from().acct, { id: rid('cs_test'), object: 'checkout.session', mode: 'payment', payment_status: 'paid', payment_intent: rid('pi'), metadata: { orderId } }),
+      connectEvent('checkout.session.completed', from().acct, {
+        id: rid('cs_test'),
+        object: 'checkout.session',
+        mode: 'payment',
+        payment_status: 'paid',
+        payment_intent: rid('pi'),
+        metadata: { orderId },
+      }),
       connectEvent('payment_intent.payment_failed', from().acct, { id: pi, object: 'payment_intent', metadata: {} }),
       connectEvent('charge.refunded', from().acct, { id: rid('ch'), object: 'charge', amount_refunded: 500, payment_intent: pi, metadata: {} }),
     ];

@@ -4,10 +4,13 @@ import { endUserToken } from '../helpers/factories';
 import { LINK_URLS, URLS, connectStack, newApp, onboard, setCharges, nowS } from './helpers';
 
 let stack: TestStack;
-beforeAll(async () => { stack = await startTestStack(connectStack); });
+beforeAll(async () => {
+  stack = await startTestStack(connectStack);
+});
 afterAll(() => stack?.close());
 
-const stripeAccountOf = async (appId: string) => (await stack.deps.db.query('SELECT stripe_account_id FROM apps WHERE id = $1', [appId])).rows[0].stripe_account_id;
+const stripeAccountOf = async (appId: string) =>
+  (await stack.deps.db.query('SELECT stripe_account_id FROM apps WHERE id = $1', [appId])).rows[0].stripe_account_id;
 
 describe('Connect onboarding', () => {
   it('creates the connected account once and hands out a fresh link on every call', async () => {
@@ -20,7 +23,9 @@ describe('Connect onboarding', () => {
     expect(second.body).toMatchObject({ stripeAccountId: first.body.stripeAccountId, url: expect.stringMatching(/^https:/), accountCreated: false });
     expect(await stripeAccountOf(app.appId)).toBe(first.body.stripeAccountId);
     // One workflow per app, which issued both links.
-    const state = await stack.deps.temporal.workflow.getHandle(`connect-onboarding:${app.appId}`).query<{ stripeAccountId: string; linksIssued: number }>('onboardingState');
+    const state = await stack.deps.temporal.workflow
+      .getHandle(`connect-onboarding:${app.appId}`)
+      .query<{ stripeAccountId: string; linksIssued: number }>('onboardingState');
     expect(state).toEqual({ stripeAccountId: first.body.stripeAccountId, linksIssued: 2 });
   });
 
@@ -28,23 +33,42 @@ describe('Connect onboarding', () => {
     const app = await newApp(stack, 'Status');
     const before = await call(stack.url, 'GET', `/v1/${app.appId}/billing/connect/status`, { token: app.secretKey });
     expect(before.status).toBe(200);
-    expect(before.body).toEqual({ onboardingStarted: false, stripeAccountId: null, charges_enabled: false, payouts_enabled: false, details_submitted: false, requirements: { currently_due: [] } });
+    expect(before.body).toEqual({
+      onboardingStarted: false,
+      stripeAccountId: null,
+      charges_enabled: false,
+      payouts_enabled: false,
+      details_submitted: false,
+      requirements: { currently_due: [] },
+    });
     await call(stack.url, 'POST', `/v1/${app.appId}/billing/connect/onboard`, { token: app.secretKey, body: LINK_URLS });
     const after = await call(stack.url, 'GET', `/v1/${app.appId}/billing/connect/status`, { token: app.secretKey });
     expect(after.status).toBe(200);
     // stripe-mock's account fixture: nothing submitted yet, requirements still due.
-    expect(after.body).toMatchObject({ onboardingStarted: true, stripeAccountId: await stripeAccountOf(app.appId), charges_enabled: expect.any(Boolean), payouts_enabled: expect.any(Boolean), details_submitted: expect.any(Boolean) });
+    expect(after.body).toMatchObject({
+      onboardingStarted: true,
+      stripeAccountId: await stripeAccountOf(app.appId),
+      charges_enabled: expect.any(Boolean),
+      payouts_enabled: expect.any(Boolean),
+      details_submitted: expect.any(Boolean),
+    });
     expect(Array.isArray(after.body.requirements.currently_due)).toBe(true);
   });
 
   it('refuses bad bodies, other apps and end users', async () => {
     const app = await newApp(stack, 'Onboard failures');
     const other = await newApp(stack, 'Other');
-    const bad = await call(stack.url, 'POST', `/v1/${app.appId}/billing/connect/onboard`, { token: app.secretKey, body: { refreshUrl: 'nope', returnUrl: LINK_URLS.returnUrl, extra: 1 } });
+    const bad = await call(stack.url, 'POST', `/v1/${app.appId}/billing/connect/onboard`, {
+      token: app.secretKey,
+      body: { refreshUrl: 'nope', returnUrl: LINK_URLS.returnUrl, extra: 1 },
+    });
     expect(bad.status).toBe(400);
     expect(JSON.stringify(bad.body.error.details)).toMatch(/refreshUrl/);
     expect(JSON.stringify(bad.body.error.details)).toMatch(/extra/);
-    for (const [method, path] of [['POST', 'connect/onboard'], ['GET', 'connect/status']] as const) {
+    for (const [method, path] of [
+      ['POST', 'connect/onboard'],
+      ['GET', 'connect/status'],
+    ] as const) {
       const r = await call(stack.url, method, `/v1/${app.appId}/billing/${path}`, { token: other.secretKey, body: method === 'POST' ? LINK_URLS : undefined });
       expect([path, r.status]).toEqual([path, 404]);
     }
@@ -63,7 +87,10 @@ describe('without Stripe configured', () => {
       const onboard = await call(bare.url, 'POST', `/v1/${app.appId}/billing/connect/onboard`, { token: app.secretKey, body: LINK_URLS });
       expect(onboard.status).toBe(503);
       expect(onboard.body.error.message).toMatch(/STRIPE_SECRET_KEY/);
-      const hook = await call(bare.url, 'POST', '/webhooks/stripe/connect', { raw: '{}', headers: { 'stripe-signature': 't=1,v1=x', 'content-type': 'application/json' } });
+      const hook = await call(bare.url, 'POST', '/webhooks/stripe/connect', {
+        raw: '{}',
+        headers: { 'stripe-signature': 't=1,v1=x', 'content-type': 'application/json' },
+      });
       expect(hook.status).toBe(503);
       expect(hook.body.error.message).toMatch(/STRIPE_CONNECT_WEBHOOK_SECRET/);
       expect((await bare.deps.db.query('SELECT count(*)::int AS n FROM stripe_events')).rows[0].n).toBe(0);

@@ -11,7 +11,10 @@ beforeAll(async () => {
   stack = await startTestStack(connectStack);
   app = await newApp(stack, 'Shop');
   acct = await onboard(stack, app);
-  const r = await call(stack.url, 'POST', `/v1/${app.appId}/billing/products`, { token: app.secretKey, body: { name: 'Template', amount: 750, currency: 'usd' } });
+  const r = await call(stack.url, 'POST', `/v1/${app.appId}/billing/products`, {
+    token: app.secretKey,
+    body: { name: 'Template', amount: 750, currency: 'usd' },
+  });
   product = r.body.product;
 });
 afterAll(() => stack?.close());
@@ -24,19 +27,42 @@ async function purchase(customerId: string, quantity = 2): Promise<{ orderId: st
   expect(r.status).toBe(200);
   return { orderId: r.body.orderId, paymentIntent: rid('pi') };
 }
-const paidEvent = (o: { orderId: string; paymentIntent: string }, customerId: string) => connectEvent('checkout.session.completed', acct, {
-  id: rid('cs_test'), object: 'checkout.session', mode: 'payment', status: 'complete', payment_status: 'paid', payment_intent: o.paymentIntent,
-  client_reference_id: customerId, metadata: { appId: app.appId, customerId, orderId: o.orderId },
-});
-const refundEvent = (o: { orderId: string; paymentIntent: string }, amountRefunded: number) => connectEvent('charge.refunded', acct, {
-  id: rid('ch'), object: 'charge', amount: 1500, amount_refunded: amountRefunded, refunded: amountRefunded === 1500, payment_intent: o.paymentIntent, metadata: { orderId: o.orderId },
-});
+const paidEvent = (o: { orderId: string; paymentIntent: string }, customerId: string) =>
+  connectEvent('checkout.session.completed', acct, {
+    id: rid('cs_test'),
+    object: 'checkout.session',
+    mode: 'payment',
+    status: 'complete',
+    payment_status: 'paid',
+    payment_intent: o.paymentIntent,
+    client_reference_id: customerId,
+    metadata: { appId: app.appId, customerId, orderId: o.orderId },
+  });
+const refundEvent = (o: { orderId: string; paymentIntent: string }, amountRefunded: number) =>
+  connectEvent('charge.refunded', acct, {
+    id: rid('ch'),
+    object: 'charge',
+    amount: 1500,
+    amount_refunded: amountRefunded,
+    refunded: amountRefunded === 1500,
+    payment_intent: o.paymentIntent,
+    metadata: { orderId: o.orderId },
+  });
 
 describe('purchase and orders', () => {
   it('purchase creates a pending order; checkout.session.completed makes it paid', async () => {
     const o = await purchase('cus_buyer');
     const pending = await orderOf(o.orderId);
-    expect(pending).toMatchObject({ id: o.orderId, status: 'pending', amount: 1500, quantity: 2, currency: 'usd', customerId: 'cus_buyer', productId: product.id, amountRefunded: 0 });
+    expect(pending).toMatchObject({
+      id: o.orderId,
+      status: 'pending',
+      amount: 1500,
+      quantity: 2,
+      currency: 'usd',
+      customerId: 'cus_buyer',
+      productId: product.id,
+      amountRefunded: 0,
+    });
     expect(pending.stripeSessionId).toMatch(/^cs_/);
     await deliverConnect(stack, paidEvent(o, 'cus_buyer'));
     await eventually('paid', async () => (await orderOf(o.orderId)).status === 'paid');
@@ -74,7 +100,12 @@ describe('purchase and orders', () => {
 
   it('payment_intent.payment_failed makes a pending order failed', async () => {
     const o = await purchase('cus_fail', 1);
-    const failed = connectEvent('payment_intent.payment_failed', acct, { id: o.paymentIntent, object: 'payment_intent', amount: 750, metadata: { orderId: o.orderId } });
+    const failed = connectEvent('payment_intent.payment_failed', acct, {
+      id: o.paymentIntent,
+      object: 'payment_intent',
+      amount: 750,
+      metadata: { orderId: o.orderId },
+    });
     await deliverConnect(stack, failed);
     await eventually('failed', async () => (await orderOf(o.orderId)).status === 'failed');
   });
@@ -112,7 +143,14 @@ describe('purchase and orders', () => {
     expect(await counts(stack)).toEqual(before);
     const other = await newApp(stack, 'Other shop');
     expect((await call(stack.url, 'GET', `/v1/${app.appId}/billing/orders`, { token: other.secretKey })).status).toBe(404);
-    expect((await call(stack.url, 'POST', `/v1/${app.appId}/billing/purchase`, { token: other.secretKey, body: { productId: product.id, customerId: 'c', ...URLS } })).status).toBe(404);
+    expect(
+      (
+        await call(stack.url, 'POST', `/v1/${app.appId}/billing/purchase`, {
+          token: other.secretKey,
+          body: { productId: product.id, customerId: 'c', ...URLS },
+        })
+      ).status,
+    ).toBe(404);
     expect((await call(stack.url, 'GET', `/v1/${other.appId}/billing/orders`, { token: other.secretKey })).body.orders).toEqual([]);
   });
 });

@@ -11,7 +11,10 @@ beforeAll(async () => {
   stack = await startTestStack(connectStack);
   app = await newApp(stack, 'Subs');
   acct = await onboard(stack, app);
-  const r = await call(stack.url, 'POST', `/v1/${app.appId}/billing/plans`, { token: app.secretKey, body: { name: 'Pro', amount: 1000, currency: 'usd', interval: 'month' } });
+  const r = await call(stack.url, 'POST', `/v1/${app.appId}/billing/plans`, {
+    token: app.secretKey,
+    body: { name: 'Pro', amount: 1000, currency: 'usd', interval: 'month' },
+  });
   plan = r.body.plan;
 });
 afterAll(() => stack?.close());
@@ -19,15 +22,39 @@ afterAll(() => stack?.close());
 const api = (method: string, path: string, token: string, body?: unknown) => call(stack.url, method, `/v1/${app.appId}/billing/${path}`, { token, body });
 const subscriptionOf = async (customerId: string) => (await api('GET', `subscription?customerId=${customerId}`, app.secretKey)).body.subscription;
 
-const completed = (customerId: string, subscriptionId: string, created?: number) => connectEvent('checkout.session.completed', acct, {
-  id: rid('cs_test'), object: 'checkout.session', mode: 'subscription', status: 'complete', payment_status: 'paid', subscription: subscriptionId,
-  client_reference_id: customerId, metadata: { appId: app.appId, customerId, planId: plan.id },
-}, created);
-const invoice = (type: string, customerId: string, subscriptionId: string, created: number) => connectEvent(type, acct, {
-  id: rid('in'), object: 'invoice', customer: rid('cus'), metadata: {},
-  parent: { type: 'subscription_details', subscription_details: { subscription: subscriptionId, metadata: { appId: app.appId, customerId, planId: plan.id } } },
-  lines: { object: 'list', data: [{ id: rid('il'), object: 'line_item', period: { start: created, end: created + 30 * 86400 } }] },
-}, created);
+const completed = (customerId: string, subscriptionId: string, created?: number) =>
+  connectEvent(
+    'checkout.session.completed',
+    acct,
+    {
+      id: rid('cs_test'),
+      object: 'checkout.session',
+      mode: 'subscription',
+      status: 'complete',
+      payment_status: 'paid',
+      subscription: subscriptionId,
+      client_reference_id: customerId,
+      metadata: { appId: app.appId, customerId, planId: plan.id },
+    },
+    created,
+  );
+const invoice = (type: string, customerId: string, subscriptionId: string, created: number) =>
+  connectEvent(
+    type,
+    acct,
+    {
+      id: rid('in'),
+      object: 'invoice',
+      customer: rid('cus'),
+      metadata: {},
+      parent: {
+        type: 'subscription_details',
+        subscription_details: { subscription: subscriptionId, metadata: { appId: app.appId, customerId, planId: plan.id } },
+      },
+      lines: { object: 'list', data: [{ id: rid('il'), object: 'line_item', period: { start: created, end: created + 30 * 86400 } }] },
+    },
+    created,
+  );
 
 /** A subscription made through checkout and applied from its webhook. */
 async function subscribed(customerId: string): Promise<string> {
@@ -48,7 +75,7 @@ describe('subscribe, subscription, cancel', () => {
     expect(byUser.body.sessionId).toMatch(/^cs_/);
   });
 
-  it('subscribe refuses: no customer with the app key, unknown plan, unknown field, another customer, another app\'s plan or key', async () => {
+  it("subscribe refuses: no customer with the app key, unknown plan, unknown field, another customer, another app's plan or key", async () => {
     expect((await api('POST', 'subscribe', app.secretKey, { planId: plan.id, ...URLS })).status).toBe(400);
     expect((await api('POST', 'subscribe', app.secretKey, { planId: 'plan_nope', customerId: 'c', ...URLS })).status).toBe(404);
     const unknownField = await api('POST', 'subscribe', app.secretKey, { planId: plan.id, customerId: 'c', coupon: 'FREE', ...URLS });
@@ -57,11 +84,17 @@ describe('subscribe, subscription, cancel', () => {
     const user = await endUserToken(app.jwtSecret, 'cus_x');
     expect((await api('POST', 'subscribe', user, { planId: plan.id, customerId: 'cus_y', ...URLS })).status).toBe(404);
     const fresh = await newApp(stack, 'No connect');
-    expect((await call(stack.url, 'POST', `/v1/${fresh.appId}/billing/subscribe`, { token: fresh.secretKey, body: { planId: plan.id, customerId: 'c', ...URLS } })).status).toBe(404);
-    expect((await call(stack.url, 'POST', `/v1/${app.appId}/billing/subscribe`, { token: fresh.secretKey, body: { planId: plan.id, customerId: 'c', ...URLS } })).status).toBe(404);
+    expect(
+      (await call(stack.url, 'POST', `/v1/${fresh.appId}/billing/subscribe`, { token: fresh.secretKey, body: { planId: plan.id, customerId: 'c', ...URLS } }))
+        .status,
+    ).toBe(404);
+    expect(
+      (await call(stack.url, 'POST', `/v1/${app.appId}/billing/subscribe`, { token: fresh.secretKey, body: { planId: plan.id, customerId: 'c', ...URLS } }))
+        .status,
+    ).toBe(404);
   });
 
-  it('checkout.session.completed makes the subscription; end user X sees theirs, never Y\'s', async () => {
+  it("checkout.session.completed makes the subscription; end user X sees theirs, never Y's", async () => {
     const subscriptionId = await subscribed('cus_x1');
     const x = await endUserToken(app.jwtSecret, 'cus_x1');
     const y = await endUserToken(app.jwtSecret, 'cus_y1');
@@ -86,7 +119,11 @@ describe('subscribe, subscription, cancel', () => {
     await eventually('active again', async () => (await subscriptionOf('cus_dunning')).status === 'active');
     // Redelivering the older failure changes nothing: newer state wins.
     await deliverConnect(stack, { ...failed, id: rid('evt') });
-    await eventually('stale failure processed', async () => (await stack.deps.db.query("SELECT count(*)::int AS n FROM stripe_events WHERE type = 'invoice.payment_failed' AND outcome = 'stale'")).rows[0].n >= 1);
+    await eventually(
+      'stale failure processed',
+      async () =>
+        (await stack.deps.db.query("SELECT count(*)::int AS n FROM stripe_events WHERE type = 'invoice.payment_failed' AND outcome = 'stale'")).rows[0].n >= 1,
+    );
     expect((await subscriptionOf('cus_dunning')).status).toBe('active');
     // All of it went through the subscription's one workflow, each event once.
     const state = await stack.deps.temporal.workflow.getHandle(`app-subscription:${subscriptionId}`).query<{ seen: string[] }>('appSubscriptionState');
@@ -117,7 +154,8 @@ describe('subscribe, subscription, cancel', () => {
     ]);
     const ok = replies.filter((r) => r.status === 200);
     expect(ok.length).toBeGreaterThanOrEqual(1);
-    for (const r of replies.filter((x) => x.status !== 200)) expect(r).toMatchObject({ status: 409, body: { error: { message: expect.stringMatching(/newer checkout/) } } });
+    for (const r of replies.filter((x) => x.status !== 200))
+      expect(r).toMatchObject({ status: 409, body: { error: { message: expect.stringMatching(/newer checkout/) } } });
     // The slot holds one of the sessions handed out; any other was expired on Stripe.
     const slot = (await stack.deps.db.query('SELECT session_id FROM checkout_slots WHERE owner = $1', [`app:${app.appId}:cus_two_tabs`])).rows;
     expect(slot).toHaveLength(1);
@@ -128,20 +166,38 @@ describe('subscribe, subscription, cancel', () => {
     const second = rid('sub');
     await deliverConnect(stack, completed('cus_two_tabs', second, nowS() - 50));
     const rows = await eventually('later one cancelled', async () => {
-      const r = (await stack.deps.db.query('SELECT id, status FROM app_subscriptions WHERE app_id = $1 AND customer_id = $2 ORDER BY created_at', [app.appId, 'cus_two_tabs'])).rows;
+      const r = (
+        await stack.deps.db.query('SELECT id, status FROM app_subscriptions WHERE app_id = $1 AND customer_id = $2 ORDER BY created_at', [
+          app.appId,
+          'cus_two_tabs',
+        ])
+      ).rows;
       return r.length === 2 && r[1].status === 'canceled' && r;
     });
-    expect(rows).toEqual([{ id: first, status: 'active' }, { id: second, status: 'canceled' }]);
+    expect(rows).toEqual([
+      { id: first, status: 'active' },
+      { id: second, status: 'canceled' },
+    ]);
     expect((await subscriptionOf('cus_two_tabs')).id).toBe(first);
   });
 
   it('same-second subscription events: the tie is settled by re-reading the subscription from Stripe', async () => {
     const subscriptionId = await subscribed('cus_tie');
     const t = nowS() + 5;
-    const sub = (status: string) => connectEvent('customer.subscription.updated', acct, {
-      id: subscriptionId, object: 'subscription', status, cancel_at_period_end: false, metadata: { customerId: 'cus_tie', planId: plan.id },
-      items: { object: 'list', data: [{ id: rid('si'), object: 'subscription_item', price: { id: plan.stripePriceId, object: 'price' } }] },
-    }, t);
+    const sub = (status: string) =>
+      connectEvent(
+        'customer.subscription.updated',
+        acct,
+        {
+          id: subscriptionId,
+          object: 'subscription',
+          status,
+          cancel_at_period_end: false,
+          metadata: { customerId: 'cus_tie', planId: plan.id },
+          items: { object: 'list', data: [{ id: rid('si'), object: 'subscription_item', price: { id: plan.stripePriceId, object: 'price' } }] },
+        },
+        t,
+      );
     const first = sub('active');
     await deliverConnect(stack, first);
     await eventually('first applied', async () => (await outcomeOf(stack, first.id)) === 'applied');
@@ -161,10 +217,31 @@ describe('subscribe, subscription, cancel', () => {
     const subscriptionId = await subscribed('cus_life');
     const oldPrice = plan.stripePriceId;
     expect((await api('PUT', `plans/${plan.id}`, app.secretKey, { amount: 1500 })).status).toBe(200);
-    const sub = (status: string, created: number, type = 'customer.subscription.updated') => connectEvent(type, acct, {
-      id: subscriptionId, object: 'subscription', status, cancel_at_period_end: false, metadata: { customerId: 'cus_life' },
-      items: { object: 'list', data: [{ id: rid('si'), object: 'subscription_item', price: { id: oldPrice, object: 'price' }, current_period_start: created, current_period_end: created + 86400 }] },
-    }, created);
+    const sub = (status: string, created: number, type = 'customer.subscription.updated') =>
+      connectEvent(
+        type,
+        acct,
+        {
+          id: subscriptionId,
+          object: 'subscription',
+          status,
+          cancel_at_period_end: false,
+          metadata: { customerId: 'cus_life' },
+          items: {
+            object: 'list',
+            data: [
+              {
+                id: rid('si'),
+                object: 'subscription_item',
+                price: { id: oldPrice, object: 'price' },
+                current_period_start: created,
+                current_period_end: created + 86400,
+              },
+            ],
+          },
+        },
+        created,
+      );
     const t = nowS();
     await deliverConnect(stack, sub('active', t));
     await eventually('updated', async () => (await subscriptionOf('cus_life')).currentPeriodStart === new Date(t * 1000).toISOString());
@@ -195,7 +272,13 @@ describe('subscribe, subscription, cancel', () => {
     await eventually('recorded as unknown_account', async () => (await outcomeOf(stack, event.id)) === 'unknown_account');
     expect(await counts(stack)).toEqual(before);
     // And one without any account (a platform event sent to the Connect endpoint) likewise.
-    const none = connectEvent('checkout.session.completed', null, { id: rid('cs'), object: 'checkout.session', mode: 'subscription', subscription: rid('sub'), metadata: { appId: app.appId, customerId: 'cus_ghost' } });
+    const none = connectEvent('checkout.session.completed', null, {
+      id: rid('cs'),
+      object: 'checkout.session',
+      mode: 'subscription',
+      subscription: rid('sub'),
+      metadata: { appId: app.appId, customerId: 'cus_ghost' },
+    });
     expect((await deliverConnect(stack, none)).status).toBe(200);
     await eventually('recorded', async () => (await outcomeOf(stack, none.id)) === 'unknown_account');
     expect(await counts(stack)).toEqual(before);

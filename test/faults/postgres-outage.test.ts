@@ -52,42 +52,56 @@ async function untilOk(send: () => Promise<Reply>, statuses: number[], budgetMs 
   }
 }
 
-it('a checkout and a webhook burst in flight while Postgres is down for a minute complete afterwards, once', async () => {
-  const buyer = await createAccount(stack, 'Outage buyer');
-  await stack.deps.temporal.workflow.getHandle(`account-provisioning:${buyer.accountId}`).result();
-  const payers = [];
-  for (let i = 0; i < BURST; i++) payers.push({ ...(await createAccount(stack, `Outage payer ${i}`)), subscriptionId: newSubscriptionId() });
-  const events = payers.map((p) => checkoutCompleted({ accountId: p.accountId, planId: 'pro', subscriptionId: p.subscriptionId }));
+it(
+  'a checkout and a webhook burst in flight while Postgres is down for a minute complete afterwards, once',
+  async () => {
+    const buyer = await createAccount(stack, 'Outage buyer');
+    await stack.deps.temporal.workflow.getHandle(`account-provisioning:${buyer.accountId}`).result();
+    const payers = [];
+    for (let i = 0; i < BURST; i++) payers.push({ ...(await createAccount(stack, `Outage payer ${i}`)), subscriptionId: newSubscriptionId() });
+    const events = payers.map((p) => checkoutCompleted({ accountId: p.accountId, planId: 'pro', subscriptionId: p.subscriptionId }));
 
-  const statuses: number[] = [];
-  const body = { planId: 'pro', successUrl: 'https://app.example.com/ok', cancelUrl: 'https://app.example.com/cancel' };
-  const checkout = untilOk(() => call(stack.url, 'POST', '/dashboard/billing/checkout', { token: buyer.apiKey, body, headers: { 'idempotency-key': 'outage-1' } }), statuses);
-  // Postgres goes down once the checkout's session is being made at Stripe, half of the burst
-  // delivered around that moment and the other half during the outage.
-  await eventually('session create sent', async () => standIn.forwarded.some((r) => r.path === '/v1/checkout/sessions'));
-  const burst = events.map((e, i) => sleep(i < BURST / 2 ? 0 : OUTAGE_MS / 2).then(() => untilOk(() => deliver(stack, e), statuses)));
-  await pg.stop();
-  await sleep(OUTAGE_MS);
-  pg = await startPostgresServer({ dataDir: join(dir, 'data'), logDir: join(dir, 'logs'), port });
+    const statuses: number[] = [];
+    const body = { planId: 'pro', successUrl: 'https://app.example.com/ok', cancelUrl: 'https://app.example.com/cancel' };
+    const checkout = untilOk(
+      () => call(stack.url, 'POST', '/dashboard/billing/checkout', { token: buyer.apiKey, body, headers: { 'idempotency-key': 'outage-1' } }),
+      statuses,
+    );
+    // Postgres goes down once the checkout's session is being made at Stripe, half of the burst
+    // delivered around that moment and the other half during the outage.
+    await eventually('session create sent', async () => standIn.forwarded.some((r) => r.path === '/v1/checkout/sessions'));
+    const burst = events.map((e, i) => sleep(i < BURST / 2 ? 0 : OUTAGE_MS / 2).then(() => untilOk(() => deliver(stack, e), statuses)));
+    await pg.stop();
+    await sleep(OUTAGE_MS);
+    pg = await startPostgresServer({ dataDir: join(dir, 'data'), logDir: join(dir, 'logs'), port });
 
-  const reply = await checkout;
-  expect(reply.status).toBe(200);
-  expect(reply.body.url).toMatch(/^https:\/\/checkout\.stripe\.com\//);
-  const replies = await Promise.all(burst);
-  expect(replies.map((r) => r.status)).toEqual(events.map(() => 200));
-  // While down, answers were errors to retry (5xx), never a false success or a refusal.
-  expect(statuses.filter((s) => s !== 200 && !(s >= 500 && s < 600))).toEqual([]);
+    const reply = await checkout;
+    expect(reply.status).toBe(200);
+    expect(reply.body.url).toMatch(/^https:\/\/checkout\.stripe\.com\//);
+    const replies = await Promise.all(burst);
+    expect(replies.map((r) => r.status)).toEqual(events.map(() => 200));
+    // While down, answers were errors to retry (5xx), never a false success or a refusal.
+    expect(statuses.filter((s) => s !== 200 && !(s >= 500 && s < 600))).toEqual([]);
 
-  // One Checkout Session: every create that reached Stripe carried the same idempotency key.
-  const creates = standIn.forwarded.filter((r) => r.method === 'POST' && r.path === '/v1/checkout/sessions');
-  expect(new Set(creates.map((r) => r.idempotencyKey))).toEqual(new Set([`platform-checkout:${buyer.accountId}:outage-1:session`]));
-  const rows = await stack.deps.db.query('SELECT status FROM checkouts WHERE account_id = $1', [buyer.accountId]);
-  expect(rows.rows).toEqual([{ status: 'open' }]);
+    // One Checkout Session: every create that reached Stripe carried the same idempotency key.
+    const creates = standIn.forwarded.filter((r) => r.method === 'POST' && r.path === '/v1/checkout/sessions');
+    expect(new Set(creates.map((r) => r.idempotencyKey))).toEqual(new Set([`platform-checkout:${buyer.accountId}:outage-1:session`]));
+    const rows = await stack.deps.db.query('SELECT status FROM checkouts WHERE account_id = $1', [buyer.accountId]);
+    expect(rows.rows).toEqual([{ status: 'open' }]);
 
-  for (const p of payers) await eventually(`${p.accountId} on pro`, async () => (await billingOf(stack, p.apiKey)).plan.id === 'pro', 120_000);
-  const recorded = await stack.deps.db.query('SELECT id, outcome FROM stripe_events WHERE id = ANY($1)', [events.map((e) => e.id)]);
-  expect(recorded.rows).toHaveLength(BURST);
-  await eventually('all applied', async () => (await stack.deps.db.query("SELECT count(*)::int AS n FROM stripe_events WHERE id = ANY($1) AND outcome = 'applied'", [events.map((e) => e.id)])).rows[0].n === BURST);
-  const subs = await stack.deps.db.query('SELECT account_id, count(*)::int AS n FROM platform_subscriptions WHERE account_id = ANY($1) GROUP BY account_id', [payers.map((p) => p.accountId)]);
-  expect(subs.rows.map((r) => r.n)).toEqual(payers.map(() => 1));
-}, 6 * 60_000);
+    for (const p of payers) await eventually(`${p.accountId} on pro`, async () => (await billingOf(stack, p.apiKey)).plan.id === 'pro', 120_000);
+    const recorded = await stack.deps.db.query('SELECT id, outcome FROM stripe_events WHERE id = ANY($1)', [events.map((e) => e.id)]);
+    expect(recorded.rows).toHaveLength(BURST);
+    await eventually(
+      'all applied',
+      async () =>
+        (await stack.deps.db.query("SELECT count(*)::int AS n FROM stripe_events WHERE id = ANY($1) AND outcome = 'applied'", [events.map((e) => e.id)]))
+          .rows[0].n === BURST,
+    );
+    const subs = await stack.deps.db.query('SELECT account_id, count(*)::int AS n FROM platform_subscriptions WHERE account_id = ANY($1) GROUP BY account_id', [
+      payers.map((p) => p.accountId),
+    ]);
+    expect(subs.rows.map((r) => r.n)).toEqual(payers.map(() => 1));
+  },
+  6 * 60_000,
+);

@@ -19,12 +19,18 @@ const EXTERNAL = ['DATABASE_URL', 'CLICKHOUSE_URL', 'TEMPORAL_ADDRESS', 'ADMIN_T
 const PER_BATCH = 50;
 
 const killGroup = (child: ChildProcess) => {
-  try { if (child.pid) process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
+  try {
+    if (child.pid) process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
 };
 
 let dataDir: string;
 const children: ChildProcess[] = [];
-beforeAll(() => { dataDir = mkdtempSync(join(tmpdir(), 'tollbooth-group-kill-')); });
+beforeAll(() => {
+  dataDir = mkdtempSync(join(tmpdir(), 'tollbooth-group-kill-'));
+});
 afterAll(() => {
   children.forEach(killGroup);
   rmSync(dataDir, { recursive: true, force: true });
@@ -36,8 +42,13 @@ function start(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; api: stri
   children.push(child);
   let out = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { killGroup(child); reject(new Error(`no ready line after 240 s\n${out.slice(-4000)}`)); }, 240_000);
-    child.stderr!.on('data', (c: Buffer) => { out += c.toString(); });
+    const timer = setTimeout(() => {
+      killGroup(child);
+      reject(new Error(`no ready line after 240 s\n${out.slice(-4000)}`));
+    }, 240_000);
+    child.stderr!.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
     child.stdout!.on('data', (c: Buffer) => {
       out += c.toString();
       const line = out.split('\n').find((l) => /\bready\b/.test(l) && l.includes('api='));
@@ -45,77 +56,104 @@ function start(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; api: stri
       clearTimeout(timer);
       resolve({ child, api: /api=(\S+)/.exec(line)![1]! });
     });
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`exited with ${code} before ready\n${out.slice(-4000)}`)); });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before ready\n${out.slice(-4000)}`));
+    });
   });
 }
 
-const exited = (child: ChildProcess) => new Promise<void>((resolve) => { if (child.exitCode !== null || child.signalCode !== null) resolve(); else child.once('exit', () => resolve()); });
+const exited = (child: ChildProcess) =>
+  new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
 
-it('SIGKILL of the whole process group during ingestion loses no acknowledged event and counts none twice', async () => {
-  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, PORT: String(await freePort()), TEMPORAL_UI_PORT: String(await freePort()), LOG_LEVEL: 'error' };
-  for (const name of EXTERNAL) delete env[name];
-  const first = await start(env);
-  const admin = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
-  const account = await call(first.api, 'POST', '/admin/accounts', { token: admin, body: { name: 'Killed mid-stream' } });
-  const svc = await call(first.api, 'POST', '/admin/service-keys', { token: admin, body: { name: 'ingest', scopes: ['usage:write'] } });
-  const accountId: string = account.body.account.id;
-  const apiKey: string = account.body.apiKey;
+it(
+  'SIGKILL of the whole process group during ingestion loses no acknowledged event and counts none twice',
+  async () => {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DATA_DIR: dataDir,
+      PORT: String(await freePort()),
+      TEMPORAL_UI_PORT: String(await freePort()),
+      LOG_LEVEL: 'error',
+    };
+    for (const name of EXTERNAL) delete env[name];
+    const first = await start(env);
+    const admin = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
+    const account = await call(first.api, 'POST', '/admin/accounts', { token: admin, body: { name: 'Killed mid-stream' } });
+    const svc = await call(first.api, 'POST', '/admin/service-keys', { token: admin, body: { name: 'ingest', scopes: ['usage:write'] } });
+    const accountId: string = account.body.account.id;
+    const apiKey: string = account.body.apiKey;
 
-  const now = Date.now();
-  const value = (b: number, i: number) => `${(b * 11 + i) % 97}.${(i * 7) % 1000}`;
-  const batch = (b: number) => Array.from({ length: PER_BATCH }, (_, i) => ({
-    id: `k${b}-${i}`, accountId, meter: 'bandwidth_bytes', value: Number(value(b, i)), timestamp: new Date(now - (b * PER_BATCH + i) * 100).toISOString(),
-  }));
-  const send = (api: string, b: number): Promise<Reply> =>
-    call(api, 'POST', '/v1/usage/events', { token: svc.body.key, body: { events: batch(b) } }).catch(() => ({ status: 0, body: undefined, headers: new Headers() }) as Reply);
+    const now = Date.now();
+    const value = (b: number, i: number) => `${(b * 11 + i) % 97}.${(i * 7) % 1000}`;
+    const batch = (b: number) =>
+      Array.from({ length: PER_BATCH }, (_, i) => ({
+        id: `k${b}-${i}`,
+        accountId,
+        meter: 'bandwidth_bytes',
+        value: Number(value(b, i)),
+        timestamp: new Date(now - (b * PER_BATCH + i) * 100).toISOString(),
+      }));
+    const send = (api: string, b: number): Promise<Reply> =>
+      call(api, 'POST', '/v1/usage/events', { token: svc.body.key, body: { events: batch(b) } }).catch(
+        () => ({ status: 0, body: undefined, headers: new Headers() }) as Reply,
+      );
 
-  // A steady stream, three batches in flight; the group is killed once a few are acknowledged.
-  const acked = new Set<number>();
-  let next = 0;
-  let killed = false;
-  const stream = async () => {
-    while (!killed) {
-      const b = next++;
-      const r = await send(first.api, b);
-      if (r.status === 200 && !killed) {
-        // The first rejections, if any, say why in the failure message.
-        expect({ b, counted: r.body.accepted + r.body.duplicates, rejected: r.body.rejected.slice(0, 2) }).toEqual({ b, counted: PER_BATCH, rejected: [] });
-        acked.add(b);
+    // A steady stream, three batches in flight; the group is killed once a few are acknowledged.
+    const acked = new Set<number>();
+    let next = 0;
+    let killed = false;
+    const stream = async () => {
+      while (!killed) {
+        const b = next++;
+        const r = await send(first.api, b);
+        if (r.status === 200 && !killed) {
+          // The first rejections, if any, say why in the failure message.
+          expect({ b, counted: r.body.accepted + r.body.duplicates, rejected: r.body.rejected.slice(0, 2) }).toEqual({ b, counted: PER_BATCH, rejected: [] });
+          acked.add(b);
+        }
       }
-    }
-  };
-  const lanes = [stream(), stream(), stream()];
-  while (acked.size < 6) await sleep(20);
-  killed = true;
-  process.kill(-first.child.pid!, 'SIGKILL');
-  await Promise.all(lanes);
-  await exited(first.child);
-  // Batches answered after the kill order are treated as unacknowledged: retried below.
-  const sent = next;
+    };
+    const lanes = [stream(), stream(), stream()];
+    while (acked.size < 6) await sleep(20);
+    killed = true;
+    process.kill(-first.child.pid!, 'SIGKILL');
+    await Promise.all(lanes);
+    await exited(first.child);
+    // Batches answered after the kill order are treated as unacknowledged: retried below.
+    const sent = next;
 
-  const second = await start(env);
-  try {
-    for (const b of acked) {
-      const again = await send(second.api, b);
-      expect({ b, status: again.status, body: again.body }).toEqual({ b, status: 200, body: { accepted: 0, duplicates: PER_BATCH, rejected: [] } });
+    const second = await start(env);
+    try {
+      for (const b of acked) {
+        const again = await send(second.api, b);
+        expect({ b, status: again.status, body: again.body }).toEqual({ b, status: 200, body: { accepted: 0, duplicates: PER_BATCH, rejected: [] } });
+      }
+      // The client retries what it never heard back about.
+      for (let b = 0; b < sent; b++) {
+        if (acked.has(b)) continue;
+        let r = await send(second.api, b);
+        for (let attempt = 0; r.status !== 200 && attempt < 20; attempt++) {
+          await sleep(500);
+          r = await send(second.api, b);
+        }
+        expect(r.status).toBe(200);
+      }
+      const from = new Date(now - 2 * 86_400_000).toISOString().slice(0, 10);
+      const to = new Date(now + 86_400_000).toISOString().slice(0, 10);
+      const usage = await call(second.api, 'GET', `/dashboard/usage?meterType=bandwidth_bytes&startDate=${from}&endDate=${to}`, { token: apiKey });
+      expect(usage.status).toBe(200);
+      const total = (usage.body.usage as { value: number }[]).reduce((sum, r) => sum + toNanoExact(String(r.value)), 0n);
+      let expected = 0n;
+      for (let b = 0; b < sent; b++) for (let i = 0; i < PER_BATCH; i++) expected += toNanoExact(value(b, i));
+      expect(nanoNumber(total)).toBe(nanoNumber(expected));
+    } finally {
+      second.child.kill('SIGINT');
+      await Promise.race([exited(second.child), sleep(30_000)]);
     }
-    // The client retries what it never heard back about.
-    for (let b = 0; b < sent; b++) {
-      if (acked.has(b)) continue;
-      let r = await send(second.api, b);
-      for (let attempt = 0; r.status !== 200 && attempt < 20; attempt++) { await sleep(500); r = await send(second.api, b); }
-      expect(r.status).toBe(200);
-    }
-    const from = new Date(now - 2 * 86_400_000).toISOString().slice(0, 10);
-    const to = new Date(now + 86_400_000).toISOString().slice(0, 10);
-    const usage = await call(second.api, 'GET', `/dashboard/usage?meterType=bandwidth_bytes&startDate=${from}&endDate=${to}`, { token: apiKey });
-    expect(usage.status).toBe(200);
-    const total = (usage.body.usage as { value: number }[]).reduce((sum, r) => sum + toNanoExact(String(r.value)), 0n);
-    let expected = 0n;
-    for (let b = 0; b < sent; b++) for (let i = 0; i < PER_BATCH; i++) expected += toNanoExact(value(b, i));
-    expect(nanoNumber(total)).toBe(nanoNumber(expected));
-  } finally {
-    second.child.kill('SIGINT');
-    await Promise.race([exited(second.child), sleep(30_000)]);
-  }
-}, 10 * 60_000);
+  },
+  10 * 60_000,
+);

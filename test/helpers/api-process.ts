@@ -13,7 +13,9 @@ const ROOT = join(__dirname, '..', '..');
 export async function spawnApi(base: TestStack, children: ChildProcess[]): Promise<string> {
   const port = await freePort();
   const child = spawn('npx', ['tsx', 'bin/api.ts'], {
-    cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...envOf(base.config), PORT: String(port), LOG_LEVEL: 'error' },
   });
   children.push(child);
@@ -23,15 +25,28 @@ export async function spawnApi(base: TestStack, children: ChildProcess[]): Promi
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const ready = /ready api=(\S+)/.exec(output);
-      if (ready) { clearTimeout(timer); resolve(ready[1]!); }
+      if (ready) {
+        clearTimeout(timer);
+        resolve(ready[1]!);
+      }
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`bin/api.ts exited with ${code}:\n${output}`)); });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`bin/api.ts exited with ${code}:\n${output}`));
+    });
   });
 }
 
 /** Stops spawned API processes: SIGTERM (graceful) by default, SIGKILL for a crash. */
 export function stopApis(children: ChildProcess[], signal: NodeJS.Signals = 'SIGTERM'): void {
-  for (const c of children) if (c.pid && c.exitCode === null) { try { process.kill(-c.pid, signal); } catch { /* gone */ } }
+  for (const c of children)
+    if (c.pid && c.exitCode === null) {
+      try {
+        process.kill(-c.pid, signal);
+      } catch {
+        /* gone */
+      }
+    }
 }

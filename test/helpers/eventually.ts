@@ -6,7 +6,9 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
     try {
       const v = await check();
       if (v) return v;
-    } catch (err) { last = err; }
+    } catch (err) {
+      last = err;
+    }
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 200));
   }

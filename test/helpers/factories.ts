@@ -30,7 +30,11 @@ export async function assignPlan(stack: TestStack, accountId: string, planId: st
 }
 
 export async function endUserToken(jwtSecret: string, customerId: string, expiresIn = '1h'): Promise<string> {
-  return new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(customerId).setIssuedAt().setExpirationTime(expiresIn)
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(customerId)
+    .setIssuedAt()
+    .setExpirationTime(expiresIn)
     .sign(new TextEncoder().encode(jwtSecret));
 }
 
@@ -41,5 +45,10 @@ export async function endUserToken(jwtSecret: string, customerId: string, expire
  */
 const recent = () => Math.max(Date.now() - 60_000, Math.floor(Date.now() / 900_000) * 900_000);
 export const usageEvent = (accountId: string, id: string, over: Partial<{ meter: string; value: number; timestamp: string; appId: string }> = {}) => ({
-  id, accountId, meter: 'ai_tokens', value: 1, timestamp: new Date(recent()).toISOString(), ...over,
+  id,
+  accountId,
+  meter: 'ai_tokens',
+  value: 1,
+  timestamp: new Date(recent()).toISOString(),
+  ...over,
 });

@@ -66,12 +66,7 @@ export default async function globalSetup(): Promise<void> {
     return stripe.url;
   };
 
-  const [pg, ch, temporal, stripe] = await Promise.allSettled([
-    startPostgres(),
-    startClickHouse(),
-    startTemporal(),
-    startStripe(),
-  ]);
+  const [pg, ch, temporal, stripe] = await Promise.allSettled([startPostgres(), startClickHouse(), startTemporal(), startStripe()]);
   if (pg.status === 'rejected' || ch.status === 'rejected' || temporal.status === 'rejected' || stripe.status === 'rejected') {
     await Promise.allSettled(stops.map((stop) => stop()));
     const errors = [pg, ch, temporal, stripe].flatMap((r) => (r.status === 'rejected' ? [String(r.reason?.stack ?? r.reason)] : []));

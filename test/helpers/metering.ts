@@ -7,15 +7,30 @@ import type { TestStack } from './stack';
 export const DAY_MS = 86_400_000;
 export const HOUR_MS = 3_600_000;
 
-export interface Tenant { accountId: string; apiKey: string }
-export interface IngestReply { accepted: number; duplicates: number; rejected: { index: number; code: string; message: string }[] }
-export interface UsageRow { date: string; meter: string; value: number; average?: number }
+export interface Tenant {
+  accountId: string;
+  apiKey: string;
+}
+export interface IngestReply {
+  accepted: number;
+  duplicates: number;
+  rejected: { index: number; code: string; message: string }[];
+}
+export interface UsageRow {
+  date: string;
+  meter: string;
+  value: number;
+  average?: number;
+}
 
 /** One service key per stack is enough: it may write usage for any account. */
 const serviceKeys = new WeakMap<TestStack, Promise<string>>();
 export function serviceKey(stack: TestStack): Promise<string> {
   let key = serviceKeys.get(stack);
-  if (!key) { key = createServiceKey(stack).then((k) => k.key); serviceKeys.set(stack, key); }
+  if (!key) {
+    key = createServiceKey(stack).then((k) => k.key);
+    serviceKeys.set(stack, key);
+  }
   return key;
 }
 
@@ -62,7 +77,11 @@ export const utcMidnight = (ms: number): number => Math.floor(ms / DAY_MS) * DAY
 export async function withIngestClock<T>(stack: TestStack, nowMs: number, fn: () => Promise<T>): Promise<T> {
   const real = stack.deps.ingestor;
   stack.deps.ingestor = createIngestor({ db: stack.deps.db, store: stack.deps.store, now: () => nowMs });
-  try { return await fn(); } finally { stack.deps.ingestor = real; }
+  try {
+    return await fn();
+  } finally {
+    stack.deps.ingestor = real;
+  }
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

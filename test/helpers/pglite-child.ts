@@ -10,7 +10,12 @@ async function main() {
   if (!dataDir) throw new Error('usage: pglite-child.ts <data dir>');
   const server = await startPgliteServer({ dataDir });
   process.stdout.write(`url=${server.url}\n`);
-  process.once('SIGTERM', () => { void server.stop().then(() => process.exit(0)); });
+  process.once('SIGTERM', () => {
+    void server.stop().then(() => process.exit(0));
+  });
 }
 
-main().catch((err: unknown) => { process.stderr.write(`${String(err)}\n`); process.exit(1); });
+main().catch((err: unknown) => {
+  process.stderr.write(`${String(err)}\n`);
+  process.exit(1);
+});

@@ -45,7 +45,9 @@ export const chdbDataDir = () => {
  * `shareWith`: a second instance of the service on the same databases, task queue and admin
  * token as an existing stack (like a second API process; its migrations are already applied).
  */
-export async function startTestStack(opts: { backend?: Backend; worker?: boolean; api?: boolean; stripe?: boolean; env?: Record<string, string>; shareWith?: TestStack } = {}): Promise<TestStack> {
+export async function startTestStack(
+  opts: { backend?: Backend; worker?: boolean; api?: boolean; stripe?: boolean; env?: Record<string, string>; shareWith?: TestStack } = {},
+): Promise<TestStack> {
   const services = testServices();
   const shared = opts.shareWith?.config;
   const adminToken = opts.shareWith?.adminToken ?? randomBytes(24).toString('hex');
@@ -53,7 +55,7 @@ export async function startTestStack(opts: { backend?: Backend; worker?: boolean
   const config = loadConfig({
     PORT: '0',
     DATA_DIR: shared?.DATA_DIR ?? chdbDataDir(),
-    DATABASE_URL: shared?.DATABASE_URL ?? await freshDatabaseUrl(),
+    DATABASE_URL: shared?.DATABASE_URL ?? (await freshDatabaseUrl()),
     CLICKHOUSE_URL: shared ? shared.CLICKHOUSE_URL : backend === 'clickhouse' ? services.clickhouseUrl : undefined,
     CLICKHOUSE_DATABASE: shared?.CLICKHOUSE_DATABASE ?? uniqueName('tb'),
     CLICKHOUSE_CLUSTER: shared ? shared.CLICKHOUSE_CLUSTER : backend === 'clickhouse' ? services.clickhouseCluster?.name : undefined,

@@ -21,7 +21,9 @@ export async function startStripeEventsStandIn(stripeMockBase: string) {
     const gte = Number(url.searchParams.get('created[gte]') ?? 0);
     const limit = Number(url.searchParams.get('limit') ?? 10);
     const after = url.searchParams.get('starting_after');
-    const mine = events.filter((e) => e.account === account && e.event.created >= gte).map((e) => e.event)
+    const mine = events
+      .filter((e) => e.account === account && e.event.created >= gte)
+      .map((e) => e.event)
       .sort((a, b) => b.created - a.created || (a.id < b.id ? 1 : -1));
     const from = after ? mine.findIndex((e) => e.id === after) + 1 : 0;
     const data = mine.slice(from, from + limit);
@@ -33,11 +35,17 @@ export async function startStripeEventsStandIn(stripeMockBase: string) {
     const url = new URL(req.url ?? '/', 'http://stand-in');
     if (req.method === 'GET' && url.pathname === '/v1/events') return list(req, res, url);
     forwarded.push({ method: req.method ?? '', path: url.pathname, idempotencyKey: (req.headers['idempotency-key'] as string | undefined) ?? null });
-    const forward = request({ host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: { ...req.headers, host: upstream.host } }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
+    const forward = request(
+      { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: { ...req.headers, host: upstream.host } },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
+    forward.on('error', () => {
+      res.writeHead(502);
+      res.end();
     });
-    forward.on('error', () => { res.writeHead(502); res.end(); });
     req.pipe(forward);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -45,7 +53,9 @@ export async function startStripeEventsStandIn(stripeMockBase: string) {
   return {
     url: `http://127.0.0.1:${port}`,
     /** Stripe now has this event in the account's list (null: the platform's own account). */
-    add: (account: string | null, event: { id: string; created: number } & Record<string, unknown>) => { events.push({ account, event }); },
+    add: (account: string | null, event: { id: string; created: number } & Record<string, unknown>) => {
+      events.push({ account, event });
+    },
     listRequests,
     forwarded,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

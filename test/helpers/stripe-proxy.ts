@@ -1,7 +1,12 @@
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export interface SeenRequest { method: string; path: string; idempotencyKey: string | undefined; failed: boolean }
+export interface SeenRequest {
+  method: string;
+  path: string;
+  idempotencyKey: string | undefined;
+  failed: boolean;
+}
 
 /**
  * A pass-through proxy in front of stripe-mock that records every request (stripe-mock keeps
@@ -31,6 +36,10 @@ export async function startStripeProxy(target: string, fail: (r: { method: strin
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     seen,
-    close: () => new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

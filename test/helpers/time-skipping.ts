@@ -21,7 +21,9 @@ export async function startTimeSkippingStack(opts: Parameters<typeof startTestSt
     try {
       await connection.operatorService.addSearchAttributes({
         namespace: 'default',
-        searchAttributes: Object.fromEntries(Object.keys(SEARCH_ATTRIBUTES).map((name) => [name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD])),
+        searchAttributes: Object.fromEntries(
+          Object.keys(SEARCH_ATTRIBUTES).map((name) => [name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
+        ),
       });
     } finally {
       await connection.close();

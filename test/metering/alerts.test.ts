@@ -15,11 +15,18 @@ describe.each(BACKENDS)('usage alerts and billing periods (%s)', (backend) => {
 
   const runWorkflow = (accountIds?: string[]) =>
     stack.deps.temporal.workflow.execute<typeof usageAlertsWorkflow>('usageAlertsWorkflow', {
-      taskQueue: stack.config.TEMPORAL_TASK_QUEUE, workflowId: `usage-alerts-test-${randomUUID()}`, args: [{ accountIds }],
+      taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+      workflowId: `usage-alerts-test-${randomUUID()}`,
+      args: [{ accountIds }],
     });
-  const tenant = async (): Promise<Tenant> => { const t = await newTenant(stack); await assignPlan(stack, t.accountId, 'alerting'); return t; };
+  const tenant = async (): Promise<Tenant> => {
+    const t = await newTenant(stack);
+    await assignPlan(stack, t.accountId, 'alerting');
+    return t;
+  };
   const use = (t: Tenant, id: string, value: number, meter = 'ai_tokens') => ingestOk(stack, [usageEvent(t.accountId, id, { value, meter })]);
-  const alertsOf = async (t: Tenant) => (await billing(stack, t.apiKey)).alerts.map((a: any) => ({ meter: a.meter, threshold: a.threshold, used: a.used, limit: a.limit }));
+  const alertsOf = async (t: Tenant) =>
+    (await billing(stack, t.apiKey)).alerts.map((a: any) => ({ meter: a.meter, threshold: a.threshold, used: a.used, limit: a.limit }));
 
   it('85% raises one 80% alert (status warning), a second run none; 100% raises the 100% alert (exceeded)', async () => {
     const t = await tenant();
@@ -59,10 +66,12 @@ describe.each(BACKENDS)('usage alerts and billing periods (%s)', (backend) => {
     const b = await billing(stack, t.apiKey);
     expect(b.usage.ai_tokens).toMatchObject({ used: 99.996, percent: 99.99, status: 'warning' });
     expect(b.usage.bandwidth_bytes).toMatchObject({ used: 9.2, limit: 11.5, percent: 80, status: 'warning' });
-    expect(await alertsOf(t)).toEqual(expect.arrayContaining([
-      { meter: 'ai_tokens', threshold: 80, used: 99.996, limit: 100 },
-      { meter: 'bandwidth_bytes', threshold: 80, used: 9.2, limit: 11.5 },
-    ]));
+    expect(await alertsOf(t)).toEqual(
+      expect.arrayContaining([
+        { meter: 'ai_tokens', threshold: 80, used: 99.996, limit: 100 },
+        { meter: 'bandwidth_bytes', threshold: 80, used: 9.2, limit: 11.5 },
+      ]),
+    );
     expect(await alertsOf(t)).toHaveLength(2);
   });
 

@@ -30,7 +30,9 @@ run('ClickHouse cluster faults during ingestion (clickhouse cluster)', () => {
   beforeAll(async () => {
     // @clickhouse/client logs every failed request; expected here, so kept out of the output.
     const error = console.error.bind(console);
-    jest.spyOn(console, 'error').mockImplementation((...args) => { if (!String(args[0]).includes('@clickhouse/client')) error(...args); });
+    jest.spyOn(console, 'error').mockImplementation((...args) => {
+      if (!String(args[0]).includes('@clickhouse/client')) error(...args);
+    });
     const workDir = mkdtempSync(join(tmpdir(), 'tollbooth-cluster-faults-'));
     cluster = await startClickHouseCluster({ workDir, logDir: join(workDir, 'logs') });
     stack = await startTestStack({ backend: 'clickhouse', env: { CLICKHOUSE_URL: cluster.nodes[0]!.url, CLICKHOUSE_CLUSTER: cluster.name } });
@@ -46,15 +48,25 @@ run('ClickHouse cluster faults during ingestion (clickhouse cluster)', () => {
   const value = (b: number, i: number) => `${(b * 7 + i) % 50}.${(i * 13) % 100}`;
   let batches = 0;
   // Batch b: PER_ACCOUNT events for every account, so every batch writes to both shards.
-  const batch = (b: number) => tenants.flatMap((t, a) => Array.from({ length: PER_ACCOUNT }, (_, i) => usageEvent(t.accountId, `b${b}-${i}`, {
-    meter: 'bandwidth_bytes', value: Number(value(b, i)), timestamp: new Date(start - ((b * ACCOUNTS + a) * PER_ACCOUNT + i + 1) * 1000).toISOString(),
-  })));
+  const batch = (b: number) =>
+    tenants.flatMap((t, a) =>
+      Array.from({ length: PER_ACCOUNT }, (_, i) =>
+        usageEvent(t.accountId, `b${b}-${i}`, {
+          meter: 'bandwidth_bytes',
+          value: Number(value(b, i)),
+          timestamp: new Date(start - ((b * ACCOUNTS + a) * PER_ACCOUNT + i + 1) * 1000).toISOString(),
+        }),
+      ),
+    );
   const failed = new Set<number>();
   const send = async (b: number): Promise<number> => {
     batches = Math.max(batches, b + 1);
     const reply = await postEvents(stack, batch(b));
     expect([200, 503]).toContain(reply.status);
-    if (reply.status === 200) { expect(reply.body.accepted + reply.body.duplicates).toBe(PER_ACCOUNT * ACCOUNTS); failed.delete(b); } else failed.add(b);
+    if (reply.status === 200) {
+      expect(reply.body.accepted + reply.body.duplicates).toBe(PER_ACCOUNT * ACCOUNTS);
+      failed.delete(b);
+    } else failed.add(b);
     return reply.status;
   };
   const retryUntil200 = async (b: number) => {
@@ -75,7 +87,10 @@ run('ClickHouse cluster faults during ingestion (clickhouse cluster)', () => {
       expect([a, nanoNumber(total)]).toEqual([a, nanoNumber(expected)]);
     }
     const [raw] = await stack.deps.store.query(
-      'SELECT toString(count()) AS n, toString(uniqExact(account_id, event_id)) AS u FROM {db:Identifier}.usage_events', {}, z.object({ n: z.string(), u: z.string() }));
+      'SELECT toString(count()) AS n, toString(uniqExact(account_id, event_id)) AS u FROM {db:Identifier}.usage_events',
+      {},
+      z.object({ n: z.string(), u: z.string() }),
+    );
     expect(raw).toEqual({ n: String(batches * PER_ACCOUNT * ACCOUNTS), u: String(batches * PER_ACCOUNT * ACCOUNTS) });
   };
   const localCount = async (url: string) => {
@@ -83,7 +98,9 @@ run('ClickHouse cluster faults during ingestion (clickhouse cluster)', () => {
     try {
       const [row] = await store.query('SELECT toString(count()) AS n FROM {db:Identifier}.usage_events_local', {}, z.object({ n: z.string() }));
       return Number(row!.n);
-    } finally { await store.close(); }
+    } finally {
+      await store.close();
+    }
   };
 
   it('a replica killed with SIGKILL: nothing acknowledged lost, nothing doubled, its data back after restart', async () => {
@@ -111,7 +128,7 @@ run('ClickHouse cluster faults during ingestion (clickhouse cluster)', () => {
     await expectExact();
     // The restarted replica holds its shard's data again, as its twin does.
     await eventually('the restarted replica to catch up', async () => (await localCount(victim.url)) === (await localCount(cluster.nodes[3]!.url)), 60_000);
-    expect(await localCount(victim.url) + await localCount(cluster.nodes[0]!.url)).toBe(batches * PER_ACCOUNT * ACCOUNTS);
+    expect((await localCount(victim.url)) + (await localCount(cluster.nodes[0]!.url))).toBe(batches * PER_ACCOUNT * ACCOUNTS);
   }, 300_000);
 
   it('ZooKeeper stopped for 30 s: ingestion answers 503, then recovers with nothing lost', async () => {
@@ -120,7 +137,10 @@ run('ClickHouse cluster faults during ingestion (clickhouse cluster)', () => {
     await cluster.zookeeper.stop();
     const downUntil = Date.now() + 30_000;
     const statuses: number[] = [];
-    while (Date.now() < downUntil) { statuses.push(await send(next++)); await sleep(1000); }
+    while (Date.now() < downUntil) {
+      statuses.push(await send(next++));
+      await sleep(1000);
+    }
     // Replicated tables cannot insert without ZooKeeper: the whole outage is 503s, none acknowledged.
     expect(statuses.filter((s) => s === 503).length).toBeGreaterThanOrEqual(statuses.length - 1);
     await cluster.zookeeper.start();

@@ -48,7 +48,9 @@ describe.each(BACKENDS)('two API instances, same ids at once (%s)', (backend: Ba
       ];
       const batch = ids.flatMap((id, i) => {
         const t = tenants[(i + round) % 2]!;
-        const e = events.get(`${t.accountId}|${id}`) ?? usageEvent(t.accountId, id, { value: Number(valueOf(id)), timestamp: new Date(Date.now() - (i + 1) * 60_000).toISOString() });
+        const e =
+          events.get(`${t.accountId}|${id}`) ??
+          usageEvent(t.accountId, id, { value: Number(valueOf(id)), timestamp: new Date(Date.now() - (i + 1) * 60_000).toISOString() });
         events.set(`${t.accountId}|${id}`, e);
         sent.set(`${t.accountId}|${id}`, valueOf(id));
         return i % 10 === 0 ? [e, e] : [e]; // and duplicates inside the batch
@@ -73,8 +75,10 @@ describe.each(BACKENDS)('two API instances, same ids at once (%s)', (backend: Ba
       const total = nanoNumber(Object.values(days).reduce((s: bigint, v) => s + toNanoExact(String(v)), 0n));
       expect(total).toBe(expected);
       const [raw] = await base.deps.store.query(
-        'SELECT toString(count()) AS n, toString(uniqExact(event_id)) AS u FROM {db:Identifier}.usage_events WHERE account_id = {a:String}', { a: t.accountId },
-        z.object({ n: z.string(), u: z.string() }));
+        'SELECT toString(count()) AS n, toString(uniqExact(event_id)) AS u FROM {db:Identifier}.usage_events WHERE account_id = {a:String}',
+        { a: t.accountId },
+        z.object({ n: z.string(), u: z.string() }),
+      );
       expect(raw).toEqual({ n: String(mine.length), u: String(mine.length) });
     }
   });
@@ -85,8 +89,12 @@ describe.each(BACKENDS)('two API instances, same ids at once (%s)', (backend: Ba
     const e = (id: string, value: number) => usageEvent(t.accountId, id, { meter: 'lambda_invocations', value, timestamp });
     const reply = await postEvents(base, [e('x', 1), e('x', 1), e('y', 10), e('x', 4), e('y', 20)], urls[1]);
     expect({ ...reply.body, rejected: reply.body.rejected.map((r) => [r.index, r.code, r.message]) }).toEqual({
-      accepted: 2, duplicates: 1,
-      rejected: [[3, 'conflict', expect.stringContaining('value (first 1, now 4)')], [4, 'conflict', expect.stringContaining('value (first 10, now 20)')]],
+      accepted: 2,
+      duplicates: 1,
+      rejected: [
+        [3, 'conflict', expect.stringContaining('value (first 1, now 4)')],
+        [4, 'conflict', expect.stringContaining('value (first 10, now 20)')],
+      ],
     });
     const today = isoDate(Date.now() - 60_000);
     expect((await daily(base, t.apiKey, 'lambda_invocations', today, today))[today]).toBe(11);

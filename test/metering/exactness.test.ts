@@ -5,7 +5,9 @@ import { DAY_MS, HOUR_MS, billing, daily, ingestOk, isoDate, newTenant, postEven
 /** Usage numbers are decimal-exact end to end: what goes in as 0.1 and 0.2 comes out as 0.3. */
 describe.each(BACKENDS)('exact usage numbers (%s)', (backend) => {
   let stack: TestStack;
-  beforeAll(async () => { stack = await startTestStack({ backend }); });
+  beforeAll(async () => {
+    stack = await startTestStack({ backend });
+  });
   afterAll(() => stack?.close());
 
   const yesterday = () => utcMidnight(Date.now()) - DAY_MS;

@@ -20,7 +20,9 @@ const ZONES = ['UTC', 'Asia/Kathmandu'];
 
 describe.each(BACKENDS)('gauge rollup equals the raw readings (%s)', (backend) => {
   let stack: TestStack;
-  beforeAll(async () => { stack = await startTestStack({ backend }); });
+  beforeAll(async () => {
+    stack = await startTestStack({ backend });
+  });
   afterAll(() => stack?.close());
 
   it('with late, out-of-order and same-second readings across buckets and days', async () => {
@@ -49,10 +51,20 @@ describe.each(BACKENDS)('gauge rollup equals the raw readings (%s)', (backend) =
       ['r14', 2, 6 * HOUR_S + 900, '0.000000001', app],
     ];
     const wire = ([id, ago, s, value, appId]: (typeof readings)[number]) => ({
-      id, accountId: t.accountId, meter: 'storage_bytes', value: Number(value), timestamp: new Date(at(ago, s) * 1000).toISOString(), ...(appId && { appId }),
+      id,
+      accountId: t.accountId,
+      meter: 'storage_bytes',
+      value: Number(value),
+      timestamp: new Date(at(ago, s) * 1000).toISOString(),
+      ...(appId && { appId }),
     });
     const oracle = ([id, ago, s, value, appId]: (typeof readings)[number]): OracleEvent => ({
-      id, accountId: t.accountId, meter: 'storage_bytes', nano: toNanoExact(value), ms: at(ago, s) * 1000, ...(appId && { appId }),
+      id,
+      accountId: t.accountId,
+      meter: 'storage_bytes',
+      nano: toNanoExact(value),
+      ms: at(ago, s) * 1000,
+      ...(appId && { appId }),
     });
     const pick = (...ids: string[]) => [...readings, ...late].filter((r) => ids.includes(r[0]));
     const batches = [pick('r10', 'r05', 'r01'), pick('r08', 'r03', 'r02', 'r06'), pick('r04', 'r07', 'r09'), pick('r11', 'r12'), pick('zz', 'r13', 'r14')];
@@ -85,8 +97,9 @@ describe.each(BACKENDS)('gauge rollup equals the raw readings (%s)', (backend) =
     expect((await billing(stack, t.apiKey)).usage.storage_bytes.used).toBe(nanoNumber([...latest.values()].reduce((a, e) => a + e.nano, 0n)));
 
     // An upgraded install: the migration's backfill rebuilds the same rollup from the readings.
-    const backfill = statementsOf(readFileSync(join(__dirname, '../../metering/sql/002_gauge_rollup.sql'), 'utf8'))
-      .find((s) => s.startsWith('INSERT INTO {db:Identifier}.usage_gauge_15m'))!;
+    const backfill = statementsOf(readFileSync(join(__dirname, '../../metering/sql/002_gauge_rollup.sql'), 'utf8')).find((s) =>
+      s.startsWith('INSERT INTO {db:Identifier}.usage_gauge_15m'),
+    )!;
     await stack.deps.store.command(`ALTER TABLE ${onEveryServer(stack, 'usage_gauge_15m')} DELETE WHERE account_id = {a:String}`, { a: t.accountId });
     await waitForRollupEmpty(stack, t.accountId);
     await stack.deps.store.command(backfill);
@@ -96,9 +109,13 @@ describe.each(BACKENDS)('gauge rollup equals the raw readings (%s)', (backend) =
 
 /** ALTER ... DELETE is a mutation, applied in the background. */
 async function waitForRollupEmpty(stack: TestStack, accountId: string): Promise<void> {
-  for (let i = 0; i < 1200; i++) { // up to a minute: a replicated mutation is slower
+  for (let i = 0; i < 1200; i++) {
+    // up to a minute: a replicated mutation is slower
     const [row] = await stack.deps.store.query(
-      'SELECT count() AS n FROM {db:Identifier}.usage_gauge_15m WHERE account_id = {a:String}', { a: accountId }, z.object({ n: chInt }));
+      'SELECT count() AS n FROM {db:Identifier}.usage_gauge_15m WHERE account_id = {a:String}',
+      { a: accountId },
+      z.object({ n: chInt }),
+    );
     if (row!.n === 0) return;
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -23,7 +23,12 @@ describe.each(BACKENDS)('storage gauge: daily peak and time-weighted average (%s
     const a = (apps.A = (await createApp(stack, t.accountId, 'A')).appId);
     const b = (apps.B = (await createApp(stack, t.accountId, 'B')).appId);
     const reading = (id: string, daysAgo: number, hours: number, value: number, appId?: string) =>
-      usageEvent(t.accountId, id, { meter: 'storage_bytes', value, timestamp: new Date(d0 - daysAgo * DAY_MS + hours * HOUR_MS).toISOString(), ...(appId && { appId }) });
+      usageEvent(t.accountId, id, {
+        meter: 'storage_bytes',
+        value,
+        timestamp: new Date(d0 - daysAgo * DAY_MS + hours * HOUR_MS).toISOString(),
+        ...(appId && { appId }),
+      });
     // Sent out of order, as late readings arrive.
     await ingestOk(stack, [
       reading('r7', 3, 20, 25, a),

@@ -39,8 +39,10 @@ describe('slow inserts and retries (clickhouse)', () => {
   };
   const stored = async (prefix: string) => {
     const [row] = await stack.deps.store.query(
-      'SELECT toString(count()) AS n FROM {db:Identifier}.usage_events WHERE account_id = {a:String} AND event_id LIKE {p:String}', { a: t.accountId, p: `${prefix}-%` },
-      z.object({ n: chInt }));
+      'SELECT toString(count()) AS n FROM {db:Identifier}.usage_events WHERE account_id = {a:String} AND event_id LIKE {p:String}',
+      { a: t.accountId, p: `${prefix}-%` },
+      z.object({ n: chInt }),
+    );
     return row!.n;
   };
 
@@ -50,7 +52,10 @@ describe('slow inserts and retries (clickhouse)', () => {
     const ingestor = createIngestor({ db: stack.deps.db, store: impatient });
     const batch = events('timeout');
     const started = Date.now();
-    const first = ingestor.ingest(batch).then(() => 'answered', (err: Error) => err.name);
+    const first = ingestor.ingest(batch).then(
+      () => 'answered',
+      (err: Error) => err.name,
+    );
     await sleep(800); // the client has given up; the server is still inside the insert
     const retry = await postEvents(stack, batch);
     expect(await first).toBe('StoreUnavailableError'); // 503 to its client
@@ -62,12 +67,23 @@ describe('slow inserts and retries (clickhouse)', () => {
   it('waits for an insert whose lock holder is gone before looking up', async () => {
     // An insert of a lock holder whose transaction has ended (its process died mid-insert): its
     // query id names a transaction that committed long ago.
-    const { rows: [ended] } = await stack.deps.db.query<{ txid: string }>('SELECT txid_current()::text AS txid');
+    const {
+      rows: [ended],
+    } = await stack.deps.db.query<{ txid: string }>('SELECT txid_current()::text AS txid');
     const batch = events('orphan');
-    const rows = batch.map((e) => JSON.stringify({
-      account_id: e.accountId, event_id: e.id, app_id: '', meter: e.meter, value: e.value,
-      timestamp: Math.floor(Date.parse(e.timestamp) / 1000), received_at: Math.floor(Date.now() / 1000),
-    })).join('\n');
+    const rows = batch
+      .map((e) =>
+        JSON.stringify({
+          account_id: e.accountId,
+          event_id: e.id,
+          app_id: '',
+          meter: e.meter,
+          value: e.value,
+          timestamp: Math.floor(Date.parse(e.timestamp) / 1000),
+          received_at: Math.floor(Date.now() / 1000),
+        }),
+      )
+      .join('\n');
     const orphan = stack.deps.store.insert('usage_events', rows, { queryId: `${ingestQueryPrefix(stack.deps.store)}${ended!.txid}-0` });
     await sleep(300); // the orphan is running on the server
     const retry = await postEvents(stack, batch);

@@ -32,14 +32,16 @@ const check = async (url: string, body: Record<string, unknown>) =>
 async function admitted(accountId: string, n: number, amount: number, concurrency: number): Promise<number> {
   let next = 0;
   let allowed = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < n) {
-      const i = next++;
-      const reply = await check(urls[i % urls.length]!, { accountId, amount });
-      expect(reply.status).toBe(200);
-      if (reply.body.allowed) allowed++;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < n) {
+        const i = next++;
+        const reply = await check(urls[i % urls.length]!, { accountId, amount });
+        expect(reply.status).toBe(200);
+        if (reply.body.allowed) allowed++;
+      }
+    }),
+  );
   return allowed;
 }
 
@@ -56,16 +58,25 @@ it.each([
   ['near the limit (every admission through Postgres)', 4_990, 40, 1],
   ['far from it (leases, then Postgres at the tail)', 2_000, 4_000, 1],
   ['with amounts that do not divide the rest', 1_000, 1_500, 3],
-])('k units left, N concurrent checks over two processes admit exactly k: %s', async (_name, used, n, amount) => {
-  const accountId = await tenantWithUsed(used);
-  const k = 5000 - used;
-  expect(await admitted(accountId, n, amount, 48)).toBe(Math.floor(k / amount));
-  // And Postgres agrees: what is reserved is what was admitted, nothing is left leased.
-  await eventually('leases returned', async () => {
-    const row = (await base.deps.db.query('SELECT reserved::float8 AS r, leased::float8 AS l FROM limit_counters WHERE account_id = $1', [accountId])).rows[0];
-    return row.l === 0 && row.r === Math.floor(k / amount) * amount;
-  }, 10_000);
-}, 120_000);
+])(
+  'k units left, N concurrent checks over two processes admit exactly k: %s',
+  async (_name, used, n, amount) => {
+    const accountId = await tenantWithUsed(used);
+    const k = 5000 - used;
+    expect(await admitted(accountId, n, amount, 48)).toBe(Math.floor(k / amount));
+    // And Postgres agrees: what is reserved is what was admitted, nothing is left leased.
+    await eventually(
+      'leases returned',
+      async () => {
+        const row = (await base.deps.db.query('SELECT reserved::float8 AS r, leased::float8 AS l FROM limit_counters WHERE account_id = $1', [accountId]))
+          .rows[0];
+        return row.l === 0 && row.r === Math.floor(k / amount) * amount;
+      },
+      10_000,
+    );
+  },
+  120_000,
+);
 
 it('a crashed process may strand its lease (under-admission), never admit past the limit', async () => {
   const accountId = await tenantWithUsed(0);

@@ -3,8 +3,20 @@
  * test. It shares no code with metering/: decimals are BigInt nanounits, local days come from
  * Intl alone, and the gauge is integrated over an explicit step function.
  */
-export interface OracleEvent { accountId: string; id: string; appId?: string; meter: string; nano: bigint; ms: number }
-export interface Row { date: string; meter: string; value: number; average?: number }
+export interface OracleEvent {
+  accountId: string;
+  id: string;
+  appId?: string;
+  meter: string;
+  nano: bigint;
+  ms: number;
+}
+export interface Row {
+  date: string;
+  meter: string;
+  value: number;
+  average?: number;
+}
 
 const NANO = 1_000_000_000n;
 const METERS = ['ai_tokens', 'bandwidth_bytes', 'lambda_invocations', 'storage_bytes'];
@@ -22,7 +34,10 @@ export function toNanoExact(text: string): bigint {
 const dayFormats = new Map<string, Intl.DateTimeFormat>();
 export function localDateOf(ms: number, tz: string): string {
   let f = dayFormats.get(tz);
-  if (!f) { f = new Intl.DateTimeFormat('en-US', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }); dayFormats.set(tz, f); }
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' });
+    dayFormats.set(tz, f);
+  }
   const p = Object.fromEntries(f.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
   return `${p.year}-${p.month}-${p.day}`;
 }
@@ -46,13 +61,17 @@ export function dayStarts(tz: string, fromSec: number, toSec: number): Map<strin
 /** First occurrence of each (account, id) in send order. */
 export function firstOccurrences<E extends { accountId: string; id: string }>(sent: readonly E[]): E[] {
   const seen = new Set<string>();
-  return sent.filter((e) => { const k = `${e.accountId}\u0000${e.id}`; if (seen.has(k)) return false; seen.add(k); return true; });
+  return sent.filter((e) => {
+    const k = `${e.accountId}\u0000${e.id}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
 }
 
 /** The account level as a step function: (instant, level after every reading of that instant). */
 function levelSteps(readings: readonly OracleEvent[]): { t: number; level: bigint }[] {
-  const sorted = [...readings].map((r) => ({ ...r, s: Math.floor(r.ms / 1000) }))
-    .sort((a, b) => a.s - b.s || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const sorted = [...readings].map((r) => ({ ...r, s: Math.floor(r.ms / 1000) })).sort((a, b) => a.s - b.s || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const series = new Map<string, bigint>();
   const steps: { t: number; level: bigint }[] = [];
   for (const r of sorted) {
@@ -77,7 +96,10 @@ function gaugeDay(steps: readonly { t: number; level: bigint }[], start: number,
     if (s.t < end && next > start) {
       const from = Math.max(s.t, start);
       const to = Math.min(next, until);
-      if (to > from) { integral += s.level * BigInt(to - from); covered += to - from; }
+      if (to > from) {
+        integral += s.level * BigInt(to - from);
+        covered += to - from;
+      }
       // Set inside the day, or carried in and still holding after the day began.
       if ((s.t >= start || (next > start && until > start)) && s.level > peak) peak = s.level;
     }
@@ -99,9 +121,11 @@ export function expectedUsage(events: readonly OracleEvent[], tz: string, dates:
   const steps = levelSteps(mine.filter((e) => e.meter === 'storage_bytes'));
   const first = Date.parse(`${dates[0]}T00:00:00Z`) / 1000;
   const starts = dayStarts(tz, first - 2 * 86_400, first + (dates.length + 2) * 86_400);
-  return dates.flatMap((date, i) => METERS.map((meter): Row => {
-    if (meter !== 'storage_bytes') return { date, meter, value: nanoNumber(counters.get(`${date}|${meter}`) ?? 0n) };
-    const next = i + 1 < dates.length ? dates[i + 1]! : new Date((Date.parse(`${date}T00:00:00Z`) + 86_400_000)).toISOString().slice(0, 10);
-    return { date, meter, ...gaugeDay(steps, starts.get(date)!, starts.get(next)!, nowSec) };
-  }));
+  return dates.flatMap((date, i) =>
+    METERS.map((meter): Row => {
+      if (meter !== 'storage_bytes') return { date, meter, value: nanoNumber(counters.get(`${date}|${meter}`) ?? 0n) };
+      const next = i + 1 < dates.length ? dates[i + 1]! : new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+      return { date, meter, ...gaugeDay(steps, starts.get(date)!, starts.get(next)!, nowSec) };
+    }),
+  );
 }

@@ -27,7 +27,9 @@ describe('ClickHouse outage during ingestion (clickhouse)', () => {
   beforeAll(async () => {
     // @clickhouse/client logs every refused connection; expected here, so kept out of the output.
     const error = console.error.bind(console);
-    jest.spyOn(console, 'error').mockImplementation((...args) => { if (!String(args[0]).includes('@clickhouse/client')) error(...args); });
+    jest.spyOn(console, 'error').mockImplementation((...args) => {
+      if (!String(args[0]).includes('@clickhouse/client')) error(...args);
+    });
     ch = await startClickHouseServer({ logDir: mkdtempSync(join(tmpdir(), 'tollbooth-outage-logs-')) });
     stack = await startTestStack({ backend: 'clickhouse', env: { CLICKHOUSE_URL: ch.url } });
     t = await newTenant(stack);
@@ -40,9 +42,14 @@ describe('ClickHouse outage during ingestion (clickhouse)', () => {
   const value = (b: number, i: number) => `${(b * 7 + i) % 50}.${(i * 13) % 100}`;
   // A retry re-sends the very same events (same payload: else it would be a conflict).
   const start = Date.now();
-  const batch = (b: number) => Array.from({ length: PER_BATCH }, (_, i) => usageEvent(t.accountId, `b${b}-${i}`, {
-    meter: 'bandwidth_bytes', value: Number(value(b, i)), timestamp: new Date(start - (b * PER_BATCH + i + 1) * 1000).toISOString(),
-  }));
+  const batch = (b: number) =>
+    Array.from({ length: PER_BATCH }, (_, i) =>
+      usageEvent(t.accountId, `b${b}-${i}`, {
+        meter: 'bandwidth_bytes',
+        value: Number(value(b, i)),
+        timestamp: new Date(start - (b * PER_BATCH + i + 1) * 1000).toISOString(),
+      }),
+    );
 
   it('503 while down, then retries count every event once', async () => {
     const outcome = new Map<number, IngestReply | number>(); // batch -> 200 body, or the failing status
@@ -66,8 +73,14 @@ describe('ClickHouse outage during ingestion (clickhouse)', () => {
     // 1. A graceful stop. The server goes on serving open connections until they are idle: batches
     // keep going out, two at a time, until it is over; each answers 200 or 503, nothing else.
     let down = false;
-    const stopping = ch.stop().then(() => { down = true; });
-    while (!down) { await Promise.all([send(next), send(next + 1)]); next += 2; await sleep(300); }
+    const stopping = ch.stop().then(() => {
+      down = true;
+    });
+    while (!down) {
+      await Promise.all([send(next), send(next + 1)]);
+      next += 2;
+      await sleep(300);
+    }
     // Down: every batch is refused with 503, and so is the dashboard.
     for (const end = next + 5; next < end;) expect(await send(next++)).toBe(503);
     expect((await call(stack.url, 'GET', '/dashboard/usage?meterType=bandwidth_bytes', { token: t.apiKey })).status).toBe(503);
@@ -100,8 +113,10 @@ describe('ClickHouse outage during ingestion (clickhouse)', () => {
     for (let b = 0; b < next; b++) for (let i = 0; i < PER_BATCH; i++) expected += toNanoExact(value(b, i));
     expect(nanoNumber(total)).toBe(nanoNumber(expected));
     const [raw] = await stack.deps.store.query(
-      'SELECT toString(count()) AS n, toString(uniqExact(event_id)) AS u FROM {db:Identifier}.usage_events WHERE account_id = {a:String}', { a: t.accountId },
-      z.object({ n: z.string(), u: z.string() }));
+      'SELECT toString(count()) AS n, toString(uniqExact(event_id)) AS u FROM {db:Identifier}.usage_events WHERE account_id = {a:String}',
+      { a: t.accountId },
+      z.object({ n: z.string(), u: z.string() }),
+    );
     expect(raw).toEqual({ n: String(next * PER_BATCH), u: String(next * PER_BATCH) });
   });
 });

@@ -22,7 +22,11 @@ const check = (body: Record<string, unknown>) => post('/v1/usage/check', { meter
 const commit = (id: string, amount: number) => post(`/v1/usage/reservations/${id}/commit`, { amount });
 const release = (id: string) => post(`/v1/usage/reservations/${id}/release`, {});
 const usedNow = async (accountId: string) => (await check({ accountId, amount: 0, reserve: false })).body.used as number;
-const tenantOn = async (plan: string) => { const t = await newTenant(stack); await assignPlan(stack, t.accountId, plan); return t; };
+const tenantOn = async (plan: string) => {
+  const t = await newTenant(stack);
+  await assignPlan(stack, t.accountId, plan);
+  return t;
+};
 
 it('an AI call reserves 1,000 tokens, uses 200: commit frees 800 at once, the usage event then counts the 200 once', async () => {
   const { accountId } = await tenantOn('hard1000');
@@ -41,7 +45,8 @@ it('an AI call reserves 1,000 tokens, uses 200: commit frees 800 at once, the us
 
   await ingestOk(stack, [usageEvent(accountId, reserved.reservationId, { value: 200 })]);
   await eventually('settled by its event', async () => {
-    const row = (await stack.deps.db.query('SELECT reserved::float8 AS r, settling::float8 AS s FROM limit_counters WHERE account_id = $1', [accountId])).rows[0];
+    const row = (await stack.deps.db.query('SELECT reserved::float8 AS r, settling::float8 AS s FROM limit_counters WHERE account_id = $1', [accountId]))
+      .rows[0];
     return row.r === 0 && row.s === 0;
   });
   expect(await usedNow(accountId)).toBe(200);

@@ -11,14 +11,20 @@ import { z } from 'zod';
  */
 describe.each(BACKENDS)('a retry completes rollups lost in a crash (%s)', (backend) => {
   let stack: TestStack;
-  beforeAll(async () => { stack = await startTestStack({ backend }); });
+  beforeAll(async () => {
+    stack = await startTestStack({ backend });
+  });
   afterAll(() => stack?.close());
 
   const views = ['usage_counters_15m_mv', 'usage_gauge_readings_mv'];
   async function withoutRollups<T>(fn: () => Promise<T>): Promise<T> {
     const view = (v: string) => onEveryServer(stack, v, 'view');
     for (const v of views) await stack.deps.store.command(`DETACH TABLE ${view(v)}`);
-    try { return await fn(); } finally { for (const v of views) await stack.deps.store.command(`ATTACH TABLE ${view(v)}`); }
+    try {
+      return await fn();
+    } finally {
+      for (const v of views) await stack.deps.store.command(`ATTACH TABLE ${view(v)}`);
+    }
   }
 
   it('counters and gauge readings stored raw only are counted once on the retry, and only once', async () => {
@@ -55,7 +61,10 @@ describe.each(BACKENDS)('a retry completes rollups lost in a crash (%s)', (backe
     expect(await daily(stack, t.apiKey, 'ai_tokens', day, day)).toEqual(expected.ai);
     expect(await daily(stack, t.apiKey, 'storage_bytes', day, day)).toEqual(expected.storage);
     const [raw] = await stack.deps.store.query(
-      `SELECT toString(sum(events)) AS n FROM {db:Identifier}.usage_counters_15m WHERE account_id = {a:String}`, { a: t.accountId }, z.object({ n: z.string() }));
+      `SELECT toString(sum(events)) AS n FROM {db:Identifier}.usage_counters_15m WHERE account_id = {a:String}`,
+      { a: t.accountId },
+      z.object({ n: z.string() }),
+    );
     expect(raw!.n).toBe('4');
   });
 
@@ -66,7 +75,10 @@ describe.each(BACKENDS)('a retry completes rollups lost in a crash (%s)', (backe
     expect((await postEvents(stack, events)).body).toEqual({ accepted: 0, duplicates: 2, rejected: [] });
     const [rows] = await stack.deps.store.query(
       `SELECT toString(sum(events)) AS n, toString((SELECT count() FROM {db:Identifier}.usage_gauge_readings WHERE account_id = {a:String})) AS g
-       FROM {db:Identifier}.usage_counters_15m WHERE account_id = {a:String}`, { a: t.accountId }, z.object({ n: z.string(), g: z.string() }));
+       FROM {db:Identifier}.usage_counters_15m WHERE account_id = {a:String}`,
+      { a: t.accountId },
+      z.object({ n: z.string(), g: z.string() }),
+    );
     expect(rows).toEqual({ n: '1', g: '1' });
   });
 });

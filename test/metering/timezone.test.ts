@@ -9,27 +9,95 @@ import { DAY_MS, daily, ingestOk, isoDate, newTenant, withIngestClock } from '..
  * pin the ingestion clock two days after the change (see withIngestClock); the half- and
  * three-quarter-hour zones use the real clock.
  */
-interface DstCase { tz: string; date: string; hours: 23 | 25; stamps: string[]; gauge: [string, string] }
+interface DstCase {
+  tz: string;
+  date: string;
+  hours: 23 | 25;
+  stamps: string[];
+  gauge: [string, string];
+}
 const next = (d: string, n = 1) => isoDate(Date.parse(`${d}T00:00:00Z`) + n * DAY_MS);
 
 // stamps: 23:59:59 the day before, 00:00:00, two instants around the change, 23:59:59, 00:00:00 the day after.
 const DST: DstCase[] = [
-  { tz: 'America/New_York', date: '2026-03-08', hours: 23, gauge: ['2026-03-08T00:00:00-05:00', '2026-03-08T12:00:00-04:00'],
-    stamps: ['2026-03-07T23:59:59-05:00', '2026-03-08T00:00:00-05:00', '2026-03-08T01:59:59-05:00', '2026-03-08T03:00:00-04:00', '2026-03-08T23:59:59-04:00', '2026-03-09T00:00:00-04:00'] },
-  { tz: 'Europe/Berlin', date: '2026-03-29', hours: 23, gauge: ['2026-03-29T00:00:00+01:00', '2026-03-29T12:00:00+02:00'],
-    stamps: ['2026-03-28T23:59:59+01:00', '2026-03-29T00:00:00+01:00', '2026-03-29T01:59:59+01:00', '2026-03-29T03:00:00+02:00', '2026-03-29T23:59:59+02:00', '2026-03-30T00:00:00+02:00'] },
-  { tz: 'Europe/Berlin', date: '2026-10-25', hours: 25, gauge: ['2026-10-25T00:00:00+02:00', '2026-10-25T12:00:00+01:00'],
-    stamps: ['2026-10-24T23:59:59+02:00', '2026-10-25T00:00:00+02:00', '2026-10-25T02:30:00+02:00', '2026-10-25T02:30:00+01:00', '2026-10-25T23:59:59+01:00', '2026-10-26T00:00:00+01:00'] },
-  { tz: 'America/New_York', date: '2026-11-01', hours: 25, gauge: ['2026-11-01T00:00:00-04:00', '2026-11-01T12:00:00-05:00'],
-    stamps: ['2026-10-31T23:59:59-04:00', '2026-11-01T00:00:00-04:00', '2026-11-01T01:30:00-04:00', '2026-11-01T01:30:00-05:00', '2026-11-01T23:59:59-05:00', '2026-11-02T00:00:00-05:00'] },
+  {
+    tz: 'America/New_York',
+    date: '2026-03-08',
+    hours: 23,
+    gauge: ['2026-03-08T00:00:00-05:00', '2026-03-08T12:00:00-04:00'],
+    stamps: [
+      '2026-03-07T23:59:59-05:00',
+      '2026-03-08T00:00:00-05:00',
+      '2026-03-08T01:59:59-05:00',
+      '2026-03-08T03:00:00-04:00',
+      '2026-03-08T23:59:59-04:00',
+      '2026-03-09T00:00:00-04:00',
+    ],
+  },
+  {
+    tz: 'Europe/Berlin',
+    date: '2026-03-29',
+    hours: 23,
+    gauge: ['2026-03-29T00:00:00+01:00', '2026-03-29T12:00:00+02:00'],
+    stamps: [
+      '2026-03-28T23:59:59+01:00',
+      '2026-03-29T00:00:00+01:00',
+      '2026-03-29T01:59:59+01:00',
+      '2026-03-29T03:00:00+02:00',
+      '2026-03-29T23:59:59+02:00',
+      '2026-03-30T00:00:00+02:00',
+    ],
+  },
+  {
+    tz: 'Europe/Berlin',
+    date: '2026-10-25',
+    hours: 25,
+    gauge: ['2026-10-25T00:00:00+02:00', '2026-10-25T12:00:00+01:00'],
+    stamps: [
+      '2026-10-24T23:59:59+02:00',
+      '2026-10-25T00:00:00+02:00',
+      '2026-10-25T02:30:00+02:00',
+      '2026-10-25T02:30:00+01:00',
+      '2026-10-25T23:59:59+01:00',
+      '2026-10-26T00:00:00+01:00',
+    ],
+  },
+  {
+    tz: 'America/New_York',
+    date: '2026-11-01',
+    hours: 25,
+    gauge: ['2026-11-01T00:00:00-04:00', '2026-11-01T12:00:00-05:00'],
+    stamps: [
+      '2026-10-31T23:59:59-04:00',
+      '2026-11-01T00:00:00-04:00',
+      '2026-11-01T01:30:00-04:00',
+      '2026-11-01T01:30:00-05:00',
+      '2026-11-01T23:59:59-05:00',
+      '2026-11-02T00:00:00-05:00',
+    ],
+  },
   // Clocks jump from 00:00 to 01:00: the day has no midnight and begins at 01:00 (-03).
-  { tz: 'America/Santiago', date: '2026-09-06', hours: 23, gauge: ['2026-09-06T01:00:00-03:00', '2026-09-06T12:00:00-03:00'],
-    stamps: ['2026-09-05T23:59:59-04:00', '2026-09-06T01:00:00-03:00', '2026-09-06T01:00:01-03:00', '2026-09-06T02:00:00-03:00', '2026-09-06T23:59:59-03:00', '2026-09-07T00:00:00-03:00'] },
+  {
+    tz: 'America/Santiago',
+    date: '2026-09-06',
+    hours: 23,
+    gauge: ['2026-09-06T01:00:00-03:00', '2026-09-06T12:00:00-03:00'],
+    stamps: [
+      '2026-09-05T23:59:59-04:00',
+      '2026-09-06T01:00:00-03:00',
+      '2026-09-06T01:00:01-03:00',
+      '2026-09-06T02:00:00-03:00',
+      '2026-09-06T23:59:59-03:00',
+      '2026-09-07T00:00:00-03:00',
+    ],
+  },
 ];
 
 describe.each(BACKENDS)('local days and DST (%s)', (backend) => {
   let stack: TestStack;
-  beforeAll(async () => { stack = await startTestStack({ backend }); });
+  beforeAll(async () => {
+    stack = await startTestStack({ backend });
+  });
   afterAll(() => stack?.close());
 
   it.each(DST)('$tz $date ($hours-hour day) gets all of its events', async ({ tz, date, hours, stamps, gauge }) => {
@@ -57,22 +125,33 @@ describe.each(BACKENDS)('local days and DST (%s)', (backend) => {
     // The same events in UTC: days cut at UTC midnight instead.
     const utc = await daily(stack, t.apiKey, 'ai_tokens', next(date, -2), next(date, 2));
     const byUtcDay: Record<string, number> = {};
-    stamps.forEach((ts, i) => { const d = isoDate(Date.parse(ts)); byUtcDay[d] = (byUtcDay[d] ?? 0) + 10 ** i; });
+    stamps.forEach((ts, i) => {
+      const d = isoDate(Date.parse(ts));
+      byUtcDay[d] = (byUtcDay[d] ?? 0) + 10 ** i;
+    });
     expect(Object.fromEntries(Object.entries(utc).filter(([, v]) => v !== 0))).toEqual(byUtcDay);
   });
 
   // Zones without DST: their offset is the same whenever this runs.
-  it.each([['Asia/Kolkata', '+05:30'], ['Asia/Kathmandu', '+05:45'], ['Australia/Eucla', '+08:45'], ['Pacific/Marquesas', '-09:30']])(
-    '%s (%s) splits days at local midnight (real clock)', async (tz, offset) => {
-      const t = await newTenant(stack);
-      const day = isoDate(Date.now() - 5 * DAY_MS);
-      await ingestOk(stack, [
-        usageEvent(t.accountId, 'a', { meter: 'lambda_invocations', value: 1, timestamp: `${day}T00:00:00${offset}` }),
-        usageEvent(t.accountId, 'b', { meter: 'lambda_invocations', value: 2, timestamp: `${day}T23:59:59${offset}` }),
-        usageEvent(t.accountId, 'c', { meter: 'lambda_invocations', value: 4, timestamp: `${next(day)}T00:00:00${offset}` }),
-        usageEvent(t.accountId, 'd', { meter: 'lambda_invocations', value: 8, timestamp: `${next(day)}T23:59:59${offset}` }),
-      ]);
-      expect(await daily(stack, t.apiKey, 'lambda_invocations', next(day, -1), next(day, 2), { timezone: tz }))
-        .toEqual({ [next(day, -1)]: 0, [day]: 3, [next(day)]: 12, [next(day, 2)]: 0 });
+  it.each([
+    ['Asia/Kolkata', '+05:30'],
+    ['Asia/Kathmandu', '+05:45'],
+    ['Australia/Eucla', '+08:45'],
+    ['Pacific/Marquesas', '-09:30'],
+  ])('%s (%s) splits days at local midnight (real clock)', async (tz, offset) => {
+    const t = await newTenant(stack);
+    const day = isoDate(Date.now() - 5 * DAY_MS);
+    await ingestOk(stack, [
+      usageEvent(t.accountId, 'a', { meter: 'lambda_invocations', value: 1, timestamp: `${day}T00:00:00${offset}` }),
+      usageEvent(t.accountId, 'b', { meter: 'lambda_invocations', value: 2, timestamp: `${day}T23:59:59${offset}` }),
+      usageEvent(t.accountId, 'c', { meter: 'lambda_invocations', value: 4, timestamp: `${next(day)}T00:00:00${offset}` }),
+      usageEvent(t.accountId, 'd', { meter: 'lambda_invocations', value: 8, timestamp: `${next(day)}T23:59:59${offset}` }),
+    ]);
+    expect(await daily(stack, t.apiKey, 'lambda_invocations', next(day, -1), next(day, 2), { timezone: tz })).toEqual({
+      [next(day, -1)]: 0,
+      [day]: 3,
+      [next(day)]: 12,
+      [next(day, 2)]: 0,
     });
+  });
 });

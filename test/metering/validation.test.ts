@@ -8,7 +8,9 @@ import { billing, newTenant, postEvents } from '../helpers/metering';
  */
 describe.each(BACKENDS)('event validation and awkward ids (%s)', (backend) => {
   let stack: TestStack;
-  beforeAll(async () => { stack = await startTestStack({ backend }); });
+  beforeAll(async () => {
+    stack = await startTestStack({ backend });
+  });
   afterAll(() => stack?.close());
 
   it('rejects invalid events by index and takes the others', async () => {
@@ -34,8 +36,18 @@ describe.each(BACKENDS)('event validation and awkward ids (%s)', (backend) => {
     expect(reply.status).toBe(200);
     expect(reply.body.accepted).toBe(2);
     expect(reply.body.rejected.map((r) => [r.index, r.code])).toEqual([
-      [1, 'invalid'], [2, 'invalid'], [3, 'invalid'], [4, 'invalid'], [5, 'invalid'], [6, 'invalid'], [7, 'invalid'],
-      [8, 'invalid'], [9, 'invalid'], [10, 'unknown_account'], [11, 'unknown_app'], [12, 'invalid'],
+      [1, 'invalid'],
+      [2, 'invalid'],
+      [3, 'invalid'],
+      [4, 'invalid'],
+      [5, 'invalid'],
+      [6, 'invalid'],
+      [7, 'invalid'],
+      [8, 'invalid'],
+      [9, 'invalid'],
+      [10, 'unknown_account'],
+      [11, 'unknown_app'],
+      [12, 'invalid'],
     ]);
     expect((await billing(stack, t.apiKey)).usage.ai_tokens.used).toBe(Number.MAX_SAFE_INTEGER + 1);
   });

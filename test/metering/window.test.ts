@@ -5,7 +5,9 @@ import { DAY_MS, HOUR_MS, daily, ingestOk, isoDate, newTenant, postEvents, utcMi
 /** The acceptance window: at most 35 days old, at most 5 minutes ahead; a late event inside it counts on its own day. */
 describe.each(BACKENDS)('the ingestion window (%s)', (backend) => {
   let stack: TestStack;
-  beforeAll(async () => { stack = await startTestStack({ backend }); });
+  beforeAll(async () => {
+    stack = await startTestStack({ backend });
+  });
   afterAll(() => stack?.close());
 
   const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
@@ -49,7 +51,9 @@ describe.each(BACKENDS)('the ingestion window (%s)', (backend) => {
     const before = await daily(stack, t.apiKey, 'bandwidth_bytes', ...range);
     expect(before).toEqual({ [range[0]]: 0, [isoDate(twoDaysAgo)]: 5, [range[1]]: 7 });
 
-    await ingestOk(stack, [usageEvent(t.accountId, 'late', { meter: 'bandwidth_bytes', value: 2.5, timestamp: new Date(twoDaysAgo + 23 * HOUR_MS).toISOString() })]);
+    await ingestOk(stack, [
+      usageEvent(t.accountId, 'late', { meter: 'bandwidth_bytes', value: 2.5, timestamp: new Date(twoDaysAgo + 23 * HOUR_MS).toISOString() }),
+    ]);
     const after = await daily(stack, t.apiKey, 'bandwidth_bytes', ...range);
     expect(after).toEqual({ ...before, [isoDate(twoDaysAgo)]: 7.5 });
   });
@@ -61,12 +65,14 @@ describe.each(BACKENDS)('the ingestion window (%s)', (backend) => {
     await ingestOk(stack, [usageEvent(t.accountId, 's1', { meter: 'storage_bytes', value: 100, timestamp: at(0) })]);
     const range = [isoDate(d), isoDate(d + DAY_MS)] as const;
     expect(await daily(stack, t.apiKey, 'storage_bytes', ...range)).toEqual({
-      [range[0]]: { value: 100, average: 100 }, [range[1]]: { value: 100, average: 100 },
+      [range[0]]: { value: 100, average: 100 },
+      [range[1]]: { value: 100, average: 100 },
     });
     // Arrives late: from 18 h on day 0 the level was 40 (average (100 * 18 + 40 * 6) / 24 = 85).
     await ingestOk(stack, [usageEvent(t.accountId, 's2', { meter: 'storage_bytes', value: 40, timestamp: at(18) })]);
     expect(await daily(stack, t.apiKey, 'storage_bytes', ...range)).toEqual({
-      [range[0]]: { value: 100, average: 85 }, [range[1]]: { value: 40, average: 40 },
+      [range[0]]: { value: 100, average: 85 },
+      [range[1]]: { value: 40, average: 40 },
     });
   });
 });

@@ -7,11 +7,15 @@ import { renewAccountPeriod } from '../../db/account-periods';
  * provisional first period is a calendar month, Stripe's first cycle starts at the payment.
  */
 let stack: TestStack;
-beforeAll(async () => { stack = await startTestStack({ api: true }); });
+beforeAll(async () => {
+  stack = await startTestStack({ api: true });
+});
 afterAll(() => stack?.close());
 
 const periodOf = async (accountId: string) => {
-  const { rows } = await stack.deps.db.query<{ period_start: Date; period_end: Date }>('SELECT period_start, period_end FROM accounts WHERE id = $1', [accountId]);
+  const { rows } = await stack.deps.db.query<{ period_start: Date; period_end: Date }>('SELECT period_start, period_end FROM accounts WHERE id = $1', [
+    accountId,
+  ]);
   return { start: rows[0]!.period_start.toISOString(), end: rows[0]!.period_end.toISOString() };
 };
 

@@ -16,15 +16,18 @@ afterAll(() => stack?.close());
 const body = { planId: 'pro', successUrl: 'https://app.example.com/billing/ok', cancelUrl: 'https://app.example.com/billing/cancel' };
 const checkout = (apiKey: string, b: object = body, key?: string) =>
   call(stack.url, 'POST', '/dashboard/billing/checkout', { token: apiKey, body: b, ...(key && { headers: { 'idempotency-key': key } }) });
-const checkoutRows = async (accountId: string) =>
-  (await stack.deps.db.query('SELECT * FROM checkouts WHERE account_id = $1', [accountId])).rows;
+const checkoutRows = async (accountId: string) => (await stack.deps.db.query('SELECT * FROM checkouts WHERE account_id = $1', [accountId])).rows;
 
 describe('POST /dashboard/billing/checkout', () => {
   it('returns a Checkout URL; the same request again returns the same checkout', async () => {
     const { accountId, apiKey } = await createAccount(stack, 'Upgrader');
     const first = await checkout(apiKey, body, 'upgrade-1');
     expect(first.status).toBe(200);
-    expect(first.body).toMatchObject({ url: expect.stringMatching(/^https:\/\/checkout\.stripe\.com\//), checkoutId: expect.stringMatching(/^chk_/), mode: 'session' });
+    expect(first.body).toMatchObject({
+      url: expect.stringMatching(/^https:\/\/checkout\.stripe\.com\//),
+      checkoutId: expect.stringMatching(/^chk_/),
+      mode: 'session',
+    });
     const again = await checkout(apiKey, body, 'upgrade-1');
     expect(again.status).toBe(200);
     expect(again.body.checkoutId).toBe(first.body.checkoutId);
@@ -44,7 +47,10 @@ describe('POST /dashboard/billing/checkout', () => {
     const reply = await deliver(stack, event);
     expect(reply.status).toBe(200);
 
-    const billing = await eventually('plan pro', async () => { const b = await billingOf(stack, apiKey); return b.plan.id === 'pro' && b; });
+    const billing = await eventually('plan pro', async () => {
+      const b = await billingOf(stack, apiKey);
+      return b.plan.id === 'pro' && b;
+    });
     expect(billing.plan.limits).toEqual(PRO_LIMITS);
     expect(billing.usage.ai_tokens).toMatchObject({ limit: PRO_LIMITS.ai_tokens.limit, mode: 'soft' });
     expect(billing.subscription).toMatchObject({ id: subscriptionId, planId: 'pro', status: 'active', cancelAtPeriodEnd: false });
@@ -64,7 +70,10 @@ describe('POST /dashboard/billing/checkout', () => {
     const { accountId, apiKey } = await createAccount(stack, 'Ended');
     const started = await checkout(apiKey);
     const [row] = await checkoutRows(accountId);
-    await deliver(stack, checkoutCompleted({ accountId, planId: 'pro', subscriptionId: newSubscriptionId(), checkoutId: row.id, checkoutWorkflowId: row.workflow_id }));
+    await deliver(
+      stack,
+      checkoutCompleted({ accountId, planId: 'pro', subscriptionId: newSubscriptionId(), checkoutId: row.id, checkoutWorkflowId: row.workflow_id }),
+    );
     await eventually('checkout completed', async () => (await checkoutRows(accountId))[0]?.status === 'completed');
     const again = await checkout(apiKey);
     expect(again.body).toMatchObject({ checkoutId: started.body.checkoutId, url: started.body.url, status: 'completed' });
@@ -76,7 +85,8 @@ describe('POST /dashboard/billing/checkout', () => {
     const replies = await Promise.all([checkout(apiKey, body), checkout(apiKey, { ...body, planId: 'team' })]);
     // The newer one wins; the older one either never got its URL (409) or got one now expired.
     expect(replies.filter((r) => r.status === 200).length).toBeGreaterThanOrEqual(1);
-    for (const r of replies.filter((x) => x.status !== 200)) expect(r).toMatchObject({ status: 409, body: { error: { message: expect.stringMatching(/newer checkout/) } } });
+    for (const r of replies.filter((x) => x.status !== 200))
+      expect(r).toMatchObject({ status: 409, body: { error: { message: expect.stringMatching(/newer checkout/) } } });
     const open = await eventually('one open checkout', async () => {
       const rows = await checkoutRows(accountId);
       return rows.filter((r) => r.status === 'open').length === 1 && rows.length === replies.filter((r) => r.status === 200).length && rows;
@@ -101,7 +111,10 @@ describe('POST /dashboard/billing/checkout', () => {
       const { rows } = await stack.deps.db.query('SELECT id, status FROM platform_subscriptions WHERE account_id = $1 ORDER BY created_at', [accountId]);
       return rows.length === 2 && rows[1].status === 'canceled' && rows;
     });
-    expect(subs).toEqual([{ id: first, status: 'active' }, { id: second, status: 'canceled' }]);
+    expect(subs).toEqual([
+      { id: first, status: 'active' },
+      { id: second, status: 'canceled' },
+    ]);
     expect((await billingOf(stack, apiKey)).plan.id).toBe('pro');
   });
 
@@ -167,7 +180,8 @@ describe('platformCheckoutWorkflow', () => {
     try {
       const workflowId = `platform-checkout:${accountId}:expiring`;
       const handle = await timeSkipping.deps.temporal.workflow.start(platformCheckoutWorkflow, {
-        workflowId, taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+        workflowId,
+        taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
         args: [{ checkoutId: 'chk_expiring', accountId, ...body }],
       });
       await eventually('session open', async () => (await checkoutRows(accountId))[0]?.status === 'open');

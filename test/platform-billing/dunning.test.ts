@@ -20,7 +20,8 @@ async function paidSubscription() {
   const { accountId, apiKey } = await createAccount(stack, 'Dunning');
   const subscriptionId = newSubscriptionId();
   await stack.deps.temporal.workflow.start(platformSubscriptionWorkflow, {
-    workflowId: `platform-subscription:${subscriptionId}`, taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+    workflowId: `platform-subscription:${subscriptionId}`,
+    taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
     args: [{ subscriptionId, accountId }],
   });
   const t = nowS();
@@ -59,9 +60,15 @@ describe('dunning', () => {
     const paid = invoiceEvent('invoice.payment_succeeded', period, t + 5);
     const failed = invoiceEvent('invoice.payment_failed', period, t + 1);
     await deliver(stack, paid);
-    await eventually('paid handled', async () => (await stack.deps.db.query('SELECT outcome FROM stripe_events WHERE id = $1', [paid.id])).rows[0]?.outcome === 'applied');
+    await eventually(
+      'paid handled',
+      async () => (await stack.deps.db.query('SELECT outcome FROM stripe_events WHERE id = $1', [paid.id])).rows[0]?.outcome === 'applied',
+    );
     await deliver(stack, failed);
-    await eventually('failed handled', async () => (await stack.deps.db.query('SELECT outcome FROM stripe_events WHERE id = $1', [failed.id])).rows[0]?.outcome === 'stale');
+    await eventually(
+      'failed handled',
+      async () => (await stack.deps.db.query('SELECT outcome FROM stripe_events WHERE id = $1', [failed.id])).rows[0]?.outcome === 'stale',
+    );
     expect((await subscriptionRow(subscriptionId)).grace_until).toBeNull();
     expect((await billingOf(stack, apiKey)).plan.id).toBe('pro');
   });
@@ -75,7 +82,10 @@ describe('dunning', () => {
     await stack.skip(GRACE_PERIOD_MS - 60_000);
     expect((await billingOf(stack, apiKey)).plan.id).toBe('pro');
     await stack.skip(60_000);
-    const billing = await eventually('downgraded', async () => { const b = await billingOf(stack, apiKey); return b.plan.id === 'free' && b; });
+    const billing = await eventually('downgraded', async () => {
+      const b = await billingOf(stack, apiKey);
+      return b.plan.id === 'free' && b;
+    });
     expect(billing.subscription).toMatchObject({ id: subscriptionId, status: 'unpaid', graceUntil: null });
   });
 
@@ -84,7 +94,9 @@ describe('dunning', () => {
     const subscriptionId = newSubscriptionId();
     const workflowId = `platform-subscription:${subscriptionId}`;
     const handle = await stack.deps.temporal.workflow.start(platformSubscriptionWorkflow, {
-      workflowId, taskQueue: stack.config.TEMPORAL_TASK_QUEUE, args: [{ subscriptionId, accountId }],
+      workflowId,
+      taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+      args: [{ subscriptionId, accountId }],
     });
     const t = nowS();
     const outcome = async (id: string) => (await stack.deps.db.query('SELECT outcome FROM stripe_events WHERE id = $1', [id])).rows[0]?.outcome;
@@ -102,7 +114,15 @@ describe('dunning', () => {
     // event then ends the run.
     const fillers = Array.from({ length: EVENTS_PER_RUN - 3 }, (_, i) => `evt_filler_${subscriptionId}_${i}`);
     for (const eventId of fillers) {
-      await handle.signal(subscriptionEventSignal, { eventId, type: 'customer.updated', created: t + 1, objectId: 'cus_filler', customerId: null, accountId, subscriptionId });
+      await handle.signal(subscriptionEventSignal, {
+        eventId,
+        type: 'customer.updated',
+        created: t + 1,
+        objectId: 'cus_filler',
+        customerId: null,
+        accountId,
+        subscriptionId,
+      });
     }
     await eventually('fillers handled', async () => (await handle.query<{ seen: string[] }>('subscriptionState')).seen.length === 2 + fillers.length);
     await webhook(failed);

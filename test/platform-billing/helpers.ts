@@ -12,39 +12,107 @@ export const nowS = () => Math.floor(Date.now() / 1000);
 
 /** The paid plans of these tests, sold through (stripe-mock) Prices configured by id. */
 export async function sellPlans(stack: TestStack): Promise<void> {
-  for (const [id, amountCents, limits] of [['pro', 2500, PRO_LIMITS], ['team', 9900, TEAM_LIMITS]] as const) {
-    const r = await call(stack.url, 'PUT', `/admin/plans/${id}`, { token: stack.adminToken, body: { name: id, amountCents, stripePriceId: `price_${id}`, limits } });
+  for (const [id, amountCents, limits] of [
+    ['pro', 2500, PRO_LIMITS],
+    ['team', 9900, TEAM_LIMITS],
+  ] as const) {
+    const r = await call(stack.url, 'PUT', `/admin/plans/${id}`, {
+      token: stack.adminToken,
+      body: { name: id, amountCents, stripePriceId: `price_${id}`, limits },
+    });
     if (r.status !== 200) throw new Error(`PUT /admin/plans/${id}: ${r.status} ${JSON.stringify(r.body)}`);
   }
 }
 
 /** A Stripe event as the platform's webhook endpoint receives it. */
 export function stripeEvent(type: string, object: Record<string, unknown>, created = nowS()) {
-  return { id: rid('evt'), object: 'event', api_version: '2026-10-28.endive', created, livemode: false, pending_webhooks: 1, request: { id: null, idempotency_key: null }, type, data: { object } };
+  return {
+    id: rid('evt'),
+    object: 'event',
+    api_version: '2026-10-28.endive',
+    created,
+    livemode: false,
+    pending_webhooks: 1,
+    request: { id: null, idempotency_key: null },
+    type,
+    data: { object },
+  };
 }
 
-export const checkoutCompleted = (o: { accountId: string; planId: string; subscriptionId: string; customerId?: string; checkoutWorkflowId?: string; checkoutId?: string }, created?: number) =>
-  stripeEvent('checkout.session.completed', {
-    id: rid('cs_test'), object: 'checkout.session', mode: 'subscription', status: 'complete', payment_status: 'paid',
-    customer: o.customerId ?? null, subscription: o.subscriptionId, client_reference_id: o.accountId,
-    metadata: { accountId: o.accountId, planId: o.planId, ...(o.checkoutId && { checkoutId: o.checkoutId }), ...(o.checkoutWorkflowId && { checkoutWorkflowId: o.checkoutWorkflowId }) },
-  }, created);
+export const checkoutCompleted = (
+  o: { accountId: string; planId: string; subscriptionId: string; customerId?: string; checkoutWorkflowId?: string; checkoutId?: string },
+  created?: number,
+) =>
+  stripeEvent(
+    'checkout.session.completed',
+    {
+      id: rid('cs_test'),
+      object: 'checkout.session',
+      mode: 'subscription',
+      status: 'complete',
+      payment_status: 'paid',
+      customer: o.customerId ?? null,
+      subscription: o.subscriptionId,
+      client_reference_id: o.accountId,
+      metadata: {
+        accountId: o.accountId,
+        planId: o.planId,
+        ...(o.checkoutId && { checkoutId: o.checkoutId }),
+        ...(o.checkoutWorkflowId && { checkoutWorkflowId: o.checkoutWorkflowId }),
+      },
+    },
+    created,
+  );
 
-export const subscriptionEvent = (type: string, o: { accountId: string; subscriptionId: string; priceId: string; status: string; cancelAtPeriodEnd?: boolean }, created?: number) => {
+export const subscriptionEvent = (
+  type: string,
+  o: { accountId: string; subscriptionId: string; priceId: string; status: string; cancelAtPeriodEnd?: boolean },
+  created?: number,
+) => {
   const start = nowS();
-  return stripeEvent(type, {
-    id: o.subscriptionId, object: 'subscription', status: o.status, cancel_at_period_end: o.cancelAtPeriodEnd ?? false, metadata: { accountId: o.accountId },
-    items: { object: 'list', data: [{ id: rid('si'), object: 'subscription_item', price: { id: o.priceId, object: 'price' }, current_period_start: start, current_period_end: start + 30 * 86400 }] },
-  }, created);
+  return stripeEvent(
+    type,
+    {
+      id: o.subscriptionId,
+      object: 'subscription',
+      status: o.status,
+      cancel_at_period_end: o.cancelAtPeriodEnd ?? false,
+      metadata: { accountId: o.accountId },
+      items: {
+        object: 'list',
+        data: [
+          {
+            id: rid('si'),
+            object: 'subscription_item',
+            price: { id: o.priceId, object: 'price' },
+            current_period_start: start,
+            current_period_end: start + 30 * 86400,
+          },
+        ],
+      },
+    },
+    created,
+  );
 };
 
-export const invoiceEvent = (type: 'invoice.payment_succeeded' | 'invoice.payment_failed', o: { accountId: string; subscriptionId: string; periodStart: number; periodEnd: number }, created?: number) =>
-  stripeEvent(type, {
-    id: rid('in'), object: 'invoice', customer: rid('cus'), metadata: {},
-    parent: { type: 'subscription_details', subscription_details: { subscription: o.subscriptionId, metadata: { accountId: o.accountId } } },
-    lines: { object: 'list', data: [{ id: rid('il'), object: 'line_item', period: { start: o.periodStart, end: o.periodEnd } }] },
-    // The invoice's own metadata is empty in Stripe; the account comes from the subscription's.
-  }, created);
+export const invoiceEvent = (
+  type: 'invoice.payment_succeeded' | 'invoice.payment_failed',
+  o: { accountId: string; subscriptionId: string; periodStart: number; periodEnd: number },
+  created?: number,
+) =>
+  stripeEvent(
+    type,
+    {
+      id: rid('in'),
+      object: 'invoice',
+      customer: rid('cus'),
+      metadata: {},
+      parent: { type: 'subscription_details', subscription_details: { subscription: o.subscriptionId, metadata: { accountId: o.accountId } } },
+      lines: { object: 'list', data: [{ id: rid('il'), object: 'line_item', period: { start: o.periodStart, end: o.periodEnd } }] },
+      // The invoice's own metadata is empty in Stripe; the account comes from the subscription's.
+    },
+    created,
+  );
 
 export function sign(payload: string, opts: { secret?: string; timestamp?: number } = {}): string {
   return Stripe.webhooks.generateTestHeaderString({ payload, secret: opts.secret ?? WEBHOOK_SECRET, ...(opts.timestamp && { timestamp: opts.timestamp }) });
@@ -54,7 +122,10 @@ export function sign(payload: string, opts: { secret?: string; timestamp?: numbe
 export function deliver(stack: TestStack, event: object, opts: { secret?: string; timestamp?: number; tamper?: (raw: string) => string } = {}): Promise<Reply> {
   const raw = JSON.stringify(event);
   const signature = sign(raw, opts);
-  return call(stack.url, 'POST', '/webhooks/stripe', { raw: opts.tamper ? opts.tamper(raw) : raw, headers: { 'stripe-signature': signature, 'content-type': 'application/json' } });
+  return call(stack.url, 'POST', '/webhooks/stripe', {
+    raw: opts.tamper ? opts.tamper(raw) : raw,
+    headers: { 'stripe-signature': signature, 'content-type': 'application/json' },
+  });
 }
 
 export { eventually } from '../helpers/eventually';

@@ -10,7 +10,9 @@ import { stripeRecorder } from './stripe-recorder';
 
 // 1,000 tokens included, then 2 cents per started block of 100 tokens.
 const OVERAGE_PLAN = {
-  name: 'Metered', amountCents: 2500, stripePriceId: 'price_metered',
+  name: 'Metered',
+  amountCents: 2500,
+  stripePriceId: 'price_metered',
   limits: { ai_tokens: { limit: 1000, mode: 'soft' } },
   overage: { ai_tokens: { included: 1000, unitAmountCents: 2, blockSize: 100 } },
 };
@@ -38,14 +40,20 @@ async function overageAccount(name: string) {
   await assignPlan(api, accountId, 'metered');
   const { rows } = await api.deps.db.query('SELECT stripe_customer_id, period_start FROM accounts WHERE id = $1', [accountId]);
   // The per-minute schedule's workflow, run on demand: it starts the account's reporting workflow.
-  await api.deps.temporal.workflow.execute(usageAlertsWorkflow, { workflowId: `alerts-${accountId}`, taskQueue: api.config.TEMPORAL_TASK_QUEUE, args: [{ accountIds: [accountId] }] });
+  await api.deps.temporal.workflow.execute(usageAlertsWorkflow, {
+    workflowId: `alerts-${accountId}`,
+    taskQueue: api.config.TEMPORAL_TASK_QUEUE,
+    args: [{ accountIds: [accountId] }],
+  });
   const handle = api.deps.temporal.workflow.getHandle(`usage-reporting:${accountId}:${(rows[0].period_start as Date).toISOString()}`);
   return { accountId, apiKey, customer: rows[0].stripe_customer_id as string, handle, report: () => handle.executeUpdate(reportUsageUpdate) };
 }
 
 /** The ledger's acknowledged total for the account's period: what we say Stripe was told. */
 const ledgerSent = async (accountId: string) =>
-  Number((await api.deps.db.query(`SELECT coalesce(sum(quantity), 0) AS s FROM usage_reports WHERE account_id = $1 AND status = 'sent'`, [accountId])).rows[0].s);
+  Number(
+    (await api.deps.db.query(`SELECT coalesce(sum(quantity), 0) AS s FROM usage_reports WHERE account_id = $1 AND status = 'sent'`, [accountId])).rows[0].s,
+  );
 
 /** After every scenario: Stripe's memory, our ledger and the dashboard all equal the overage of the distinct events. */
 async function expectExact(t: { accountId: string; apiKey: string; customer: string }, distinctTokens: number) {
@@ -149,12 +157,18 @@ it('subscribes to the metered price next to the base price; a plan without overa
   const checkoutItems = async (planId: string) => {
     const { apiKey } = await createAccount(api, `Checkout ${planId}`);
     const before = recorder.requests.length;
-    const r = await call(api.url, 'POST', '/dashboard/billing/checkout', { token: apiKey, body: { planId, successUrl: 'https://a.example/ok', cancelUrl: 'https://a.example/no' } });
+    const r = await call(api.url, 'POST', '/dashboard/billing/checkout', {
+      token: apiKey,
+      body: { planId, successUrl: 'https://a.example/ok', cancelUrl: 'https://a.example/no' },
+    });
     expect(r.status).toBe(200);
     const session = recorder.requests.slice(before).find((q) => q.method === 'POST' && q.path.startsWith('/v1/checkout/sessions'))!;
     return [...session.form.keys()].filter((k) => /^line_items\[\d+\]\[price\]$/.test(k)).map((k) => session.form.get(k));
   };
-  const plain = await call(api.url, 'PUT', '/admin/plans/plain', { token: api.adminToken, body: { name: 'Plain', amountCents: 900, stripePriceId: 'price_plain', limits: { ai_tokens: { limit: 1000, mode: 'soft' } } } });
+  const plain = await call(api.url, 'PUT', '/admin/plans/plain', {
+    token: api.adminToken,
+    body: { name: 'Plain', amountCents: 900, stripePriceId: 'price_plain', limits: { ai_tokens: { limit: 1000, mode: 'soft' } } },
+  });
   expect(plain.body.plan.overage).toEqual({});
   expect(await checkoutItems('plain')).toEqual(['price_plain']);
   const metered = await checkoutItems('metered');
@@ -166,7 +180,11 @@ it('subscribes to the metered price next to the base price; a plan without overa
   const { accountId } = await createAccount(api, 'Plain user');
   await api.deps.temporal.workflow.getHandle(`account-provisioning:${accountId}`).result();
   await assignPlan(api, accountId, 'plain');
-  await api.deps.temporal.workflow.execute(usageAlertsWorkflow, { workflowId: `alerts-${accountId}`, taskQueue: api.config.TEMPORAL_TASK_QUEUE, args: [{ accountIds: [accountId] }] });
+  await api.deps.temporal.workflow.execute(usageAlertsWorkflow, {
+    workflowId: `alerts-${accountId}`,
+    taskQueue: api.config.TEMPORAL_TASK_QUEUE,
+    args: [{ accountIds: [accountId] }],
+  });
   const { rows: reports } = await api.deps.db.query('SELECT 1 FROM usage_reports WHERE account_id = $1', [accountId]);
   expect(reports).toHaveLength(0);
 }, 120_000);

@@ -12,14 +12,23 @@ let standIn: Awaited<ReturnType<typeof startStripeEventsStandIn>>;
 let stack: TestStack;
 beforeAll(async () => {
   standIn = await startStripeEventsStandIn(testServices().stripeApiBase);
-  stack = await startTestStack({ worker: true, env: { STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, STRIPE_CONNECT_WEBHOOK_SECRET: CONNECT_SECRET, STRIPE_API_BASE: standIn.url } });
+  stack = await startTestStack({
+    worker: true,
+    env: { STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, STRIPE_CONNECT_WEBHOOK_SECRET: CONNECT_SECRET, STRIPE_API_BASE: standIn.url },
+  });
   await sellPlans(stack);
 });
-afterAll(async () => { await stack?.close(); await standIn?.close(); });
-
-const reconcile = () => stack.deps.temporal.workflow.execute(stripeReconcileWorkflow, {
-  workflowId: `stripe-reconcile-test-${nowS()}-${Math.random().toString(36).slice(2)}`, taskQueue: stack.config.TEMPORAL_TASK_QUEUE, args: [],
+afterAll(async () => {
+  await stack?.close();
+  await standIn?.close();
 });
+
+const reconcile = () =>
+  stack.deps.temporal.workflow.execute(stripeReconcileWorkflow, {
+    workflowId: `stripe-reconcile-test-${nowS()}-${Math.random().toString(36).slice(2)}`,
+    taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+    args: [],
+  });
 const rowsOf = async (eventId: string) => (await stack.deps.db.query('SELECT outcome FROM stripe_events WHERE id = $1', [eventId])).rows;
 const runsOf = async (workflowId: string) => {
   let n = 0;
@@ -37,7 +46,10 @@ describe('reconciliation of lost webhooks', () => {
     expect((await billingOf(stack, apiKey)).plan.id).toBe('free');
 
     await reconcile();
-    const billing = await eventually('plan pro', async () => { const b = await billingOf(stack, apiKey); return b.plan.id === 'pro' && b; });
+    const billing = await eventually('plan pro', async () => {
+      const b = await billingOf(stack, apiKey);
+      return b.plan.id === 'pro' && b;
+    });
     expect(billing.subscription).toMatchObject({ id: subscriptionId, status: 'active' });
     await eventually('applied', async () => (await rowsOf(lost.id))[0]?.outcome === 'applied');
 
@@ -56,12 +68,19 @@ describe('reconciliation of lost webhooks', () => {
     const subscriptionId = newSubscriptionId();
     const t = nowS() - 20;
     const completed = checkoutCompleted({ accountId, planId: 'pro', subscriptionId }, t);
-    const updated = subscriptionEvent('customer.subscription.updated', { accountId, subscriptionId, priceId: 'price_team', status: 'active', cancelAtPeriodEnd: true }, t + 1);
+    const updated = subscriptionEvent(
+      'customer.subscription.updated',
+      { accountId, subscriptionId, priceId: 'price_team', status: 'active', cancelAtPeriodEnd: true },
+      t + 1,
+    );
     standIn.add(null, completed);
     standIn.add(null, updated);
     const [, a, b] = await Promise.all([reconcile(), deliver(stack, completed), deliver(stack, updated)]);
     expect([a.status, b.status]).toEqual([200, 200]);
-    const billing = await eventually('team, cancelling', async () => { const x = await billingOf(stack, apiKey); return x.subscription?.cancelAtPeriodEnd === true && x; });
+    const billing = await eventually('team, cancelling', async () => {
+      const x = await billingOf(stack, apiKey);
+      return x.subscription?.cancelAtPeriodEnd === true && x;
+    });
     expect(billing.plan.id).toBe('team');
     for (const e of [completed, updated]) {
       // Whichever came first, each was processed (the older one may find newer state: stale).
@@ -74,17 +93,21 @@ describe('reconciliation of lost webhooks', () => {
     expect(state.seen.filter((id) => id === completed.id || id === updated.id)).toHaveLength(2);
   });
 
-  it('pages each connected account\'s list too; its runs are found by AppId', async () => {
+  it("pages each connected account's list too; its runs are found by AppId", async () => {
     const app = await newApp(stack, 'Reconciled app');
     const acct = await onboard(stack, app);
     const lost = connectEvent('account.updated', null, { id: acct, object: 'account', charges_enabled: false }, nowS() + 1);
     standIn.add(acct, lost);
     await reconcile();
-    await eventually('charges off', async () => (await stack.deps.db.query('SELECT charges_enabled FROM apps WHERE id = $1', [app.appId])).rows[0].charges_enabled === false);
+    await eventually(
+      'charges off',
+      async () => (await stack.deps.db.query('SELECT charges_enabled FROM apps WHERE id = $1', [app.appId])).rows[0].charges_enabled === false,
+    );
     expect(standIn.listRequests.some((r) => r.account === acct)).toBe(true);
     await eventually('reconcile run by AppId', async () => {
       let n = 0;
-      for await (const wf of stack.deps.temporal.workflow.list({ query: `AppId = "${app.appId}" AND WorkflowType = "stripeAccountReconcileWorkflow"` })) n += wf ? 1 : 0;
+      for await (const wf of stack.deps.temporal.workflow.list({ query: `AppId = "${app.appId}" AND WorkflowType = "stripeAccountReconcileWorkflow"` }))
+        n += wf ? 1 : 0;
       return n >= 1;
     });
   });

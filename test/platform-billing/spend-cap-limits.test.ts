@@ -12,7 +12,8 @@ let stack: TestStack;
 beforeAll(async () => {
   stack = await startTestStack({ stripe: false });
   const plan = {
-    name: 'Capped', amountCents: 2500,
+    name: 'Capped',
+    amountCents: 2500,
     limits: { ai_tokens: { limit: 1000, mode: 'soft' } },
     overage: { ai_tokens: { included: 1000, unitAmountCents: 2, blockSize: 100 } },
   };

@@ -26,7 +26,12 @@ export async function stripeRecorder(target: string) {
       const isMeterEvent = req.method === 'POST' && path.startsWith('/v1/billing/meter_events');
       if (isMeterEvent) {
         meterEventRequests++;
-        if (faults.outage > 0) { faults.outage--; res.writeHead(503, { 'content-type': 'application/json' }); res.end('{"error":{"type":"api_error","message":"unavailable"}}'); return; }
+        if (faults.outage > 0) {
+          faults.outage--;
+          res.writeHead(503, { 'content-type': 'application/json' });
+          res.end('{"error":{"type":"api_error","message":"unavailable"}}');
+          return;
+        }
         if (faults.refuse) {
           res.writeHead(400, { 'content-type': 'application/json' });
           res.end(JSON.stringify({ error: { type: 'invalid_request_error', message: 'No such customer', code: 'resource_missing' } }));
@@ -34,15 +39,27 @@ export async function stripeRecorder(target: string) {
         }
         const identifier = form.get('identifier') ?? '';
         if (!meterEvents.has(identifier)) {
-          meterEvents.set(identifier, { value: Number(form.get('payload[value]')), customer: form.get('payload[stripe_customer_id]') ?? '', timestamp: Number(form.get('timestamp')) });
+          meterEvents.set(identifier, {
+            value: Number(form.get('payload[value]')),
+            customer: form.get('payload[stripe_customer_id]') ?? '',
+            timestamp: Number(form.get('timestamp')),
+          });
         }
-        if (faults.lostAnswers > 0) { faults.lostAnswers--; res.writeHead(500, { 'content-type': 'application/json' }); res.end('{"error":{"type":"api_error","message":"lost"}}'); return; }
+        if (faults.lostAnswers > 0) {
+          faults.lostAnswers--;
+          res.writeHead(500, { 'content-type': 'application/json' });
+          res.end('{"error":{"type":"api_error","message":"lost"}}');
+          return;
+        }
       }
       const forward = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path, headers: req.headers }, (reply) => {
         res.writeHead(reply.statusCode ?? 502, reply.headers);
         reply.pipe(res);
       });
-      forward.on('error', () => { res.writeHead(502); res.end(); });
+      forward.on('error', () => {
+        res.writeHead(502);
+        res.end();
+      });
       forward.end(raw);
     });
   });
@@ -55,6 +72,10 @@ export async function stripeRecorder(target: string) {
     meterEventRequests: () => meterEventRequests,
     /** What Stripe would bill for a customer: the sum of its accepted meter events. */
     billedTo: (customer: string) => [...meterEvents.values()].filter((e) => e.customer === customer).reduce((s, e) => s + e.value, 0),
-    close: () => new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

@@ -3,7 +3,17 @@ import { startTestStack, type TestStack } from '../helpers/stack';
 import { AccountId, StripeObjectId } from '../../workflows/search-attributes';
 import { createAccount } from '../helpers/factories';
 import {
-  WEBHOOK_SECRET, TEAM_LIMITS, sellPlans, deliver, stripeEvent, checkoutCompleted, subscriptionEvent, eventually, billingOf, newSubscriptionId, nowS,
+  WEBHOOK_SECRET,
+  TEAM_LIMITS,
+  sellPlans,
+  deliver,
+  stripeEvent,
+  checkoutCompleted,
+  subscriptionEvent,
+  eventually,
+  billingOf,
+  newSubscriptionId,
+  nowS,
 } from './helpers';
 
 let stack: TestStack;
@@ -55,7 +65,11 @@ describe('POST /webhooks/stripe', () => {
     const subscriptionId = newSubscriptionId();
     const t = nowS();
     const completed = checkoutCompleted({ accountId, planId: 'pro', subscriptionId }, t);
-    const updated = subscriptionEvent('customer.subscription.updated', { accountId, subscriptionId, priceId: 'price_team', status: 'active', cancelAtPeriodEnd: true }, t + 10);
+    const updated = subscriptionEvent(
+      'customer.subscription.updated',
+      { accountId, subscriptionId, priceId: 'price_team', status: 'active', cancelAtPeriodEnd: true },
+      t + 10,
+    );
     expect((await deliver(stack, updated)).status).toBe(200);
     await eventually('updated applied', async () => (await outcomeOf(updated.id)) === 'applied');
     expect((await deliver(stack, completed)).status).toBe(200);
@@ -88,7 +102,10 @@ describe('POST /webhooks/stripe', () => {
     await eventually('pro', async () => (await billingOf(stack, apiKey)).plan.id === 'pro');
     const deleted = subscriptionEvent('customer.subscription.deleted', { accountId, subscriptionId, priceId: 'price_pro', status: 'canceled' }, t + 5);
     expect((await deliver(stack, deleted)).status).toBe(200);
-    const billing = await eventually('free', async () => { const b = await billingOf(stack, apiKey); return b.plan.id === 'free' && b; });
+    const billing = await eventually('free', async () => {
+      const b = await billingOf(stack, apiKey);
+      return b.plan.id === 'free' && b;
+    });
     expect(billing.subscription).toMatchObject({ id: subscriptionId, status: 'canceled' });
   });
 
@@ -116,7 +133,12 @@ describe('POST /webhooks/stripe', () => {
   });
 
   it('records an event of an unknown account without applying it', async () => {
-    const event = subscriptionEvent('customer.subscription.updated', { accountId: 'acct_nobody', subscriptionId: newSubscriptionId(), priceId: 'price_pro', status: 'active' });
+    const event = subscriptionEvent('customer.subscription.updated', {
+      accountId: 'acct_nobody',
+      subscriptionId: newSubscriptionId(),
+      priceId: 'price_pro',
+      status: 'active',
+    });
     expect((await deliver(stack, event)).status).toBe(200);
     await eventually('unknown account', async () => (await outcomeOf(event.id)) === 'unknown_account');
   });

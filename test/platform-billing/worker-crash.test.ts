@@ -22,35 +22,58 @@ async function sessionHoldingProxy(target: string) {
   const server = http.createServer((req, res) => {
     if (req.method === 'POST' && req.url?.startsWith('/v1/checkout/sessions')) {
       sessionKeys.push(String(req.headers['idempotency-key']));
-      if (sessionKeys.length === 1) { held.push(req.socket); return; }
+      if (sessionKeys.length === 1) {
+        held.push(req.socket);
+        return;
+      }
     }
     const forward = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (reply) => {
       res.writeHead(reply.statusCode ?? 502, reply.headers);
       reply.pipe(res);
     });
-    forward.on('error', () => { res.writeHead(502); res.end(); });
+    forward.on('error', () => {
+      res.writeHead(502);
+      res.end();
+    });
     req.pipe(forward);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     sessionKeys,
-    close: () => new Promise<void>((resolve) => { held.forEach((s) => s.destroy()); server.close(() => resolve()); server.closeAllConnections(); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        held.forEach((s) => s.destroy());
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
 function spawnWorker(stack: TestStack): Promise<ChildProcess> {
   // Its own process group, so the kill (by its id) also stops what npx started.
   const child = spawn('npx', ['tsx', 'bin/worker.ts'], {
-    cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...envOf(stack.config), LOG_LEVEL: 'error' },
+    cwd: ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...envOf(stack.config), LOG_LEVEL: 'error' },
   });
   let output = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`bin/worker.ts not ready after 60 s:\n${output}`)), 60_000);
-    const onData = (chunk: Buffer) => { output += chunk.toString(); if (/worker ready/.test(output)) { clearTimeout(timer); resolve(child); } };
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (/worker ready/.test(output)) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`bin/worker.ts exited with ${code}:\n${output}`)); });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`bin/worker.ts exited with ${code}:\n${output}`));
+    });
   });
 }
 
@@ -64,7 +87,13 @@ beforeAll(async () => {
   await sellPlans(api);
 }, 60_000);
 afterAll(async () => {
-  if (child?.pid && child.exitCode === null) { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } }
+  if (child?.pid && child.exitCode === null) {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
   await secondWorker?.close();
   await api?.close();
   await proxy?.close();
@@ -75,7 +104,8 @@ it('completes a checkout whose worker was killed mid-call: one session key, one 
   const { accountId, apiKey } = await createAccount(api, 'Crash');
   await api.deps.temporal.workflow.getHandle(`account-provisioning:${accountId}`).result();
   const request = call(api.url, 'POST', '/dashboard/billing/checkout', {
-    token: apiKey, headers: { 'idempotency-key': 'crash-1' },
+    token: apiKey,
+    headers: { 'idempotency-key': 'crash-1' },
     body: { planId: 'pro', successUrl: 'https://app.example.com/ok', cancelUrl: 'https://app.example.com/cancel' },
   });
   await eventually('session create reached Stripe', async () => proxy.sessionKeys.length === 1);

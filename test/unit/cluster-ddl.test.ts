@@ -9,7 +9,9 @@ import { statementsOf } from '../../metering/migrate';
  * that each statement of every migration has a cluster form with the properties exactness needs.
  */
 const SQL_DIR = join(__dirname, '..', '..', 'metering', 'sql');
-const statements = readdirSync(SQL_DIR).filter((f) => f.endsWith('.sql')).sort()
+const statements = readdirSync(SQL_DIR)
+  .filter((f) => f.endsWith('.sql'))
+  .sort()
   .flatMap((f) => statementsOf(readFileSync(join(SQL_DIR, f), 'utf8')));
 
 describe('cluster DDL', () => {
@@ -25,7 +27,9 @@ describe('cluster DDL', () => {
     }
     // Engine arguments (the ReplacingMergeTree version) and settings survive.
     const gauge = tables.find((t) => t.includes('usage_gauge_15m ('))!;
-    expect(clusterStatements(gauge, 'c1', 'tb')[0]).toContain("ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/tb/usage_gauge_15m', '{replica}', readings)");
+    expect(clusterStatements(gauge, 'c1', 'tb')[0]).toContain(
+      "ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/tb/usage_gauge_15m', '{replica}', readings)",
+    );
     const events = tables.find((t) => t.includes('usage_events ('))!;
     expect(clusterStatements(events, 'c1', 'tb')[0]).toMatch(/ORDER BY \(account_id, event_id\)\s+SETTINGS index_granularity = 1024$/);
   });

@@ -10,8 +10,13 @@ describe('loadConfig', () => {
   it('fills the documented defaults from an empty environment', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({
-      PORT: 3000, HOST: '127.0.0.1', DATA_DIR: '.data', TEMPORAL_NAMESPACE: 'default', TEMPORAL_UI_PORT: 8233,
-      CLICKHOUSE_DATABASE: 'tollbooth', MAX_BODY_BYTES: 4 * 1024 * 1024,
+      PORT: 3000,
+      HOST: '127.0.0.1',
+      DATA_DIR: '.data',
+      TEMPORAL_NAMESPACE: 'default',
+      TEMPORAL_UI_PORT: 8233,
+      CLICKHOUSE_DATABASE: 'tollbooth',
+      MAX_BODY_BYTES: 4 * 1024 * 1024,
     });
     expect(config.DATABASE_URL).toBeUndefined();
     expect(config.CLICKHOUSE_URL).toBeUndefined();
@@ -20,7 +25,13 @@ describe('loadConfig', () => {
   });
 
   it('parses given values and treats empty strings as unset', () => {
-    const config = loadConfig({ PORT: '8080', CLICKHOUSE_URL: 'http://127.0.0.1:8123', TEMPORAL_ADDRESS: 'localhost:7233', STRIPE_WEBHOOK_SECRET: '', DATABASE_URL: '' });
+    const config = loadConfig({
+      PORT: '8080',
+      CLICKHOUSE_URL: 'http://127.0.0.1:8123',
+      TEMPORAL_ADDRESS: 'localhost:7233',
+      STRIPE_WEBHOOK_SECRET: '',
+      DATABASE_URL: '',
+    });
     expect(config.PORT).toBe(8080);
     expect(config.CLICKHOUSE_URL).toBe('http://127.0.0.1:8123');
     expect(config.STRIPE_WEBHOOK_SECRET).toBeUndefined();
@@ -64,7 +75,9 @@ describe('bin/start.ts with a bad variable', () => {
       const env: NodeJS.ProcessEnv = { ...process.env, PORT: 'abc', DATA_DIR: dataDir };
       const child = spawn('npx', ['tsx', 'bin/start.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
       let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
       const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
       expect(code).toBe(1);
       expect(stderr).toMatch(/\bPORT\b/);

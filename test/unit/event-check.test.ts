@@ -25,9 +25,23 @@ const awkward: Record<string, unknown[]> = {
   appId: [undefined, '', 'app_1', 'app\u0000', 'a'.repeat(65), null, 3],
   meter: ['storage_bytes', 'bandwidth_bytes', 'cpu', 'AI_TOKENS', '', null],
   value: [0, -0, -1, 1e-9, 1e-10, 0.1, 0.123456789, 0.1234567891, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER + 2, 1e21, Infinity, NaN, '5', null, 1.5e-7],
-  timestamp: ['2026-06-15T11:00:00Z', '2026-06-15T11:00:00.123456789Z', '2026-06-15T11:00:00+05:30', '2026-06-15T11:00:00+24:00',
-    '2026-06-15T11:00Z', '2026-06-15 11:00:00Z', '2026-02-29T11:00:00Z', '2024-02-29T11:00:00Z', '2026-06-31T11:00:00Z',
-    '2026-06-15T24:00:00Z', '2026-06-15T11:00:60Z', '2026-06-15T11:00:00', '2026-06-15T11:00:00.Z', '2026-06-15t11:00:00z', 1_750_000_000],
+  timestamp: [
+    '2026-06-15T11:00:00Z',
+    '2026-06-15T11:00:00.123456789Z',
+    '2026-06-15T11:00:00+05:30',
+    '2026-06-15T11:00:00+24:00',
+    '2026-06-15T11:00Z',
+    '2026-06-15 11:00:00Z',
+    '2026-02-29T11:00:00Z',
+    '2024-02-29T11:00:00Z',
+    '2026-06-31T11:00:00Z',
+    '2026-06-15T24:00:00Z',
+    '2026-06-15T11:00:60Z',
+    '2026-06-15T11:00:00',
+    '2026-06-15T11:00:00.Z',
+    '2026-06-15t11:00:00z',
+    1_750_000_000,
+  ],
 };
 
 describe('event check', () => {
@@ -43,23 +57,32 @@ describe('event check', () => {
 
   it('agrees with the schema on generated events', () => {
     const field = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined });
-    const eventArb = fc.record({
-      id: fc.oneof(fc.string({ maxLength: 210 }), fc.string({ unit: 'binary', maxLength: 5 })),
-      accountId: fc.string({ maxLength: 70 }),
-      appId: field(fc.string({ maxLength: 3 })),
-      meter: fc.constantFrom('ai_tokens', 'storage_bytes', 'x'),
-      value: fc.oneof(fc.double(), fc.integer(), fc.double({ min: 0, max: 1e6, noNaN: true })),
-      timestamp: fc.oneof(fc.integer({ min: -86_400_000, max: 0 }).map((ms) => new Date(NOW + ms).toISOString()), fc.string({ maxLength: 30 })),
-    }, { requiredKeys: [] });
-    fc.assert(fc.property(eventArb, (input) => {
-      const expected = bySchemaOnly(input);
-      const got = outcome(checkEvent(input, 0, NOW));
-      if (expected === 'invalid') expect(got).toBe('invalid');
-      else if (got !== 'too_old' && got !== 'in_future') expect(got).toEqual(expected);
-    }), { numRuns: 500 });
+    const eventArb = fc.record(
+      {
+        id: fc.oneof(fc.string({ maxLength: 210 }), fc.string({ unit: 'binary', maxLength: 5 })),
+        accountId: fc.string({ maxLength: 70 }),
+        appId: field(fc.string({ maxLength: 3 })),
+        meter: fc.constantFrom('ai_tokens', 'storage_bytes', 'x'),
+        value: fc.oneof(fc.double(), fc.integer(), fc.double({ min: 0, max: 1e6, noNaN: true })),
+        timestamp: fc.oneof(
+          fc.integer({ min: -86_400_000, max: 0 }).map((ms) => new Date(NOW + ms).toISOString()),
+          fc.string({ maxLength: 30 }),
+        ),
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(eventArb, (input) => {
+        const expected = bySchemaOnly(input);
+        const got = outcome(checkEvent(input, 0, NOW));
+        if (expected === 'invalid') expect(got).toBe('invalid');
+        else if (got !== 'too_old' && got !== 'in_future') expect(got).toEqual(expected);
+      }),
+      { numRuns: 500 },
+    );
   });
 
-  it('keeps the schema\'s messages for bad events', () => {
+  it("keeps the schema's messages for bad events", () => {
     const c = checkEvent({ ...base, value: -1, meter: 'cpu' }, 3, NOW);
     expect(c).toEqual({ ok: false, rejection: { index: 3, code: 'invalid', message: expect.stringMatching(/meter: .*; value: /) } });
   });

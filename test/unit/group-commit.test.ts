@@ -2,7 +2,16 @@ import { createGroupWriter, type Committed } from '../../metering/group-commit';
 import { pairKey, type StoredEvent } from '../../metering/dedupe';
 import type { EventRow } from '../../metering/events';
 
-const row = (id: string, over: Partial<EventRow> = {}): EventRow => ({ account_id: 'a', event_id: id, app_id: '', meter: 'ai_tokens', value: '1', timestamp: 0, received_at: 0, ...over });
+const row = (id: string, over: Partial<EventRow> = {}): EventRow => ({
+  account_id: 'a',
+  event_id: id,
+  app_id: '',
+  meter: 'ai_tokens',
+  value: '1',
+  timestamp: 0,
+  received_at: 0,
+  ...over,
+});
 const insertedAll = (rows: EventRow[]): Committed => ({ inserted: new Set(rows.map((r) => pairKey(r.account_id, r.event_id))), stored: new Map() });
 const A = { kind: 'accepted' };
 const D = { kind: 'duplicate' };
@@ -12,7 +21,9 @@ describe('group commit', () => {
   it('writes concurrent batches as one group, the first batch owning a repeated id', async () => {
     const commits: string[][] = [];
     let release!: () => void;
-    const firstDone = new Promise<void>((r) => { release = r; });
+    const firstDone = new Promise<void>((r) => {
+      release = r;
+    });
     const writer = createGroupWriter(async (rows) => {
       commits.push(rows.map((r) => r.event_id));
       if (commits.length === 1) await firstDone;
@@ -36,7 +47,8 @@ describe('group commit', () => {
     const [conflict] = await writer.write([row('old', { value: '2', meter: 'bandwidth_bytes', timestamp: 60, app_id: 'app_1' })]);
     expect(conflict).toEqual({
       kind: 'conflict',
-      message: 'id already received with another payload: meter (first ai_tokens, now bandwidth_bytes); value (first 1, now 2); ' +
+      message:
+        'id already received with another payload: meter (first ai_tokens, now bandwidth_bytes); value (first 1, now 2); ' +
         'timestamp (first 1970-01-01T00:00:00Z, now 1970-01-01T00:01:00Z); appId (first none, now app_1)',
     });
   });
@@ -50,7 +62,10 @@ describe('group commit', () => {
   it('fails every batch of a failed group, and the next group still runs', async () => {
     let fail = true;
     const writer = createGroupWriter(async (rows) => {
-      if (fail) { fail = false; throw new Error('ClickHouse down'); }
+      if (fail) {
+        fail = false;
+        throw new Error('ClickHouse down');
+      }
       return insertedAll(rows);
     });
     await expect(writer.write([row('1')])).rejects.toThrow('ClickHouse down');

@@ -10,7 +10,9 @@ async function resolveWith(env: Record<string, string | undefined>): Promise<{ p
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k];
   try {
     let mod!: typeof import('../../embedded/temporal-cli');
-    jest.isolateModules(() => { mod = require('../../embedded/temporal-cli'); });
+    jest.isolateModules(() => {
+      mod = require('../../embedded/temporal-cli');
+    });
     return { path: await mod.ensureTemporalCli(), version: mod.TEMPORAL_CLI_VERSION };
   } finally {
     process.env = saved;
@@ -19,7 +21,9 @@ async function resolveWith(env: Record<string, string | undefined>): Promise<{ p
 
 describe('Temporal CLI resolution', () => {
   let dir: string;
-  beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'tollbooth-cli-bin-')); });
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tollbooth-cli-bin-'));
+  });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('TEMPORAL_CLI wins over everything else', async () => {
@@ -34,7 +38,14 @@ describe('Temporal CLI resolution', () => {
   });
 
   it('without an override, the tests and npm start get the pinned release binary', async () => {
-    const onPath = (process.env.PATH ?? '').split(':').some((d) => { try { execFileSync(join(d, 'temporal'), ['--version']); return true; } catch { return false; } });
+    const onPath = (process.env.PATH ?? '').split(':').some((d) => {
+      try {
+        execFileSync(join(d, 'temporal'), ['--version']);
+        return true;
+      } catch {
+        return false;
+      }
+    });
     if (onPath) return; // a temporal on PATH is the user's choice, by design
     const { path, version } = await resolveWith({ TEMPORAL_CLI: undefined });
     expect(execFileSync(path, ['--version'], { encoding: 'utf8' })).toContain(`temporal version ${version} `);

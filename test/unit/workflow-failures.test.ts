@@ -4,9 +4,19 @@ import { AppError } from '../../platform/errors';
 import { toAppError } from '../../api/workflow-calls';
 
 // What a workflow run reports when one of its activities refused: run → activity → refusal.
-const failedRun = (type: string, message = 'refused') => new WorkflowFailedError('Workflow execution failed',
-  new ActivityFailure('Activity task failed', 'someActivity', '1', RetryState.NON_RETRYABLE_FAILURE, 'worker',
-    ApplicationFailure.nonRetryable(message, type)), RetryState.NON_RETRYABLE_FAILURE);
+const failedRun = (type: string, message = 'refused') =>
+  new WorkflowFailedError(
+    'Workflow execution failed',
+    new ActivityFailure(
+      'Activity task failed',
+      'someActivity',
+      '1',
+      RetryState.NON_RETRYABLE_FAILURE,
+      'worker',
+      ApplicationFailure.nonRetryable(message, type),
+    ),
+    RetryState.NON_RETRYABLE_FAILURE,
+  );
 const asAppError = (err: unknown) => {
   const mapped = toAppError(err, 'Checkout');
   expect(mapped).toBeInstanceOf(AppError);
@@ -36,7 +46,7 @@ describe('toAppError', () => {
     expect(asAppError(new ServiceError('Failed to start Workflow', { cause: new Error('14 UNAVAILABLE') })).status).toBe(503);
   });
 
-  it('passes errors that are not Temporal\'s through unchanged', () => {
+  it("passes errors that are not Temporal's through unchanged", () => {
     const own = new AppError('conflict', 'already subscribed');
     expect(toAppError(own, 'Checkout')).toBe(own);
     const other = new Error('boom');

@@ -19,9 +19,13 @@ describe('the API reference at /docs (chromium)', () => {
     const page = await browser.context.newPage();
     const foreign: string[] = [];
     const errors: string[] = [];
-    page.on('request', (r) => { if (!r.url().startsWith(stack.url) && !r.url().startsWith('data:')) foreign.push(r.url()); });
+    page.on('request', (r) => {
+      if (!r.url().startsWith(stack.url) && !r.url().startsWith('data:')) foreign.push(r.url());
+    });
     page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
     await page.goto(`${stack.url}/docs`);
     await page.waitForSelector('.opblock');
     expect(await page.locator('.opblock').count()).toBe(operations);
@@ -31,7 +35,9 @@ describe('the API reference at /docs (chromium)', () => {
     expect(schemes.map((s) => s.replace(/\s*\(.*\)$/, '').trim()).sort()).toEqual(Object.keys(spec.components.securitySchemes).sort());
     await page.click('button.btn-done');
 
-    const models = await page.locator('section.models article[data-json-schema-level="0"] > .json-schema-2020-12-head .json-schema-2020-12__title').allTextContents();
+    const models = await page
+      .locator('section.models article[data-json-schema-level="0"] > .json-schema-2020-12-head .json-schema-2020-12__title')
+      .allTextContents();
     expect(models.sort()).toEqual(Object.keys(spec.components.schemas).sort());
 
     // The ingestion route shows its documented event fields and its example.

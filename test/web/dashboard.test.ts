@@ -25,7 +25,10 @@ const checkoutUrlsSeen: string[] = [];
 beforeAll(async () => {
   [stack, browser] = await Promise.all([startTestStack({ worker: true }), openBrowser()]);
   await setPlan(stack, 'starter', LIMITS);
-  const pro = await call(stack.url, 'PUT', '/admin/plans/pro', { token: stack.adminToken, body: { name: 'Pro', amountCents: 2500, stripePriceId: 'price_pro', limits: {} } });
+  const pro = await call(stack.url, 'PUT', '/admin/plans/pro', {
+    token: stack.adminToken,
+    body: { name: 'Pro', amountCents: 2500, stripePriceId: 'price_pro', limits: {} },
+  });
   expect(pro.status).toBe(200);
   account = await createAccount(stack, 'Dashboard Co');
   await assignPlan(stack, account.accountId, 'starter');
@@ -71,10 +74,15 @@ describe('the billing dashboard at /app (chromium)', () => {
   it('plan view: each meter bar shows the percentage of /dashboard/billing; alerts are listed', async () => {
     const page = await signedIn();
     const billing = (await call(stack.url, 'GET', '/dashboard/billing', { token: account.apiKey })).body;
-    const bars = await page.$$eval('li.meter', (items) => items.map((li) => ({
-      meter: (li as any).dataset.meter, percent: (li as any).dataset.percent, status: (li as any).dataset.status,
-      width: (li.querySelector('.fill') as any).style.width, text: li.textContent,
-    })));
+    const bars = await page.$$eval('li.meter', (items) =>
+      items.map((li) => ({
+        meter: (li as any).dataset.meter,
+        percent: (li as any).dataset.percent,
+        status: (li as any).dataset.status,
+        width: (li.querySelector('.fill') as any).style.width,
+        text: li.textContent,
+      })),
+    );
     const expected = { ai_tokens: [25, 'ok'], lambda_invocations: [85, 'warning'], storage_bytes: [30, 'ok'], bandwidth_bytes: [0, 'ok'] } as const;
     for (const [meter, [percent, status]] of Object.entries(expected)) {
       expect(billing.usage[meter]).toMatchObject({ percent, status });
@@ -87,7 +95,9 @@ describe('the billing dashboard at /app (chromium)', () => {
     expect(bars.find((b) => b.meter === 'ai_tokens')!.text).toContain('2.5k tokens of 10k tokens');
     expect(await page.textContent('#plan-name')).toBe('starter');
     expect(billing.alerts).toEqual([expect.objectContaining({ meter: 'lambda_invocations', threshold: 80 })]);
-    expect(await page.$$eval('#alerts li.alert', (li) => li.map((x) => x.textContent))).toEqual([expect.stringContaining('Function invocations passed 80% of its limit')]);
+    expect(await page.$$eval('#alerts li.alert', (li) => li.map((x) => x.textContent))).toEqual([
+      expect.stringContaining('Function invocations passed 80% of its limit'),
+    ]);
     await page.screenshot({ path: artifactPath('dashboard-plan.png'), fullPage: true });
     await page.close();
   });
@@ -103,10 +113,17 @@ describe('the billing dashboard at /app (chromium)', () => {
     await page.fill('#timezone', TZ);
     await page.click('#range-form button[type=submit]');
     await page.waitForSelector(`#charts[data-range="${startDate}/${endDate}/${TZ}"]`);
-    const drawn: Record<string, any> = await page.evaluate(() => Object.fromEntries(Object.entries((globalThis as any).TollboothCharts.charts).map(([meter, chart]: [string, any]) => [
-      meter, { type: chart.config.type, labels: chart.data.labels, datasets: chart.data.datasets.map((d: any) => ({ label: d.label, data: d.data })) },
-    ])));
-    const api = (await call(stack.url, 'GET', `/dashboard/usage?startDate=${startDate}&endDate=${endDate}&timezone=${encodeURIComponent(TZ)}`, { token: account.apiKey })).body;
+    const drawn: Record<string, any> = await page.evaluate(() =>
+      Object.fromEntries(
+        Object.entries((globalThis as any).TollboothCharts.charts).map(([meter, chart]: [string, any]) => [
+          meter,
+          { type: chart.config.type, labels: chart.data.labels, datasets: chart.data.datasets.map((d: any) => ({ label: d.label, data: d.data })) },
+        ]),
+      ),
+    );
+    const api = (
+      await call(stack.url, 'GET', `/dashboard/usage?startDate=${startDate}&endDate=${endDate}&timezone=${encodeURIComponent(TZ)}`, { token: account.apiKey })
+    ).body;
     const rowsOf = (meter: string) => api.usage.filter((r: any) => r.meter === meter);
     expect(Object.keys(drawn).sort()).toEqual(['ai_tokens', 'bandwidth_bytes', 'lambda_invocations', 'storage_bytes']);
     for (const [meter, chart] of Object.entries(drawn) as [string, any][]) {
@@ -118,7 +135,11 @@ describe('the billing dashboard at /app (chromium)', () => {
     expect(drawn.storage_bytes.type).toBe('line');
     expect(drawn.storage_bytes.datasets.map((d: any) => d.label)).toEqual(['Peak', 'Average']);
     // Today's time-weighted average grows with the clock between the two reads: whole days only.
-    expect(drawn.storage_bytes.datasets[1].data.slice(0, -1)).toEqual(rowsOf('storage_bytes').slice(0, -1).map((r: any) => r.average));
+    expect(drawn.storage_bytes.datasets[1].data.slice(0, -1)).toEqual(
+      rowsOf('storage_bytes')
+        .slice(0, -1)
+        .map((r: any) => r.average),
+    );
     expect(drawn.storage_bytes.datasets[1].data.at(-1)).toBeGreaterThanOrEqual(2 * GiB);
     // The known usage is there (not just two empty series that agree).
     expect(drawn.ai_tokens.datasets[0].data.reduce((a: number, b: number) => a + b, 0)).toBe(2_500 + 12_000 + 4_321);
@@ -166,7 +187,10 @@ describe('the billing dashboard at /app (chromium)', () => {
 
   it('keeps the key for the tab only (sessionStorage, not localStorage)', async () => {
     const page = await signedIn();
-    const stored = await page.evaluate(() => ({ session: (globalThis as any).sessionStorage.getItem('tollbooth.credential'), local: (globalThis as any).localStorage.length }));
+    const stored = await page.evaluate(() => ({
+      session: (globalThis as any).sessionStorage.getItem('tollbooth.credential'),
+      local: (globalThis as any).localStorage.length,
+    }));
     expect(stored).toEqual({ session: account.apiKey, local: 0 });
     const other = await browser.context.newPage();
     await other.goto(`${stack.url}/app`);
@@ -180,7 +204,10 @@ describe('the billing dashboard at /app (chromium)', () => {
     const token: string = minted.body.token;
     expect(Date.parse(minted.body.expiresAt) - Date.now()).toBeGreaterThan(590_000);
     expect((await call(stack.url, 'GET', '/dashboard/billing', { token })).status).toBe(200);
-    const upgrade = await call(stack.url, 'POST', '/dashboard/billing/checkout', { token, body: { planId: 'pro', successUrl: 'https://x.example/', cancelUrl: 'https://x.example/' } });
+    const upgrade = await call(stack.url, 'POST', '/dashboard/billing/checkout', {
+      token,
+      body: { planId: 'pro', successUrl: 'https://x.example/', cancelUrl: 'https://x.example/' },
+    });
     expect(upgrade.status).toBe(403);
     expect((await call(stack.url, 'POST', '/dashboard/tokens', { token, body: {} })).status).toBe(403);
     expect((await call(stack.url, 'GET', '/admin/plans', { token })).status).toBe(403);

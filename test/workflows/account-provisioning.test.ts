@@ -19,14 +19,21 @@ async function countingStripeProxy(target: string) {
       res.writeHead(reply.statusCode ?? 502, reply.headers);
       reply.pipe(res);
     });
-    forward.on('error', () => { res.writeHead(502); res.end(); });
+    forward.on('error', () => {
+      res.writeHead(502);
+      res.end();
+    });
     req.pipe(forward);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     count: (what: string) => seen.filter((s) => s === what).length,
-    close: () => new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -57,7 +64,9 @@ describe('with Stripe (stripe-mock)', () => {
     expect(first.result).toEqual({ stripeCustomerId: first.account.stripeCustomerId, note: null });
 
     const again = await stack.deps.temporal.workflow.execute(accountProvisioningWorkflow, {
-      workflowId: `account-provisioning:${accountId}:again`, taskQueue: stack.config.TEMPORAL_TASK_QUEUE, args: [{ accountId }],
+      workflowId: `account-provisioning:${accountId}:again`,
+      taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+      args: [{ accountId }],
     });
     expect(again.stripeCustomerId).toBe(first.account.stripeCustomerId);
     const { body } = await call(stack.url, 'GET', `/admin/accounts/${accountId}`, { token: stack.adminToken });
@@ -84,7 +93,9 @@ describe('with Stripe (stripe-mock)', () => {
 
 describe('without Stripe', () => {
   let stack: TestStack;
-  beforeAll(async () => { stack = await startTestStack({ worker: true, stripe: false }); });
+  beforeAll(async () => {
+    stack = await startTestStack({ worker: true, stripe: false });
+  });
   afterAll(() => stack?.close());
 
   it('provisions the account with no customer and says why', async () => {

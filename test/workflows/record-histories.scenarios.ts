@@ -16,7 +16,18 @@ import { reportUsageUpdate } from '../../workflows/messages';
 import { GRACE_PERIOD_MS } from '../../workflows/platform-subscription';
 import { stripeReconcileWorkflow } from '../../workflows/stripe-reconcile';
 import { usageAlertsWorkflow } from '../../workflows/usage-alerts';
-import { WEBHOOK_SECRET, sellPlans, deliver, checkoutCompleted, invoiceEvent, subscriptionEvent, eventually, billingOf, newSubscriptionId, nowS } from '../platform-billing/helpers';
+import {
+  WEBHOOK_SECRET,
+  sellPlans,
+  deliver,
+  checkoutCompleted,
+  invoiceEvent,
+  subscriptionEvent,
+  eventually,
+  billingOf,
+  newSubscriptionId,
+  nowS,
+} from '../platform-billing/helpers';
 import { CONNECT_SECRET, URLS, connectEvent, deliverConnect, newApp, onboard, outcomeOf, rid } from '../connect/helpers';
 
 export const HISTORIES_DIR = path.join(__dirname, '..', 'fixtures', 'workflow-histories');
@@ -33,7 +44,8 @@ beforeAll(async () => {
   await sellPlans(timeSkipping);
 });
 
-const handledPlatform = (s: TestStack, id: string) => async () => (await s.deps.db.query('SELECT outcome FROM stripe_events WHERE id = $1', [id])).rows[0]?.outcome !== 'pending';
+const handledPlatform = (s: TestStack, id: string) => async () =>
+  (await s.deps.db.query('SELECT outcome FROM stripe_events WHERE id = $1', [id])).rows[0]?.outcome !== 'pending';
 
 it('platform billing: checkout, plan change, payments, portal, invoice preview, alerts, reconciliation', async () => {
   const { accountId, apiKey } = await createAccount(stack, 'Recorded');
@@ -63,7 +75,10 @@ it('platform billing: checkout, plan change, payments, portal, invoice preview, 
 
 it('overage: usage reported to Stripe on demand', async () => {
   const plan = {
-    name: 'Metered', amountCents: 2500, stripePriceId: 'price_metered', limits: { ai_tokens: { limit: 1000, mode: 'soft' } },
+    name: 'Metered',
+    amountCents: 2500,
+    stripePriceId: 'price_metered',
+    limits: { ai_tokens: { limit: 1000, mode: 'soft' } },
     overage: { ai_tokens: { included: 1000, unitAmountCents: 2, blockSize: 100 } },
   };
   expect((await call(stack.url, 'PUT', '/admin/plans/metered', { token: stack.adminToken, body: plan })).status).toBe(200);
@@ -71,7 +86,11 @@ it('overage: usage reported to Stripe on demand', async () => {
   await stack.deps.temporal.workflow.getHandle(`account-provisioning:${accountId}`).result();
   await assignPlan(stack, accountId, 'metered');
   const { rows } = await stack.deps.db.query('SELECT period_start FROM accounts WHERE id = $1', [accountId]);
-  await stack.deps.temporal.workflow.execute(usageAlertsWorkflow, { workflowId: `usage-alerts-overage-${accountId}`, taskQueue: stack.config.TEMPORAL_TASK_QUEUE, args: [{ accountIds: [accountId] }] });
+  await stack.deps.temporal.workflow.execute(usageAlertsWorkflow, {
+    workflowId: `usage-alerts-overage-${accountId}`,
+    taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+    args: [{ accountIds: [accountId] }],
+  });
   await ingestOk(stack, [usageEvent(accountId, 'o1', { value: 1500 })]);
   await stack.deps.temporal.workflow.getHandle(`usage-reporting:${accountId}:${(rows[0].period_start as Date).toISOString()}`).executeUpdate(reportUsageUpdate);
 });
@@ -107,16 +126,42 @@ it('Connect: onboarding, catalog, subscribe, purchase, events, cancel', async ()
   const subscriptionId = rid('sub');
   const t = nowS();
   const events = [
-    connectEvent('checkout.session.completed', acct, { id: rid('cs'), object: 'checkout.session', mode: 'subscription', payment_status: 'paid', subscription: subscriptionId, metadata: { customerId: 'cus_r', planId: plan.id } }, t),
-    connectEvent('invoice.payment_failed', acct, { id: rid('in'), object: 'invoice', parent: { subscription_details: { subscription: subscriptionId, metadata: { customerId: 'cus_r' } } } }, t + 1),
-    connectEvent('checkout.session.completed', acct, { id: rid('cs'), object: 'checkout.session', mode: 'payment', payment_status: 'paid', payment_intent: rid('pi'), metadata: { orderId } }, t + 2),
+    connectEvent(
+      'checkout.session.completed',
+      acct,
+      {
+        id: rid('cs'),
+        object: 'checkout.session',
+        mode: 'subscription',
+        payment_status: 'paid',
+        subscription: subscriptionId,
+        metadata: { customerId: 'cus_r', planId: plan.id },
+      },
+      t,
+    ),
+    connectEvent(
+      'invoice.payment_failed',
+      acct,
+      { id: rid('in'), object: 'invoice', parent: { subscription_details: { subscription: subscriptionId, metadata: { customerId: 'cus_r' } } } },
+      t + 1,
+    ),
+    connectEvent(
+      'checkout.session.completed',
+      acct,
+      { id: rid('cs'), object: 'checkout.session', mode: 'payment', payment_status: 'paid', payment_intent: rid('pi'), metadata: { orderId } },
+      t + 2,
+    ),
   ];
   for (const e of events) {
     await deliverConnect(stack, e);
     await eventually(e.type, async () => !['pending', undefined].includes(await outcomeOf(stack, e.id)));
   }
   expect((await api('POST', 'cancel', { customerId: 'cus_r' })).status).toBe(200);
-  await stack.deps.temporal.workflow.execute(stripeReconcileWorkflow, { workflowId: `stripe-reconcile-${app.appId}`, taskQueue: stack.config.TEMPORAL_TASK_QUEUE, args: [] });
+  await stack.deps.temporal.workflow.execute(stripeReconcileWorkflow, {
+    workflowId: `stripe-reconcile-${app.appId}`,
+    taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+    args: [],
+  });
 });
 
 /**
@@ -127,7 +172,11 @@ async function longestByType(runs: Array<{ address: string; type: string; workfl
   const cli = await ensureTemporalCli();
   const best = new Map<string, { events: number; json: string }>();
   for (const { address, type, workflowId, runId } of runs) {
-    const { stdout } = await promisify(execFile)(cli, ['workflow', 'show', '--address', address, '--workflow-id', workflowId, '--run-id', runId, '--output', 'json'], { maxBuffer: 64 << 20 });
+    const { stdout } = await promisify(execFile)(
+      cli,
+      ['workflow', 'show', '--address', address, '--workflow-id', workflowId, '--run-id', runId, '--output', 'json'],
+      { maxBuffer: 64 << 20 },
+    );
     const events = (JSON.parse(stdout) as { events: unknown[] }).events.length;
     if (events > (best.get(type)?.events ?? 0)) best.set(type, { events, json: stdout.trim() });
   }

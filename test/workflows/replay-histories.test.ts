@@ -10,7 +10,10 @@ import * as workflows from '../../workflows';
 // needs @temporalio/common and @temporalio/proto to share one protobufjs: the devDependency
 // protobufjs@8 in package.json hoists it (grpc keeps its own 7.x).
 const DIR = path.join(__dirname, '..', 'fixtures', 'workflow-histories');
-const recorded = fs.readdirSync(DIR).filter((f) => f.endsWith('.json')).sort();
+const recorded = fs
+  .readdirSync(DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 /** `<workflow type>.json`, or `<workflow type>.<what the run shows>.json` for a further run. */
 const typeOf = (file: string) => file.split('.')[0];
 
@@ -20,7 +23,8 @@ it('has a recorded history of every workflow type', () => {
 
 it('replays every recorded history without non-determinism', async () => {
   const histories = recorded.map((file) => ({
-    workflowId: path.basename(file, '.json'), history: historyFromJSON(JSON.parse(fs.readFileSync(path.join(DIR, file), 'utf8'))),
+    workflowId: path.basename(file, '.json'),
+    history: historyFromJSON(JSON.parse(fs.readFileSync(path.join(DIR, file), 'utf8'))),
   }));
   const results = [];
   for await (const r of Worker.runReplayHistories({ workflowBundle: await loadWorkflowBundle() }, histories)) results.push(r);
