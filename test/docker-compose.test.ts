@@ -76,6 +76,6 @@ describe('docker-compose.yml', () => {
     }
     // The start script itself, exec'd as PID 1 so `docker stop` reaches it (npm does not pass signals on).
     const { scripts } = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8'));
-    expect(services.app.command.at(-1)).toBe(`npm ci && exec node_modules/.bin/${scripts.start}`);
+    expect(services.app.command.at(-1)).toBe(`npm ci && exec ${scripts.start}`);
   });
 });
