@@ -14,7 +14,8 @@ import { msToTs } from '@temporalio/common/lib/time';
 import { binDir, withCacheLock } from '../embedded/cache';
 import { spawnService } from '../embedded/child';
 import { findOnPath, isExecutable, once, toolLog } from '../embedded/go-tools';
-import { freePort, isListening, waitFor } from '../embedded/ports';
+import { freePort, waitFor } from '../embedded/ports';
+import { isListening } from './tcp';
 
 /** The Java SDK release whose test server matches the pinned Temporal Server (1.32). */
 export const TEMPORAL_TEST_SERVER_VERSION = '1.32.0';

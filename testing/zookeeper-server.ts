@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { aptInstall } from './apt';
 import { spawnService, type ServiceProcess } from '../embedded/child';
-import { freePort, isListening, waitFor } from '../embedded/ports';
+import { freePort, waitFor } from '../embedded/ports';
+import { isListening } from './tcp';
 
 const JAR = '/usr/share/java/zookeeper.jar';
 
