@@ -1,4 +1,4 @@
-import { TypedSearchAttributes, TemporalFailure } from '@temporalio/common';
+import { ApplicationFailure, TypedSearchAttributes, TemporalFailure } from '@temporalio/common';
 import { ServiceError, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { ApiDeps } from './deps';
 import { AppError, type ErrorCode } from '../platform/errors';
@@ -8,7 +8,7 @@ import { AccountId } from '../workflows/search-attributes';
 /**
  * What the client is told when a workflow, update or activity fails, by the failure's type
  * (`ApplicationFailure.type`, raised by our activities and workflows). A type not listed is a
- * refusal of this request: 422.
+ * refusal of this request (422) when raised non-retryable, otherwise unavailability (503).
  */
 const CODE_OF_FAILURE: Record<string, ErrorCode> = {
   NotFound: 'not_found',
@@ -38,7 +38,10 @@ export function toAppError(err: unknown, what: string): unknown {
     return new AppError('conflict', `${what}: another change of this object is in progress; retry shortly`);
   if (err instanceof WorkflowFailedError || err instanceof WorkflowUpdateFailedError || err instanceof TemporalFailure) {
     const reason = innermost(err);
-    return new AppError((reason.type && CODE_OF_FAILURE[reason.type]) || 'unprocessable', `${what} failed: ${reason.message}`);
+    // An unlisted type is a refusal only when raised as one (non-retryable); a timeout, or
+    // retries that ran out on a dependency, is unavailability the caller should retry (503).
+    const refused = reason instanceof ApplicationFailure && reason.nonRetryable;
+    return new AppError((reason.type && CODE_OF_FAILURE[reason.type]) || (refused ? 'unprocessable' : 'unavailable'), `${what} failed: ${reason.message}`);
   }
   if (err instanceof ServiceError) return new AppError('unavailable', `${what}: Temporal is unavailable: ${err.message}`);
   return err;
