@@ -19,6 +19,10 @@ const CODE_OF_FAILURE: Record<string, ErrorCode> = {
   StripeNotConfigured: 'unavailable',
   // Retries ran out on a failure that was not a refusal (Postgres or Stripe unreachable).
   Unavailable: 'unavailable',
+  // The server's own refusals of an update that reached a run as it ended (a retry with the same
+  // key attached to a failing run): the request itself is fine, the next try gets a new run.
+  UnprocessedUpdate: 'unavailable',
+  AcceptedUpdateCompletedWorkflow: 'unavailable',
 };
 
 /** The innermost failure of a chain: that is the one with the reason. */

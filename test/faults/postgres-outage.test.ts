@@ -41,12 +41,15 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
+/** Every answer, with its body: a failure shows what the service said. */
+type Answer = { status: number; body: unknown };
+
 /** Like Stripe and like a client with an Idempotency-Key: retry until 200, noting every answer. */
-async function untilOk(send: () => Promise<Reply>, statuses: number[], budgetMs = 4 * 60_000): Promise<Reply> {
+async function untilOk(send: () => Promise<Reply>, answers: Answer[], budgetMs = 4 * 60_000): Promise<Reply> {
   const until = Date.now() + budgetMs;
   for (;;) {
     const reply = await send().catch(() => ({ status: 0, body: undefined, headers: new Headers() }) as Reply);
-    statuses.push(reply.status);
+    answers.push({ status: reply.status, body: reply.body });
     if (reply.status === 200 || Date.now() > until) return reply;
     await sleep(1000);
   }
@@ -61,16 +64,16 @@ it(
     for (let i = 0; i < BURST; i++) payers.push({ ...(await createAccount(stack, `Outage payer ${i}`)), subscriptionId: newSubscriptionId() });
     const events = payers.map((p) => checkoutCompleted({ accountId: p.accountId, planId: 'pro', subscriptionId: p.subscriptionId }));
 
-    const statuses: number[] = [];
+    const answers: Answer[] = [];
     const body = { planId: 'pro', successUrl: 'https://app.example.com/ok', cancelUrl: 'https://app.example.com/cancel' };
     const checkout = untilOk(
       () => call(stack.url, 'POST', '/dashboard/billing/checkout', { token: buyer.apiKey, body, headers: { 'idempotency-key': 'outage-1' } }),
-      statuses,
+      answers,
     );
     // Postgres goes down once the checkout's session is being made at Stripe, half of the burst
     // delivered around that moment and the other half during the outage.
     await eventually('session create sent', async () => standIn.forwarded.some((r) => r.path === '/v1/checkout/sessions'));
-    const burst = events.map((e, i) => sleep(i < BURST / 2 ? 0 : OUTAGE_MS / 2).then(() => untilOk(() => deliver(stack, e), statuses)));
+    const burst = events.map((e, i) => sleep(i < BURST / 2 ? 0 : OUTAGE_MS / 2).then(() => untilOk(() => deliver(stack, e), answers)));
     await pg.stop();
     await sleep(OUTAGE_MS);
     pg = await startPostgresServer({ dataDir: join(dir, 'data'), logDir: join(dir, 'logs'), port });
@@ -81,7 +84,7 @@ it(
     const replies = await Promise.all(burst);
     expect(replies.map((r) => r.status)).toEqual(events.map(() => 200));
     // While down, answers were errors to retry (5xx), never a false success or a refusal.
-    expect(statuses.filter((s) => s !== 200 && !(s >= 500 && s < 600))).toEqual([]);
+    expect(answers.filter((a) => a.status !== 200 && !(a.status >= 500 && a.status < 600))).toEqual([]);
 
     // One Checkout Session: every create that reached Stripe carried the same idempotency key.
     const creates = standIn.forwarded.filter((r) => r.method === 'POST' && r.path === '/v1/checkout/sessions');

@@ -41,6 +41,12 @@ describe('toAppError', () => {
     expect([refused.status, refused.message]).toEqual([422, 'Checkout failed: Plan pro has no Stripe price']);
   });
 
+  it('answers an update that reached a run as it ended with 503: a retry gets the next run', () => {
+    // The server's failures for these cases are non-retryable ApplicationFailures of its own types.
+    for (const type of ['UnprocessedUpdate', 'AcceptedUpdateCompletedWorkflow'])
+      expect(asAppError(new WorkflowUpdateFailedError('x', ApplicationFailure.nonRetryable('the run ended', type))).status).toBe(503);
+  });
+
   it('answers a run already in progress with 409 and an unreachable Temporal with 503', () => {
     expect(asAppError(new WorkflowExecutionAlreadyStartedError('started', 'wf-1', 'appCheckoutWorkflow')).status).toBe(409);
     expect(asAppError(new ServiceError('Failed to start Workflow', { cause: new Error('14 UNAVAILABLE') })).status).toBe(503);
