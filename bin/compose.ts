@@ -110,6 +110,7 @@ export async function composeStack(config: Config, opts: { api?: boolean; worker
       },
       app.callback(),
     );
+    server.keepAliveTimeout = config.KEEP_ALIVE_TIMEOUT_MS;
     await new Promise<void>((resolve) => {
       server.listen(config.PORT, config.HOST, resolve);
     });

@@ -1,7 +1,7 @@
 import type { MeteringStore } from '../platform/clickhouse';
 import type { Db } from '../platform/pg';
 import { newId } from '../platform/ids';
-import { isGauge, type Meter } from '../platform/meters';
+import { METERS, isGauge, type Meter } from '../platform/meters';
 import { fromNano, toNano } from './decimal';
 import { createLimitConfig, type AccountLimit, type LimitMode } from './limit-config';
 import { admitDirect, keyOf, renewLeases, settleReservation, sweepExpired, type LimitKey } from './limit-ledger';
@@ -29,6 +29,7 @@ export interface CheckResult {
 
 export const DEFAULT_RESERVATION_TTL_S = 300;
 export const MAX_RESERVATION_TTL_S = 3_600;
+const COUNTERS = METERS.filter((m) => !isGauge(m));
 /** Leases outlive every reservation carved from them; a live process renews them. */
 const LEASE_TTL_MS = 2 * MAX_RESERVATION_TTL_S * 1000;
 /** Margin for the clocks of Postgres and this process when comparing lease and reservation ends. */
@@ -72,9 +73,11 @@ export interface LimitCheckerOptions extends UsageViewOptions {
  */
 export function createLimitChecker(deps: { db: Db; store: MeteringStore }, opts: LimitCheckerOptions = {}) {
   const config = createLimitConfig(deps.db);
-  const view = createUsageView(deps, opts);
-  const writer = createCarveWriter(deps.db);
   const states = new Map<string, KeyState>();
+  const holdsLease = (period: { accountId: string; start: Date }) =>
+    COUNTERS.some((meter) => states.get(keyOf({ accountId: period.accountId, meter, periodStart: period.start }))?.lease !== undefined);
+  const view = createUsageView(deps, { ...opts, keepFresh: holdsLease });
+  const writer = createCarveWriter(deps.db);
 
   const stateOf = (key: LimitKey): KeyState => {
     const id = keyOf(key);

@@ -35,6 +35,8 @@ export interface UsageViewOptions {
   activeMs?: number;
   maxAccounts?: number;
   now?: () => number;
+  /** Accounts to refresh even when not checked since their last read (this process holds a lease on them). */
+  keepFresh?: (period: AccountPeriod) => boolean;
 }
 
 const COUNTERS = METERS.filter((m) => !isGauge(m));
@@ -129,7 +131,14 @@ export function createUsageView(deps: { db: Db; store: MeteringStore }, opts: Us
     try {
       const since = now() - activeMs;
       const active: AccountPeriod[] = [];
-      for (const [, e] of entries.entries()) if (e.askedAt >= since && !e.loading) active.push(e.period);
+      for (const [, e] of entries.entries()) {
+        if (e.loading || e.askedAt < since) continue;
+        // Only accounts checked since their last read: an account checked less often than the
+        // snapshot lives is read when checked (a demand read, batched), once per check at most,
+        // instead of every round while nobody asks. Accounts whose leases another process may
+        // want back stay fresh regardless (limits.ts watches `wantedAt`).
+        if (!e.snapshot || e.askedAt > e.snapshot.asOf || opts.keepFresh?.(e.period)) active.push(e.period);
+      }
       if (active.length > 0) await load(active, 'refresh');
     } catch {
       // A failed refresh leaves the snapshots as they were; checks that find theirs too old read it themselves.

@@ -86,6 +86,12 @@ export const configSchema = z.object({
   /** A request's headers must arrive within this many ms, the whole request (body included) within REQUEST_TIMEOUT_MS. */
   HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /**
+   * How long an idle keep-alive connection stays open. Longer than clients' and load balancers'
+   * own idle timeouts (often 60 s), so the server is never the side that closes a connection
+   * just as a client sends on it, which the client sees as a reset request it cannot retry.
+   */
+  KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(65_000),
 });
 
 export type Config = z.infer<typeof configSchema>;
