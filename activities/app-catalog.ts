@@ -21,6 +21,9 @@ export interface ProductFields {
   metadata?: Record<string, string>;
 }
 
+/** What a Price fixes: a change of any of them needs a new Price. No interval: a one-time Price. */
+type PriceTerms = { amount: number; currency: string; interval?: PlanInterval };
+
 const features = (list: string[] | undefined) => list && { marketing_features: list.map((name) => ({ name })) };
 // Stripe refuses an empty description on create; on update '' clears it.
 const describe = (d: string | undefined, create: boolean) => (d === undefined || (create && d === '') ? {} : { description: d });
@@ -34,11 +37,7 @@ const describe = (d: string | undefined, create: boolean) => (d === undefined ||
 export function createAppCatalogActivities(deps: { db: Db; stripe?: Stripe }) {
   const { stripe, rejectedFast, accountOf } = connectStripe(deps);
 
-  const newPrice = async (
-    acct: string,
-    key: string,
-    p: { productId: string; amount: number; currency: string; interval?: PlanInterval; meta: Record<string, string> },
-  ) =>
+  const newPrice = async (acct: string, key: string, p: PriceTerms & { productId: string; meta: Record<string, string> }) =>
     (
       await rejectedFast(() =>
         stripe().prices.create(
@@ -53,6 +52,11 @@ export function createAppCatalogActivities(deps: { db: Db; stripe?: Stripe }) {
         ),
       )
     ).id;
+  /** A new plan's or product's Stripe objects: its Product, then the Product's first Price. */
+  const newProductWithPrice = async (acct: string, key: string, product: Stripe.ProductCreateParams, price: PriceTerms & { meta: Record<string, string> }) => {
+    const { id: productId } = await rejectedFast(() => stripe().products.create(product, { stripeAccount: acct, idempotencyKey: `${key}:product` }));
+    return { stripeProductId: productId, stripePriceId: await newPrice(acct, key, { productId, ...price }) };
+  };
   // Updates carry the change's key too: a retried activity repeats the same request, so Stripe
   // answers it from its idempotency cache instead of applying it again.
   const archivePrice = (acct: string, key: string, priceId: string) =>
@@ -61,24 +65,35 @@ export function createAppCatalogActivities(deps: { db: Db; stripe?: Stripe }) {
     Object.keys(params).length
       ? rejectedFast(() => stripe().products.update(id, params, { stripeAccount: acct, idempotencyKey: `${key}:product-update` }))
       : undefined;
+  /** A new Price when the price terms changed (the old one archived); undefined when they did not. */
+  const repriced = async (
+    acct: string,
+    key: string,
+    item: PriceTerms & { stripeProductId: string; stripePriceId: string },
+    next: PriceTerms,
+    meta: Record<string, string>,
+  ): Promise<string | undefined> => {
+    if (!(Object.keys(next) as (keyof PriceTerms)[]).some((k) => next[k] !== item[k])) return undefined;
+    const stripePriceId = await newPrice(acct, key, { productId: item.stripeProductId, ...next, meta });
+    await archivePrice(acct, key, item.stripePriceId);
+    return stripePriceId;
+  };
 
   return {
     async createAppPlan(input: { appId: string; planId: string; key: string; fields: PlanFields }): Promise<AppPlan> {
       const acct = await accountOf(input.appId);
       const f = input.fields;
       const meta = { appId: input.appId, planId: input.planId };
-      const product = await rejectedFast(() =>
-        stripe().products.create(
-          { name: f.name, ...describe(f.description, true), ...features(f.features), metadata: meta },
-          { stripeAccount: acct, idempotencyKey: `${input.key}:product` },
-        ),
+      const objects = await newProductWithPrice(
+        acct,
+        input.key,
+        { name: f.name, ...describe(f.description, true), ...features(f.features), metadata: meta },
+        { amount: f.amount, currency: f.currency, interval: f.interval, meta },
       );
-      const priceId = await newPrice(acct, input.key, { productId: product.id, amount: f.amount, currency: f.currency, interval: f.interval, meta });
       return insertAppPlan(deps.db, {
         id: input.planId,
         appId: input.appId,
-        stripeProductId: product.id,
-        stripePriceId: priceId,
+        ...objects,
         name: f.name,
         description: f.description ?? '',
         amount: f.amount,
@@ -99,11 +114,7 @@ export function createAppCatalogActivities(deps: { db: Db; stripe?: Stripe }) {
         ...features(f.features),
       });
       const next = { amount: f.amount ?? plan.amount, currency: f.currency ?? plan.currency, interval: f.interval ?? plan.interval };
-      let stripePriceId: string | undefined;
-      if (next.amount !== plan.amount || next.currency !== plan.currency || next.interval !== plan.interval) {
-        stripePriceId = await newPrice(acct, input.key, { productId: plan.stripeProductId, ...next, meta: { appId: input.appId, planId: plan.id } });
-        await archivePrice(acct, input.key, plan.stripePriceId);
-      }
+      const stripePriceId = await repriced(acct, input.key, plan, next, { appId: input.appId, planId: plan.id });
       return (await updateAppPlan(deps.db, input.appId, input.planId, { ...f, ...next, stripePriceId }))!;
     },
 
@@ -112,23 +123,16 @@ export function createAppCatalogActivities(deps: { db: Db; stripe?: Stripe }) {
       const f = input.fields;
       // The app's own metadata only: Stripe's 50-key limit is the app's to use.
       const meta = f.metadata ?? {};
-      const product = await rejectedFast(() =>
-        stripe().products.create(
-          { name: f.name, ...describe(f.description, true), metadata: meta },
-          { stripeAccount: acct, idempotencyKey: `${input.key}:product` },
-        ),
+      const objects = await newProductWithPrice(
+        acct,
+        input.key,
+        { name: f.name, ...describe(f.description, true), metadata: meta },
+        { amount: f.amount, currency: f.currency, meta: { appId: input.appId, productId: input.productId } },
       );
-      const priceId = await newPrice(acct, input.key, {
-        productId: product.id,
-        amount: f.amount,
-        currency: f.currency,
-        meta: { appId: input.appId, productId: input.productId },
-      });
       return insertAppProduct(deps.db, {
         id: input.productId,
         appId: input.appId,
-        stripeProductId: product.id,
-        stripePriceId: priceId,
+        ...objects,
         name: f.name,
         description: f.description ?? '',
         amount: f.amount,
@@ -148,11 +152,7 @@ export function createAppCatalogActivities(deps: { db: Db; stripe?: Stripe }) {
         ...(f.metadata && { metadata: f.metadata }),
       });
       const next = { amount: f.amount ?? product.amount, currency: f.currency ?? product.currency };
-      let stripePriceId: string | undefined;
-      if (next.amount !== product.amount || next.currency !== product.currency) {
-        stripePriceId = await newPrice(acct, input.key, { productId: product.stripeProductId, ...next, meta: { appId: input.appId, productId: product.id } });
-        await archivePrice(acct, input.key, product.stripePriceId);
-      }
+      const stripePriceId = await repriced(acct, input.key, product, next, { appId: input.appId, productId: product.id });
       return (await updateAppProduct(deps.db, input.appId, input.productId, { ...f, ...next, stripePriceId }))!;
     },
   };

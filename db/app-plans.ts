@@ -1,56 +1,21 @@
 import type { Db } from '../platform/pg';
 import { inTransaction } from '../platform/pg';
+import { getAppCatalogRow, listAppCatalogRows, toAppCatalogItem, type AppCatalogItem, type AppCatalogItemRow } from './app-catalog-items';
 
 export type PlanInterval = 'day' | 'week' | 'month' | 'year';
 
-export interface AppPlan {
-  id: string;
-  appId: string;
-  name: string;
-  description: string;
-  amount: number;
-  currency: string;
+export interface AppPlan extends AppCatalogItem {
   interval: PlanInterval;
   features: string[];
-  active: boolean;
-  stripeProductId: string;
-  stripePriceId: string;
-  createdAt: string;
-  updatedAt: string;
 }
 
-/** A row of app_plans as pg returns it (bigint as a string, timestamptz as a Date, jsonb parsed). */
-interface AppPlanRow {
-  id: string;
-  app_id: string;
-  stripe_product_id: string;
-  stripe_price_id: string;
-  name: string;
-  description: string;
-  amount: string;
-  currency: string;
+/** A row of app_plans as pg returns it (jsonb parsed). */
+interface AppPlanRow extends AppCatalogItemRow {
   interval: PlanInterval;
   features: string[];
-  active: boolean;
-  created_at: Date;
-  updated_at: Date;
 }
 
-const toPlan = (r: AppPlanRow): AppPlan => ({
-  id: r.id,
-  appId: r.app_id,
-  name: r.name,
-  description: r.description,
-  amount: Number(r.amount),
-  currency: r.currency,
-  interval: r.interval,
-  features: r.features,
-  active: r.active,
-  stripeProductId: r.stripe_product_id,
-  stripePriceId: r.stripe_price_id,
-  createdAt: r.created_at.toISOString(),
-  updatedAt: r.updated_at.toISOString(),
-});
+const toPlan = (r: AppPlanRow): AppPlan => ({ ...toAppCatalogItem(r), interval: r.interval, features: r.features });
 
 /** Upsert by id: the catalogue workflow may retry this after the Stripe objects exist. */
 export async function insertAppPlan(db: Pick<Db, 'query'>, p: Omit<AppPlan, 'active' | 'createdAt' | 'updatedAt'>): Promise<AppPlan> {
@@ -64,13 +29,12 @@ export async function insertAppPlan(db: Pick<Db, 'query'>, p: Omit<AppPlan, 'act
 }
 
 export async function getAppPlan(db: Pick<Db, 'query'>, appId: string, id: string): Promise<AppPlan | undefined> {
-  const { rows } = await db.query<AppPlanRow>('SELECT * FROM app_plans WHERE app_id = $1 AND id = $2', [appId, id]);
-  return rows[0] && toPlan(rows[0]);
+  const row = await getAppCatalogRow<AppPlanRow>(db, 'app_plans', appId, id);
+  return row && toPlan(row);
 }
 
 export async function listAppPlans(db: Pick<Db, 'query'>, appId: string): Promise<AppPlan[]> {
-  const { rows } = await db.query<AppPlanRow>('SELECT * FROM app_plans WHERE app_id = $1 ORDER BY created_at, id', [appId]);
-  return rows.map(toPlan);
+  return (await listAppCatalogRows<AppPlanRow>(db, 'app_plans', appId)).map(toPlan);
 }
 
 export type AppPlanChange = Partial<Pick<AppPlan, 'name' | 'description' | 'features' | 'amount' | 'currency' | 'interval' | 'stripePriceId'>>;

@@ -1,50 +1,16 @@
 import type { Db } from '../platform/pg';
+import { getAppCatalogRow, listAppCatalogRows, toAppCatalogItem, type AppCatalogItem, type AppCatalogItemRow } from './app-catalog-items';
 
-export interface AppProduct {
-  id: string;
-  appId: string;
-  name: string;
-  description: string;
-  amount: number;
-  currency: string;
+export interface AppProduct extends AppCatalogItem {
   metadata: Record<string, string>;
-  active: boolean;
-  stripeProductId: string;
-  stripePriceId: string;
-  createdAt: string;
-  updatedAt: string;
 }
 
-/** A row of app_products as pg returns it (bigint as a string, timestamptz as a Date, jsonb parsed). */
-interface AppProductRow {
-  id: string;
-  app_id: string;
-  stripe_product_id: string;
-  stripe_price_id: string;
-  name: string;
-  description: string;
-  amount: string;
-  currency: string;
+/** A row of app_products as pg returns it (jsonb parsed). */
+interface AppProductRow extends AppCatalogItemRow {
   metadata: Record<string, string>;
-  active: boolean;
-  created_at: Date;
-  updated_at: Date;
 }
 
-const toProduct = (r: AppProductRow): AppProduct => ({
-  id: r.id,
-  appId: r.app_id,
-  name: r.name,
-  description: r.description,
-  amount: Number(r.amount),
-  currency: r.currency,
-  metadata: r.metadata,
-  active: r.active,
-  stripeProductId: r.stripe_product_id,
-  stripePriceId: r.stripe_price_id,
-  createdAt: r.created_at.toISOString(),
-  updatedAt: r.updated_at.toISOString(),
-});
+const toProduct = (r: AppProductRow): AppProduct => ({ ...toAppCatalogItem(r), metadata: r.metadata });
 
 /** Upsert by id: the catalogue workflow may retry this after the Stripe objects exist. */
 export async function insertAppProduct(db: Pick<Db, 'query'>, p: Omit<AppProduct, 'active' | 'createdAt' | 'updatedAt'>): Promise<AppProduct> {
@@ -58,13 +24,12 @@ export async function insertAppProduct(db: Pick<Db, 'query'>, p: Omit<AppProduct
 }
 
 export async function getAppProduct(db: Pick<Db, 'query'>, appId: string, id: string): Promise<AppProduct | undefined> {
-  const { rows } = await db.query<AppProductRow>('SELECT * FROM app_products WHERE app_id = $1 AND id = $2', [appId, id]);
-  return rows[0] && toProduct(rows[0]);
+  const row = await getAppCatalogRow<AppProductRow>(db, 'app_products', appId, id);
+  return row && toProduct(row);
 }
 
 export async function listAppProducts(db: Pick<Db, 'query'>, appId: string): Promise<AppProduct[]> {
-  const { rows } = await db.query<AppProductRow>('SELECT * FROM app_products WHERE app_id = $1 ORDER BY created_at, id', [appId]);
-  return rows.map(toProduct);
+  return (await listAppCatalogRows<AppProductRow>(db, 'app_products', appId)).map(toProduct);
 }
 
 export type AppProductChange = Partial<Pick<AppProduct, 'name' | 'description' | 'metadata' | 'amount' | 'currency' | 'stripePriceId'>>;
