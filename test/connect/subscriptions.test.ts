@@ -1,7 +1,20 @@
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { call } from '../helpers/http';
 import { endUserToken } from '../helpers/factories';
-import { URLS, connectEvent, connectStack, counts, deliverConnect, eventually, newApp, nowS, onboard, outcomeOf, rid } from './helpers';
+import {
+  URLS,
+  connectEvent,
+  connectStack,
+  counts,
+  deliverConnect,
+  eventually,
+  newApp,
+  nowS,
+  onboard,
+  outcomeOf,
+  rid,
+  subscriptionCheckoutCompleted,
+} from './helpers';
 
 let stack: TestStack;
 let app: Awaited<ReturnType<typeof newApp>>;
@@ -23,21 +36,7 @@ const api = (method: string, path: string, token: string, body?: unknown) => cal
 const subscriptionOf = async (customerId: string) => (await api('GET', `subscription?customerId=${customerId}`, app.secretKey)).body.subscription;
 
 const completed = (customerId: string, subscriptionId: string, created?: number) =>
-  connectEvent(
-    'checkout.session.completed',
-    acct,
-    {
-      id: rid('cs_test'),
-      object: 'checkout.session',
-      mode: 'subscription',
-      status: 'complete',
-      payment_status: 'paid',
-      subscription: subscriptionId,
-      client_reference_id: customerId,
-      metadata: { appId: app.appId, customerId, planId: plan.id },
-    },
-    created,
-  );
+  subscriptionCheckoutCompleted(acct, { customerId, subscriptionId, metadata: { appId: app.appId, customerId, planId: plan.id } }, created);
 const invoice = (type: string, customerId: string, subscriptionId: string, created: number) =>
   connectEvent(
     type,
