@@ -24,6 +24,14 @@ export interface ProductFields {
 /** What a Price fixes: a change of any of them needs a new Price. No interval: a one-time Price. */
 type PriceTerms = { amount: number; currency: string; interval?: PlanInterval };
 
+/** The columns a plan and a product share, as created (no description: an empty one). */
+const itemColumns = (f: PriceTerms & { name: string; description?: string }) => ({
+  name: f.name,
+  description: f.description ?? '',
+  amount: f.amount,
+  currency: f.currency,
+});
+
 const features = (list: string[] | undefined) => list && { marketing_features: list.map((name) => ({ name })) };
 // Stripe refuses an empty description on create; on update '' clears it.
 const describe = (d: string | undefined, create: boolean) => (d === undefined || (create && d === '') ? {} : { description: d });
@@ -94,10 +102,7 @@ export function createAppCatalogActivities(deps: { db: Db; stripe?: Stripe }) {
         id: input.planId,
         appId: input.appId,
         ...objects,
-        name: f.name,
-        description: f.description ?? '',
-        amount: f.amount,
-        currency: f.currency,
+        ...itemColumns(f),
         interval: f.interval,
         features: f.features ?? [],
       });
@@ -133,10 +138,7 @@ export function createAppCatalogActivities(deps: { db: Db; stripe?: Stripe }) {
         id: input.productId,
         appId: input.appId,
         ...objects,
-        name: f.name,
-        description: f.description ?? '',
-        amount: f.amount,
-        currency: f.currency,
+        ...itemColumns(f),
         metadata: f.metadata ?? {},
       });
     },

@@ -47,14 +47,34 @@ export const toAppCatalogItem = (r: AppCatalogItemRow): AppCatalogItem => ({
   updatedAt: r.updated_at.toISOString(),
 });
 
+/** The shared columns' values, in the order of the inserts: id, app_id, Stripe ids, name to currency. */
+export const appCatalogItemParams = (p: Omit<AppCatalogItem, 'active' | 'createdAt' | 'updatedAt'>) => [
+  p.id,
+  p.appId,
+  p.stripeProductId,
+  p.stripePriceId,
+  p.name,
+  p.description,
+  p.amount,
+  p.currency,
+];
+
+/** Parameters of a partial UPDATE: an absent field is null, which `coalesce` keeps as stored. */
+export const orNull = (...values: unknown[]) => values.map((v) => v ?? null);
+
 type Table = 'app_plans' | 'app_products';
 
-/** One item of the app; another app's is not found. */
-export async function getAppCatalogRow<R extends AppCatalogItemRow>(db: Pick<Db, 'query'>, table: Table, appId: string, id: string): Promise<R | undefined> {
-  return (await db.query<R>(`SELECT * FROM ${table} WHERE app_id = $1 AND id = $2`, [appId, id])).rows[0];
-}
-
-/** The app's items, oldest first (id breaks ties), so pages and lists are stable. */
-export async function listAppCatalogRows<R extends AppCatalogItemRow>(db: Pick<Db, 'query'>, table: Table, appId: string): Promise<R[]> {
-  return (await db.query<R>(`SELECT * FROM ${table} WHERE app_id = $1 ORDER BY created_at, id`, [appId])).rows;
+/**
+ * Reads of one table's items, always within one app: another app's item is not found. Lists are
+ * oldest first (id breaks ties), so they are stable.
+ */
+export function appCatalogReads<R extends AppCatalogItemRow, T>(table: Table, toItem: (r: R) => T) {
+  return {
+    get: async (db: Pick<Db, 'query'>, appId: string, id: string): Promise<T | undefined> => {
+      const row = (await db.query<R>(`SELECT * FROM ${table} WHERE app_id = $1 AND id = $2`, [appId, id])).rows[0];
+      return row && toItem(row);
+    },
+    list: async (db: Pick<Db, 'query'>, appId: string): Promise<T[]> =>
+      (await db.query<R>(`SELECT * FROM ${table} WHERE app_id = $1 ORDER BY created_at, id`, [appId])).rows.map(toItem),
+  };
 }

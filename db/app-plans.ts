@@ -1,6 +1,6 @@
 import type { Db } from '../platform/pg';
 import { inTransaction } from '../platform/pg';
-import { getAppCatalogRow, listAppCatalogRows, toAppCatalogItem, type AppCatalogItem, type AppCatalogItemRow } from './app-catalog-items';
+import { appCatalogItemParams, appCatalogReads, orNull, toAppCatalogItem, type AppCatalogItem, type AppCatalogItemRow } from './app-catalog-items';
 
 export type PlanInterval = 'day' | 'week' | 'month' | 'year';
 
@@ -23,19 +23,14 @@ export async function insertAppPlan(db: Pick<Db, 'query'>, p: Omit<AppPlan, 'act
     `INSERT INTO app_plans (id, app_id, stripe_product_id, stripe_price_id, name, description, amount, currency, interval, features)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
      ON CONFLICT (id) DO UPDATE SET updated_at = app_plans.updated_at RETURNING *`,
-    [p.id, p.appId, p.stripeProductId, p.stripePriceId, p.name, p.description, p.amount, p.currency, p.interval, JSON.stringify(p.features)],
+    [...appCatalogItemParams(p), p.interval, JSON.stringify(p.features)],
   );
   return toPlan(rows[0]!);
 }
 
-export async function getAppPlan(db: Pick<Db, 'query'>, appId: string, id: string): Promise<AppPlan | undefined> {
-  const row = await getAppCatalogRow<AppPlanRow>(db, 'app_plans', appId, id);
-  return row && toPlan(row);
-}
-
-export async function listAppPlans(db: Pick<Db, 'query'>, appId: string): Promise<AppPlan[]> {
-  return (await listAppCatalogRows<AppPlanRow>(db, 'app_plans', appId)).map(toPlan);
-}
+const reads = appCatalogReads('app_plans', toPlan);
+export const getAppPlan = reads.get;
+export const listAppPlans = reads.list;
 
 export type AppPlanChange = Partial<Pick<AppPlan, 'name' | 'description' | 'features' | 'amount' | 'currency' | 'interval' | 'stripePriceId'>>;
 
@@ -64,13 +59,15 @@ export async function updateAppPlan(db: Db, appId: string, id: string, change: A
       [
         appId,
         id,
-        change.name ?? null,
-        change.description ?? null,
-        change.features ? JSON.stringify(change.features) : null,
-        change.amount ?? null,
-        change.currency ?? null,
-        change.interval ?? null,
-        change.stripePriceId ?? null,
+        ...orNull(
+          change.name,
+          change.description,
+          change.features && JSON.stringify(change.features),
+          change.amount,
+          change.currency,
+          change.interval,
+          change.stripePriceId,
+        ),
       ],
     );
     return toPlan(rows[0]!);

@@ -1,5 +1,5 @@
 import type { Db } from '../platform/pg';
-import { getAppCatalogRow, listAppCatalogRows, toAppCatalogItem, type AppCatalogItem, type AppCatalogItemRow } from './app-catalog-items';
+import { appCatalogItemParams, appCatalogReads, orNull, toAppCatalogItem, type AppCatalogItem, type AppCatalogItemRow } from './app-catalog-items';
 
 export interface AppProduct extends AppCatalogItem {
   metadata: Record<string, string>;
@@ -18,19 +18,14 @@ export async function insertAppProduct(db: Pick<Db, 'query'>, p: Omit<AppProduct
     `INSERT INTO app_products (id, app_id, stripe_product_id, stripe_price_id, name, description, amount, currency, metadata)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
      ON CONFLICT (id) DO UPDATE SET updated_at = app_products.updated_at RETURNING *`,
-    [p.id, p.appId, p.stripeProductId, p.stripePriceId, p.name, p.description, p.amount, p.currency, JSON.stringify(p.metadata)],
+    [...appCatalogItemParams(p), JSON.stringify(p.metadata)],
   );
   return toProduct(rows[0]!);
 }
 
-export async function getAppProduct(db: Pick<Db, 'query'>, appId: string, id: string): Promise<AppProduct | undefined> {
-  const row = await getAppCatalogRow<AppProductRow>(db, 'app_products', appId, id);
-  return row && toProduct(row);
-}
-
-export async function listAppProducts(db: Pick<Db, 'query'>, appId: string): Promise<AppProduct[]> {
-  return (await listAppCatalogRows<AppProductRow>(db, 'app_products', appId)).map(toProduct);
-}
+const reads = appCatalogReads('app_products', toProduct);
+export const getAppProduct = reads.get;
+export const listAppProducts = reads.list;
 
 export type AppProductChange = Partial<Pick<AppProduct, 'name' | 'description' | 'metadata' | 'amount' | 'currency' | 'stripePriceId'>>;
 
@@ -40,16 +35,7 @@ export async function updateAppProduct(db: Pick<Db, 'query'>, appId: string, id:
     `UPDATE app_products SET name = coalesce($3, name), description = coalesce($4, description), metadata = coalesce($5::jsonb, metadata),
        amount = coalesce($6, amount), currency = coalesce($7, currency), stripe_price_id = coalesce($8, stripe_price_id), updated_at = now()
      WHERE app_id = $1 AND id = $2 RETURNING *`,
-    [
-      appId,
-      id,
-      c.name ?? null,
-      c.description ?? null,
-      c.metadata ? JSON.stringify(c.metadata) : null,
-      c.amount ?? null,
-      c.currency ?? null,
-      c.stripePriceId ?? null,
-    ],
+    [appId, id, ...orNull(c.name, c.description, c.metadata && JSON.stringify(c.metadata), c.amount, c.currency, c.stripePriceId)],
   );
   return rows[0] && toProduct(rows[0]);
 }

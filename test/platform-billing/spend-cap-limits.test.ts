@@ -8,16 +8,17 @@ import { call } from '../helpers/http';
 import { assignPlan, createAccount, putPlan } from '../helpers/factories';
 import { serviceKey } from '../helpers/metering';
 
+const CAPPED_PLAN = {
+  name: 'Capped',
+  amountCents: 2500,
+  limits: { ai_tokens: { limit: 1000, mode: 'soft' } },
+  overage: { ai_tokens: { included: 1000, unitAmountCents: 2, blockSize: 100 } },
+};
+
 let stack: TestStack;
 beforeAll(async () => {
   stack = await startTestStack({ stripe: false });
-  const plan = {
-    name: 'Capped',
-    amountCents: 2500,
-    limits: { ai_tokens: { limit: 1000, mode: 'soft' } },
-    overage: { ai_tokens: { included: 1000, unitAmountCents: 2, blockSize: 100 } },
-  };
-  await putPlan(stack, 'capped', plan);
+  await putPlan(stack, 'capped', CAPPED_PLAN);
 });
 afterAll(() => stack?.close());
 
