@@ -1,5 +1,5 @@
 import { call, type Reply } from '../helpers/http';
-import type { TestStack } from '../helpers/stack';
+import { startTestStack, type TestStack } from '../helpers/stack';
 import { createAccount, createApp } from '../helpers/factories';
 import { eventually } from '../helpers/eventually';
 import { deliverWebhook, nowS, rid, webhookEvent } from '../helpers/stripe-webhooks';
@@ -17,6 +17,21 @@ export const connectStack = { worker: true, env: { STRIPE_WEBHOOK_SECRET: PLATFO
 export async function newApp(stack: TestStack, name = 'App') {
   const { accountId } = await createAccount(stack, `${name} owner`);
   return { accountId, ...(await createApp(stack, accountId, name)) };
+}
+
+/**
+ * A stack with the Connect webhooks configured and one app on it, onboarded and able to take
+ * payments: where most Connect tests start. A failed setup closes the stack it started.
+ */
+export async function stackWithOnboardedApp(name: string) {
+  const stack = await startTestStack(connectStack);
+  try {
+    const app = await newApp(stack, name);
+    return { stack, app, acct: await onboard(stack, app) };
+  } catch (err) {
+    await stack.close();
+    throw err;
+  }
 }
 
 /**

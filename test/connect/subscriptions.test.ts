@@ -1,19 +1,18 @@
-import { startTestStack, type TestStack } from '../helpers/stack';
+import type { TestStack } from '../helpers/stack';
 import { call } from '../helpers/http';
 import { endUserToken } from '../helpers/factories';
 import {
   URLS,
   connectEvent,
-  connectStack,
   counts,
   deliverConnect,
   eventually,
   newApp,
   nowS,
-  onboard,
   outcomeOf,
   rid,
   subscriptionCheckoutCompleted,
+  stackWithOnboardedApp,
 } from './helpers';
 
 let stack: TestStack;
@@ -21,9 +20,7 @@ let app: Awaited<ReturnType<typeof newApp>>;
 let acct: string;
 let plan: { id: string; stripePriceId: string };
 beforeAll(async () => {
-  stack = await startTestStack(connectStack);
-  app = await newApp(stack, 'Subs');
-  acct = await onboard(stack, app);
+  ({ stack, app, acct } = await stackWithOnboardedApp('Subs'));
   const r = await call(stack.url, 'POST', `/v1/${app.appId}/billing/plans`, {
     token: app.secretKey,
     body: { name: 'Pro', amount: 1000, currency: 'usd', interval: 'month' },
