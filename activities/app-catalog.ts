@@ -32,6 +32,12 @@ const itemColumns = (f: PriceTerms & { name: string; description?: string }) => 
   currency: f.currency,
 });
 
+/** A change of an item that is gone fails for good: retrying cannot bring it back. */
+const found = <T>(item: T | undefined, what: 'Plan' | 'Product', id: string): T => {
+  if (!item) throw ApplicationFailure.nonRetryable(`${what} ${id} not found`, 'NotFound');
+  return item;
+};
+
 const features = (list: string[] | undefined) => list && { marketing_features: list.map((name) => ({ name })) };
 // Stripe refuses an empty description on create; on update '' clears it.
 const describe = (d: string | undefined, create: boolean) => (d === undefined || (create && d === '') ? {} : { description: d });
@@ -69,10 +75,13 @@ export function createAppCatalogActivities(deps: { db: Db; stripe?: Stripe }) {
   // answers it from its idempotency cache instead of applying it again.
   const archivePrice = (acct: string, key: string, priceId: string) =>
     rejectedFast(() => stripe().prices.update(priceId, { active: false }, { stripeAccount: acct, idempotencyKey: `${key}:archive:${priceId}` }));
-  const updateProduct = (acct: string, key: string, id: string, params: Stripe.ProductUpdateParams) =>
-    Object.keys(params).length
+  /** The Product's name and description as changed, with the plan's or product's own fields. */
+  const updateProduct = (acct: string, key: string, id: string, f: { name?: string; description?: string }, own: Stripe.ProductUpdateParams | undefined) => {
+    const params = { ...(f.name && { name: f.name }), ...describe(f.description, false), ...own };
+    return Object.keys(params).length
       ? rejectedFast(() => stripe().products.update(id, params, { stripeAccount: acct, idempotencyKey: `${key}:product-update` }))
       : undefined;
+  };
   /** A new Price when the price terms changed (the old one archived); undefined when they did not. */
   const repriced = async (
     acct: string,
@@ -110,14 +119,9 @@ export function createAppCatalogActivities(deps: { db: Db; stripe?: Stripe }) {
 
     async updateAppPlan(input: { appId: string; planId: string; key: string; fields: Partial<PlanFields> }): Promise<AppPlan> {
       const acct = await accountOf(input.appId);
-      const plan = await getAppPlan(deps.db, input.appId, input.planId);
-      if (!plan) throw ApplicationFailure.nonRetryable(`Plan ${input.planId} not found`, 'NotFound');
+      const plan = found(await getAppPlan(deps.db, input.appId, input.planId), 'Plan', input.planId);
       const f = input.fields;
-      await updateProduct(acct, input.key, plan.stripeProductId, {
-        ...(f.name && { name: f.name }),
-        ...describe(f.description, false),
-        ...features(f.features),
-      });
+      await updateProduct(acct, input.key, plan.stripeProductId, f, features(f.features));
       const next = { amount: f.amount ?? plan.amount, currency: f.currency ?? plan.currency, interval: f.interval ?? plan.interval };
       const stripePriceId = await repriced(acct, input.key, plan, next, { appId: input.appId, planId: plan.id });
       return (await updateAppPlan(deps.db, input.appId, input.planId, { ...f, ...next, stripePriceId }))!;
@@ -145,14 +149,9 @@ export function createAppCatalogActivities(deps: { db: Db; stripe?: Stripe }) {
 
     async updateAppProduct(input: { appId: string; productId: string; key: string; fields: Partial<ProductFields> }): Promise<AppProduct> {
       const acct = await accountOf(input.appId);
-      const product = await getAppProduct(deps.db, input.appId, input.productId);
-      if (!product) throw ApplicationFailure.nonRetryable(`Product ${input.productId} not found`, 'NotFound');
+      const product = found(await getAppProduct(deps.db, input.appId, input.productId), 'Product', input.productId);
       const f = input.fields;
-      await updateProduct(acct, input.key, product.stripeProductId, {
-        ...(f.name && { name: f.name }),
-        ...describe(f.description, false),
-        ...(f.metadata && { metadata: f.metadata }),
-      });
+      await updateProduct(acct, input.key, product.stripeProductId, f, f.metadata && { metadata: f.metadata });
       const next = { amount: f.amount ?? product.amount, currency: f.currency ?? product.currency };
       const stripePriceId = await repriced(acct, input.key, product, next, { appId: input.appId, productId: product.id });
       return (await updateAppProduct(deps.db, input.appId, input.productId, { ...f, ...next, stripePriceId }))!;
