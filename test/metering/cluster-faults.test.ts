@@ -9,7 +9,7 @@ import { usageEvent } from '../helpers/factories';
 import { eventually } from '../helpers/eventually';
 import { DAY_MS, daily, isoDate, newTenant, postEvents, sleep, type Tenant } from '../helpers/metering';
 import { nanoNumber, toNanoExact } from './oracle';
-import { crashWithBatchesInFlight } from './crash-in-flight';
+import { crashWithBatchesInFlight, resendUntil200 } from './ingest-under-faults';
 
 /**
  * Faults of a ClickHouse cluster (2 shards x 2 replicas, ZooKeeper) under a stream of batches that
@@ -70,13 +70,7 @@ run('ClickHouse cluster faults during ingestion (clickhouse cluster)', () => {
     } else failed.add(b);
     return reply.status;
   };
-  const retryUntil200 = async (b: number) => {
-    for (let attempt = 0; attempt < 120; attempt++) {
-      if ((await send(b)) === 200) return;
-      await sleep(500);
-    }
-    throw new Error(`batch ${b} still failing after 120 attempts`);
-  };
+  const retryUntil200 = (b: number) => resendUntil200(send, b, { attempts: 120, waitMs: 500 });
   /** Every event of every batch sent, counted once: in the rollups and in the raw table. */
   const expectExact = async () => {
     for (const b of [...failed]) await retryUntil200(b);

@@ -7,7 +7,7 @@ import { call } from '../helpers/http';
 import { usageEvent } from '../helpers/factories';
 import { DAY_MS, daily, isoDate, newTenant, postEvents, sleep, type IngestReply, type Tenant } from '../helpers/metering';
 import { nanoNumber, toNanoExact } from './oracle';
-import { crashWithBatchesInFlight } from './crash-in-flight';
+import { crashWithBatchesInFlight, resendUntil200 } from './ingest-under-faults';
 import { z } from 'zod';
 
 /**
@@ -62,13 +62,7 @@ describe('ClickHouse outage during ingestion (clickhouse)', () => {
       outcome.set(b, reply.status === 200 ? reply.body : reply.status);
       return reply.status;
     };
-    const retryUntil200 = async (b: number) => {
-      for (let attempt = 0; attempt < 20; attempt++) {
-        if ((await send(b)) === 200) return;
-        await sleep(250);
-      }
-      throw new Error(`batch ${b} still failing after 20 attempts`);
-    };
+    const retryUntil200 = (b: number) => resendUntil200(send, b, { attempts: 20, waitMs: 250 });
 
     while (next < 10) expect(await send(next++)).toBe(200);
     // 1. A graceful stop. The server goes on serving open connections until they are idle: batches

@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
+// Steps of the ingestion fault tests: a store killed under batches in flight, a client re-sending until acknowledged.
+
 /**
  * SIGKILLs a ClickHouse server this test started while usage batches are in flight: `count`
  * sends from batch `first` on, `spacingMs` apart, the kill `killAfterMs` after the first. Resolves
@@ -17,4 +19,13 @@ export async function crashWithBatchesInFlight(
   process.kill(pid, 'SIGKILL');
   await Promise.all(inFlight);
   while (server.pid > 0) await sleep(20);
+}
+
+/** Re-sends a batch as a client does after a 503, until it is acknowledged; fails the test after `attempts`. */
+export async function resendUntil200(send: (batch: number) => Promise<number>, batch: number, o: { attempts: number; waitMs: number }): Promise<void> {
+  for (let attempt = 0; attempt < o.attempts; attempt++) {
+    if ((await send(batch)) === 200) return;
+    await sleep(o.waitMs);
+  }
+  throw new Error(`batch ${batch} still failing after ${o.attempts} attempts`);
 }
