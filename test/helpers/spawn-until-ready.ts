@@ -48,10 +48,15 @@ export function spawnUntilReady(
     child.stderr!.on('data', (c: Buffer) => {
       err += c.toString();
     });
+    let ready = false;
     child.stdout!.on('data', (c: Buffer) => {
       out += c.toString();
+      // Once ready, only keep draining: the child blocks on a full pipe, and re-reading all of
+      // its output on every chunk would slow this reader the longer the child runs.
+      if (ready) return;
       const line = out.split('\n').find((l) => opts.ready.test(l));
       if (line === undefined) return;
+      ready = true;
       clearTimeout(timer);
       resolve({ child, line, output });
     });
