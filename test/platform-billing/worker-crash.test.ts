@@ -1,80 +1,36 @@
-import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { envOf } from '../../platform/config';
 import { startTestStack, type TestStack } from '../helpers/stack';
+import { startForwardingProxy } from '../helpers/forwarding-proxy';
+import { killGroup, spawnUntilReady } from '../helpers/spawn-until-ready';
 import { testServices } from '../helpers/services';
 import { call } from '../helpers/http';
 import { createAccount } from '../helpers/factories';
 import { WEBHOOK_SECRET, sellPlans, deliver, checkoutCompleted, eventually, billingOf, newSubscriptionId } from './helpers';
-
-const ROOT = join(__dirname, '..', '..');
 
 /**
  * In front of stripe-mock: notes the Idempotency-Key of every Checkout Session create and
  * swallows the first one (no answer), as if the worker died while Stripe was creating it.
  */
 async function sessionHoldingProxy(target: string) {
-  const upstream = new URL(target);
   const sessionKeys: string[] = [];
-  const held: Socket[] = [];
-  const server = http.createServer((req, res) => {
+  const proxy = await startForwardingProxy(target, (req, _res, forward) => {
     if (req.method === 'POST' && req.url?.startsWith('/v1/checkout/sessions')) {
       sessionKeys.push(String(req.headers['idempotency-key']));
-      if (sessionKeys.length === 1) {
-        held.push(req.socket);
-        return;
-      }
+      if (sessionKeys.length === 1) return; // held unanswered until close
     }
-    const forward = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (reply) => {
-      res.writeHead(reply.statusCode ?? 502, reply.headers);
-      reply.pipe(res);
-    });
-    forward.on('error', () => {
-      res.writeHead(502);
-      res.end();
-    });
-    req.pipe(forward);
+    forward();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    sessionKeys,
-    close: () =>
-      new Promise<void>((resolve) => {
-        held.forEach((s) => s.destroy());
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return { ...proxy, sessionKeys };
 }
 
-function spawnWorker(stack: TestStack): Promise<ChildProcess> {
-  // Its own process group, so the kill (by its id) also stops what npx started.
-  const child = spawn('npx', ['tsx', 'bin/worker.ts'], {
-    cwd: ROOT,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+async function spawnWorker(stack: TestStack): Promise<ChildProcess> {
+  const { child } = await spawnUntilReady('npx', ['tsx', 'bin/worker.ts'], {
     env: { ...process.env, ...envOf(stack.config), LOG_LEVEL: 'error' },
+    ready: /worker ready/,
+    withinMs: 60_000,
   });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`bin/worker.ts not ready after 60 s:\n${output}`)), 60_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (/worker ready/.test(output)) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`bin/worker.ts exited with ${code}:\n${output}`));
-    });
-  });
+  return child;
 }
 
 let proxy: Awaited<ReturnType<typeof sessionHoldingProxy>>;
@@ -87,13 +43,7 @@ beforeAll(async () => {
   await sellPlans(api);
 }, 60_000);
 afterAll(async () => {
-  if (child?.pid && child.exitCode === null) {
-    try {
-      process.kill(-child.pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
+  if (child) killGroup(child);
   await secondWorker?.close();
   await api?.close();
   await proxy?.close();
