@@ -2,7 +2,7 @@ import http from 'node:http';
 import { loadavg } from 'node:os';
 import { Client } from 'pg';
 import type { TestServices } from '../test/helpers/services';
-import { emit, latencySummary, openLoop, post, spawnApi, type ApiProcess } from './lib';
+import { clickhouseLabel, emit, latencySummary, openLoop, post, spawnApi, type ApiProcess } from './lib';
 import { seedTenants } from './fixtures';
 import { apiWindow } from './api-metrics';
 
@@ -86,7 +86,7 @@ export async function benchCheck(services: TestServices): Promise<void> {
     await run(api, serviceKey, accountIds, 500, 2); // connections and JIT
     emit({
       bench: 'usage-check',
-      backend: 'clickhouse-18.16',
+      backend: clickhouseLabel(services),
       accounts: 50,
       ...(await run(api, serviceKey, accountIds, 1_000, SECONDS)),
       target_p50_ms: 0.5,
@@ -100,6 +100,7 @@ export async function benchCheck(services: TestServices): Promise<void> {
     const held = curve.filter((p) => p.p99_ms <= 2 && p.errors === 0 && p.achieved_rps >= 0.95 * p.target_rps);
     emit({
       bench: 'usage-check-curve',
+      backend: clickhouseLabel(services),
       accounts: 50,
       knee_rps: held.length ? Math.max(...held.map((p) => p.target_rps)) : null,
       curve: curve.map((p) => ({
@@ -120,7 +121,7 @@ export async function benchCheck(services: TestServices): Promise<void> {
     for (let i = 0; i < many.length; i += 500) await warm(many.slice(i, i + 500));
     emit({
       bench: 'usage-check',
-      backend: 'clickhouse-18.16',
+      backend: clickhouseLabel(services),
       accounts: MANY_ACCOUNTS,
       ...(await run(api, serviceKey, many, 1_000, SECONDS)),
       target_p99_ms: 2,

@@ -7,7 +7,7 @@ import { createDb } from '../platform/pg';
 import { migrateClickHouse } from '../metering/migrate';
 import { checkEvent } from '../metering/events';
 import type { TestServices } from '../test/helpers/services';
-import { emit, pool, post, round, spawnApi, type ApiProcess } from './lib';
+import { clickhouseLabel, emit, pool, post, round, spawnApi, type ApiProcess } from './lib';
 import { eventBatches, seedTenants } from './fixtures';
 import { z } from 'zod';
 
@@ -136,7 +136,7 @@ export async function benchIngest(services: TestServices, backend: 'clickhouse' 
     const apiRate = EVENTS / apiSeconds;
     emit({
       bench: 'ingest',
-      backend: backend === 'chdb' ? 'chdb-26.7' : cluster ? 'clickhouse-18.16-cluster-2x2' : 'clickhouse-18.16',
+      backend: backend === 'chdb' ? 'chdb-26.7' : clickhouseLabel(services),
       events: EVENTS,
       batch: BATCH,
       concurrency: CONCURRENCY,

@@ -87,7 +87,21 @@ export async function spawnApi(services: TestServices, opts: { chdb?: boolean; e
 // API spends on a limit check, and on two cores the client's CPU is the server's.
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
+/** How ClickHouse runs in this bench run, for the JSON lines. */
+export const clickhouseLabel = (services: TestServices): string =>
+  services.clickhouseCluster ? `clickhouse-18.16-cluster-${services.clickhouseCluster.urls.length / 2}x2` : 'clickhouse-18.16';
+
 export function post(url: string, token: string, body: string): Promise<{ status: number; json: any }> {
+  return postOnce(url, token, body).catch((err: Error & { reusedSocket?: boolean; code?: string }) => {
+    // A kept-alive socket the server closed while idle, just as this request was written on it
+    // ("socket hang up"): the server never read the request, so sending it again is safe. Node's
+    // documentation gives this retry for exactly this race (request.reusedSocket).
+    if (err.reusedSocket && err.code === 'ECONNRESET') return postOnce(url, token, body);
+    throw err;
+  });
+}
+
+function postOnce(url: string, token: string, body: string): Promise<{ status: number; json: any }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       url,
@@ -99,7 +113,7 @@ export function post(url: string, token: string, body: string): Promise<{ status
         res.on('error', reject);
       },
     );
-    req.on('error', reject);
+    req.on('error', (err) => reject(Object.assign(err, { reusedSocket: req.reusedSocket })));
     req.end(body);
   });
 }
