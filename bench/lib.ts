@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { freePort } from '../embedded/ports';
+import { startClickHouseServer } from '../testing/clickhouse-server';
 import globalSetup from '../test/helpers/global-setup';
 import globalTeardown from '../test/helpers/global-teardown';
 import { testServices, type TestServices } from '../test/helpers/services';
@@ -32,6 +33,22 @@ export async function withServices<T>(fn: (s: TestServices) => Promise<T>): Prom
     return await fn(testServices());
   } finally {
     await globalTeardown();
+  }
+}
+
+/**
+ * In cluster mode (BENCH_CLICKHOUSE_CLUSTER=1), a single ClickHouse server started in the same run,
+ * so a bench can measure single-node next to the cluster minutes apart on the same machine load
+ * (the cluster stays up, idle, meanwhile). Outside cluster mode: undefined, nothing started.
+ */
+export async function withSingleServerToo<T>(services: TestServices, fn: (single: TestServices) => Promise<T>): Promise<T | undefined> {
+  if (!services.clickhouseCluster) return undefined;
+  const dataDir = join(services.logDir, '..', 'bench-single-clickhouse');
+  const ch = await startClickHouseServer({ logDir: join(services.logDir, 'bench-single-clickhouse'), dataDir });
+  try {
+    return await fn({ ...services, clickhouseUrl: ch.url, clickhouse: { dataDir, httpPort: ch.httpPort, pid: ch.pid }, clickhouseCluster: null });
+  } finally {
+    await ch.stop();
   }
 }
 
