@@ -11,7 +11,7 @@ RUN TOLLBOOTH_CACHE=/tmp/tollbooth-cache npm run build
 
 FROM node:22-bookworm-slim
 WORKDIR /app
-ENV NODE_ENV=production DATA_DIR=/var/lib/tollbooth
+ENV DATA_DIR=/var/lib/tollbooth
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
