@@ -32,6 +32,18 @@ describe('deploy/docker-compose.production.yml', () => {
     expect(worker.replicas).toBeGreaterThanOrEqual(2);
   });
 
+  it('builds the image the way the build test runs it: npm run build, then dist/ with production dependencies', () => {
+    const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+    const stages = dockerfile.split(/^FROM /m).slice(1);
+    expect(stages).toHaveLength(2);
+    expect(stages[0]).toMatch(/^RUN .*npm run build$/m);
+    expect(stages[1]).toMatch(/^RUN npm ci --omit=dev/m);
+    expect(stages[1]).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
+    const cmd = JSON.parse(/^CMD (.*)$/m.exec(stages[1]!)![1]!) as string[];
+    expect(cmd.join(' ')).toBe(scripts['start:api']);
+  });
+
   it('gives both a configuration the app accepts, in cluster mode, pointing at the compose services', () => {
     for (const name of ['api', 'worker']) {
       const env = service(name).environment;
