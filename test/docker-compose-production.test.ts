@@ -107,6 +107,8 @@ describe('deploy/docker-compose.production.yml', () => {
     expect(Number(temporal.NUM_HISTORY_SHARDS)).toBeGreaterThanOrEqual(512);
     expect(temporal.POSTGRES_PWD).toBe(service('temporal-postgres').environment.POSTGRES_PASSWORD);
     expect(service('temporal').dependsOn).toEqual(['temporal-schema']);
+    // The server image ships no dynamic config file and the server wants the one it is told of.
+    expect(service('temporal').binds.map((b) => b.target)).toContain(temporal.DYNAMIC_CONFIG_FILE_PATH);
     expect(service('temporal-namespace').environment.SEARCH_ATTRIBUTES!.split(' ').sort()).toEqual(Object.keys(SEARCH_ATTRIBUTES).sort());
     expect(service('temporal-ui').environment.TEMPORAL_ADDRESS).toBe('temporal:7233');
     expect(service('api').dependsOn).toContain('temporal-namespace');
