@@ -54,6 +54,8 @@ interface KeyState {
   lease?: LocalLease;
   pending: PendingCarve[];
   slowPaths: number;
+  /** When this process last admitted on this key through Postgres (ms). */
+  slowAt?: number;
   pendingSum: bigint;
   filteredFor?: UsageSnapshot;
   filteredAt: number;
@@ -123,12 +125,12 @@ export function createLimitChecker(deps: { db: Db; store: MeteringStore }, opts:
     l: AccountLimit,
     amount: bigint,
     reservation: { id: string; expiresAt: number },
-    period: UsageSnapshot['period'],
+    snap: UsageSnapshot,
   ): Promise<CheckResult> {
     s.slowPaths++;
     recordLimitCheckWait('postgres');
     try {
-      return await admitThroughPostgres(s, l, amount, reservation, period);
+      return await admitThroughPostgres(s, l, amount, reservation, snap);
     } finally {
       s.slowPaths--;
     }
@@ -139,16 +141,22 @@ export function createLimitChecker(deps: { db: Db; store: MeteringStore }, opts:
     l: AccountLimit,
     amount: bigint,
     reservation: { id: string; expiresAt: number },
-    period: UsageSnapshot['period'],
+    checked: UsageSnapshot,
   ): Promise<CheckResult> {
+    // A lease pays off for a key checked again soon; an account checked once in a while would
+    // only take one and give it back unused (two more writes), so the first admission takes none.
+    const wantLease = s.slowAt !== undefined && Date.now() - s.slowAt < IDLE_LEASE_MS;
+    s.slowAt = Date.now();
     if (s.lease) {
       const id = s.lease.id;
       s.lease = undefined;
       await writer.returnLease(id);
     }
     const deadline = Date.now() + DRAIN_MS;
+    // The check's own snapshot first (asking the view again would count as another check of the
+    // account); a current one after each wait for leases to come back.
+    let snap = checked;
     for (;;) {
-      const snap = await view.snapshot(period);
       const metered = snap.metered[s.key.meter as Meter];
       const r = await admitDirect(deps.db, {
         ...s.key,
@@ -157,7 +165,7 @@ export function createLimitChecker(deps: { db: Db; store: MeteringStore }, opts:
         limit: l.limit,
         reservationId: reservation.id,
         expiresAt: reservation.expiresAt,
-        wantLease: true,
+        wantLease,
         leaseExpiresAt: Date.now() + LEASE_TTL_MS,
       });
       // `used` from the snapshot, as on the fast path: Postgres' sums are newer than its metered usage.
@@ -181,6 +189,7 @@ export function createLimitChecker(deps: { db: Db; store: MeteringStore }, opts:
       // Allowance other processes hold unused comes back when they go idle: wait for it.
       if (r.sums.leased < amount || Date.now() >= deadline) return answer(false, used(), l);
       await new Promise((resolve) => setTimeout(resolve, 100));
+      snap = await view.snapshot(checked.period);
     }
   }
 
@@ -271,7 +280,7 @@ export function createLimitChecker(deps: { db: Db; store: MeteringStore }, opts:
         writer.add(carve);
         return answer(true, used + amount, l, reservation);
       }
-      return admitSlow(s, l, amount, reservation, period);
+      return admitSlow(s, l, amount, reservation, snap);
     },
     /**
      * Commit the amount actually used (at most the reserved one; the rest is freed now) or
