@@ -86,6 +86,17 @@ export const configSchema = z.object({
   /** A request's headers must arrive within this many ms, the whole request (body included) within REQUEST_TIMEOUT_MS. */
   HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /**
+   * An idle keep-alive connection is closed after this many ms. Longer than the idle timeout of
+   * clients and load balancers (60 s is common), so that they close first: a server that closes
+   * first races a client sending its next request onto the closing connection.
+   */
+  KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(65_000),
+  /**
+   * On SIGTERM, `bin/api.ts` and `bin/worker.ts` stop taking work and give the requests and
+   * activities in flight this many ms to finish before cutting them.
+   */
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(25_000),
 });
 
 export type Config = z.infer<typeof configSchema>;

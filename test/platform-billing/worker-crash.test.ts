@@ -1,15 +1,12 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import { envOf } from '../../platform/config';
+import type { ChildProcess } from 'node:child_process';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { testServices } from '../helpers/services';
 import { call } from '../helpers/http';
+import { spawnService, stopProcesses } from '../helpers/api-process';
 import { createAccount } from '../helpers/factories';
 import { WEBHOOK_SECRET, sellPlans, deliver, checkoutCompleted, eventually, billingOf, newSubscriptionId } from './helpers';
-
-const ROOT = join(__dirname, '..', '..');
 
 /**
  * In front of stripe-mock: notes the Idempotency-Key of every Checkout Session create and
@@ -50,57 +47,24 @@ async function sessionHoldingProxy(target: string) {
   };
 }
 
-function spawnWorker(stack: TestStack): Promise<ChildProcess> {
-  // Its own process group, so the kill (by its id) also stops what npx started.
-  const child = spawn('npx', ['tsx', 'bin/worker.ts'], {
-    cwd: ROOT,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...envOf(stack.config), LOG_LEVEL: 'error' },
-  });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`bin/worker.ts not ready after 60 s:\n${output}`)), 60_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (/worker ready/.test(output)) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`bin/worker.ts exited with ${code}:\n${output}`));
-    });
-  });
-}
-
 let proxy: Awaited<ReturnType<typeof sessionHoldingProxy>>;
 let api: TestStack;
 let secondWorker: TestStack | undefined;
-let child: ChildProcess | undefined;
+const children: ChildProcess[] = [];
 beforeAll(async () => {
   proxy = await sessionHoldingProxy(testServices().stripeApiBase);
   api = await startTestStack({ worker: false, env: { STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, STRIPE_API_BASE: proxy.url } });
   await sellPlans(api);
 }, 60_000);
 afterAll(async () => {
-  if (child?.pid && child.exitCode === null) {
-    try {
-      process.kill(-child.pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
+  stopProcesses(children, 'SIGKILL');
   await secondWorker?.close();
   await api?.close();
   await proxy?.close();
 });
 
 it('completes a checkout whose worker was killed mid-call: one session key, one checkout, one subscription', async () => {
-  child = await spawnWorker(api);
+  const { child } = await spawnService('worker', api, children);
   const { accountId, apiKey } = await createAccount(api, 'Crash');
   await api.deps.temporal.workflow.getHandle(`account-provisioning:${accountId}`).result();
   const request = call(api.url, 'POST', '/dashboard/billing/checkout', {
