@@ -1,5 +1,7 @@
 import type { Stack } from './compose';
 
+const CLOSE_BOUND_MS = 10_000;
+
 /**
  * SIGTERM or SIGINT: print that the process is draining, stop taking work, wait for what is in
  * flight (SHUTDOWN_GRACE_MS at most), close, and exit 0 when everything finished, 1 when
@@ -14,7 +16,8 @@ export function stopOnSignal(stack: Stack, name: string): void {
     void stack
       .drain()
       .then(async (drained) => {
-        await stack.close();
+        // After a cut, a client may still wait on work that never ends: give closing a bound.
+        await Promise.race([stack.close(), new Promise((r) => setTimeout(r, CLOSE_BOUND_MS))]);
         process.stdout.write(`tollbooth ${name} stopped drained=${drained}\n`);
         process.exit(drained ? 0 : 1);
       })
