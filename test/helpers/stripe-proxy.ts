@@ -13,13 +13,14 @@ type Seen = { method: string; path: string };
 /**
  * A pass-through proxy in front of stripe-mock that records every request (stripe-mock keeps
  * no state to count objects by) and can fail chosen ones with a 500, as a flaky network or a
- * Stripe incident would, without forwarding them. `hold` picks requests (by their form body too)
- * that wait, unanswered, until release(): a Stripe call in flight for as long as a test needs.
+ * Stripe incident would, without forwarding them. `hold` picks requests (by their form body too,
+ * and their place in `seen`, which is in order of arrival) that wait, unanswered, until
+ * release(): a Stripe call in flight for as long as a test needs.
  */
 export async function startStripeProxy(
   target: string,
   fail: (r: Seen, seen: SeenRequest[]) => boolean = () => false,
-  hold: (r: Seen & { body: string }) => boolean = () => false,
+  hold: (r: Seen & { body: string; index: number }, seen: SeenRequest[]) => boolean = () => false,
 ) {
   const seen: SeenRequest[] = [];
   const waiting: (() => void)[] = [];
@@ -28,7 +29,7 @@ export async function startStripeProxy(
   const server = createServer((req, res) => {
     const r = { method: req.method!, path: req.url! };
     const failed = fail(r, seen);
-    seen.push({ ...r, idempotencyKey: req.headers['idempotency-key'] as string | undefined, failed });
+    const index = seen.push({ ...r, idempotencyKey: req.headers['idempotency-key'] as string | undefined, failed }) - 1;
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -45,7 +46,7 @@ export async function startStripeProxy(
         upstream.on('error', () => res.destroy());
         upstream.end(body);
       };
-      if (!hold({ ...r, body: body.toString() })) return forward();
+      if (!hold({ ...r, body: body.toString(), index }, seen)) return forward();
       held++;
       waiting.push(forward);
     });

@@ -1,50 +1,21 @@
-import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { testServices } from '../helpers/services';
+import { startStripeProxy } from '../helpers/stripe-proxy';
 import { call } from '../helpers/http';
 import { spawnService, stopProcesses } from '../helpers/api-process';
 import { createAccount } from '../helpers/factories';
 import { WEBHOOK_SECRET, sellPlans, deliver, checkoutCompleted, eventually, billingOf, newSubscriptionId } from './helpers';
 
+const isSessionCreate = (r: { method: string; path: string }) => r.method === 'POST' && r.path.startsWith('/v1/checkout/sessions');
+
 /**
- * In front of stripe-mock: notes the Idempotency-Key of every Checkout Session create and
- * swallows the first one (no answer), as if the worker died while Stripe was creating it.
+ * In front of stripe-mock: notes the Idempotency-Key of every Checkout Session create and holds
+ * the first one unanswered, as if the worker died while Stripe was creating it.
  */
 async function sessionHoldingProxy(target: string) {
-  const upstream = new URL(target);
-  const sessionKeys: string[] = [];
-  const held: Socket[] = [];
-  const server = http.createServer((req, res) => {
-    if (req.method === 'POST' && req.url?.startsWith('/v1/checkout/sessions')) {
-      sessionKeys.push(String(req.headers['idempotency-key']));
-      if (sessionKeys.length === 1) {
-        held.push(req.socket);
-        return;
-      }
-    }
-    const forward = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (reply) => {
-      res.writeHead(reply.statusCode ?? 502, reply.headers);
-      reply.pipe(res);
-    });
-    forward.on('error', () => {
-      res.writeHead(502);
-      res.end();
-    });
-    req.pipe(forward);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    sessionKeys,
-    close: () =>
-      new Promise<void>((resolve) => {
-        held.forEach((s) => s.destroy());
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  const proxy = await startStripeProxy(target, undefined, (r, seen) => r.index === seen.findIndex(isSessionCreate));
+  return { ...proxy, sessionKeys: () => proxy.seen.filter(isSessionCreate).map((r) => String(r.idempotencyKey)) };
 }
 
 let proxy: Awaited<ReturnType<typeof sessionHoldingProxy>>;
@@ -72,7 +43,7 @@ it('completes a checkout whose worker was killed mid-call: one session key, one 
     headers: { 'idempotency-key': 'crash-1' },
     body: { planId: 'pro', successUrl: 'https://app.example.com/ok', cancelUrl: 'https://app.example.com/cancel' },
   });
-  await eventually('session create reached Stripe', async () => proxy.sessionKeys.length === 1);
+  await eventually('session create reached Stripe', async () => proxy.sessionKeys().length === 1);
   process.kill(-child.pid!, 'SIGKILL');
 
   // A new worker on the same task queue replays the checkout once its workflow task times out,
@@ -81,8 +52,8 @@ it('completes a checkout whose worker was killed mid-call: one session key, one 
   const reply = await request;
   expect(reply.status).toBe(200);
   expect(reply.body.url).toMatch(/^https:\/\/checkout\.stripe\.com\//);
-  expect(proxy.sessionKeys.length).toBeGreaterThanOrEqual(2);
-  expect(new Set(proxy.sessionKeys)).toEqual(new Set([`platform-checkout:${accountId}:crash-1:session`]));
+  expect(proxy.sessionKeys().length).toBeGreaterThanOrEqual(2);
+  expect(new Set(proxy.sessionKeys())).toEqual(new Set([`platform-checkout:${accountId}:crash-1:session`]));
   const checkouts = await api.deps.db.query('SELECT id, workflow_id FROM checkouts WHERE account_id = $1', [accountId]);
   expect(checkouts.rows).toHaveLength(1);
 
