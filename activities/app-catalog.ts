@@ -21,6 +21,23 @@ export interface ProductFields {
   metadata?: Record<string, string>;
 }
 
+/** What a Price fixes: a change of any of them needs a new Price. No interval: a one-time Price. */
+type PriceTerms = { amount: number; currency: string; interval?: PlanInterval };
+
+/** The columns a plan and a product share, as created (no description: an empty one). */
+const itemColumns = (f: PriceTerms & { name: string; description?: string }) => ({
+  name: f.name,
+  description: f.description ?? '',
+  amount: f.amount,
+  currency: f.currency,
+});
+
+/** A change of an item that is gone fails for good: retrying cannot bring it back. */
+const found = <T>(item: T | undefined, what: 'Plan' | 'Product', id: string): T => {
+  if (!item) throw ApplicationFailure.nonRetryable(`${what} ${id} not found`, 'NotFound');
+  return item;
+};
+
 const features = (list: string[] | undefined) => list && { marketing_features: list.map((name) => ({ name })) };
 // Stripe refuses an empty description on create; on update '' clears it.
 const describe = (d: string | undefined, create: boolean) => (d === undefined || (create && d === '') ? {} : { description: d });
@@ -34,11 +51,7 @@ const describe = (d: string | undefined, create: boolean) => (d === undefined ||
 export function createAppCatalogActivities(deps: { db: Db; stripe?: Stripe }) {
   const { stripe, rejectedFast, accountOf } = connectStripe(deps);
 
-  const newPrice = async (
-    acct: string,
-    key: string,
-    p: { productId: string; amount: number; currency: string; interval?: PlanInterval; meta: Record<string, string> },
-  ) =>
+  const newPrice = async (acct: string, key: string, p: PriceTerms & { productId: string; meta: Record<string, string> }) =>
     (
       await rejectedFast(() =>
         stripe().prices.create(
@@ -53,36 +66,52 @@ export function createAppCatalogActivities(deps: { db: Db; stripe?: Stripe }) {
         ),
       )
     ).id;
+  /** A new plan's or product's Stripe objects: its Product, then the Product's first Price. */
+  const newProductWithPrice = async (acct: string, key: string, product: Stripe.ProductCreateParams, price: PriceTerms & { meta: Record<string, string> }) => {
+    const { id: productId } = await rejectedFast(() => stripe().products.create(product, { stripeAccount: acct, idempotencyKey: `${key}:product` }));
+    return { stripeProductId: productId, stripePriceId: await newPrice(acct, key, { productId, ...price }) };
+  };
   // Updates carry the change's key too: a retried activity repeats the same request, so Stripe
   // answers it from its idempotency cache instead of applying it again.
   const archivePrice = (acct: string, key: string, priceId: string) =>
     rejectedFast(() => stripe().prices.update(priceId, { active: false }, { stripeAccount: acct, idempotencyKey: `${key}:archive:${priceId}` }));
-  const updateProduct = (acct: string, key: string, id: string, params: Stripe.ProductUpdateParams) =>
-    Object.keys(params).length
+  /** The Product's name and description as changed, with the plan's or product's own fields. */
+  const updateProduct = (acct: string, key: string, id: string, f: { name?: string; description?: string }, own: Stripe.ProductUpdateParams | undefined) => {
+    const params = { ...(f.name && { name: f.name }), ...describe(f.description, false), ...own };
+    return Object.keys(params).length
       ? rejectedFast(() => stripe().products.update(id, params, { stripeAccount: acct, idempotencyKey: `${key}:product-update` }))
       : undefined;
+  };
+  /** A new Price when the price terms changed (the old one archived); undefined when they did not. */
+  const repriced = async (
+    acct: string,
+    key: string,
+    item: PriceTerms & { stripeProductId: string; stripePriceId: string },
+    next: PriceTerms,
+    meta: Record<string, string>,
+  ): Promise<string | undefined> => {
+    if (!(Object.keys(next) as (keyof PriceTerms)[]).some((k) => next[k] !== item[k])) return undefined;
+    const stripePriceId = await newPrice(acct, key, { productId: item.stripeProductId, ...next, meta });
+    await archivePrice(acct, key, item.stripePriceId);
+    return stripePriceId;
+  };
 
   return {
     async createAppPlan(input: { appId: string; planId: string; key: string; fields: PlanFields }): Promise<AppPlan> {
       const acct = await accountOf(input.appId);
       const f = input.fields;
       const meta = { appId: input.appId, planId: input.planId };
-      const product = await rejectedFast(() =>
-        stripe().products.create(
-          { name: f.name, ...describe(f.description, true), ...features(f.features), metadata: meta },
-          { stripeAccount: acct, idempotencyKey: `${input.key}:product` },
-        ),
+      const objects = await newProductWithPrice(
+        acct,
+        input.key,
+        { name: f.name, ...describe(f.description, true), ...features(f.features), metadata: meta },
+        { amount: f.amount, currency: f.currency, interval: f.interval, meta },
       );
-      const priceId = await newPrice(acct, input.key, { productId: product.id, amount: f.amount, currency: f.currency, interval: f.interval, meta });
       return insertAppPlan(deps.db, {
         id: input.planId,
         appId: input.appId,
-        stripeProductId: product.id,
-        stripePriceId: priceId,
-        name: f.name,
-        description: f.description ?? '',
-        amount: f.amount,
-        currency: f.currency,
+        ...objects,
+        ...itemColumns(f),
         interval: f.interval,
         features: f.features ?? [],
       });
@@ -90,20 +119,11 @@ export function createAppCatalogActivities(deps: { db: Db; stripe?: Stripe }) {
 
     async updateAppPlan(input: { appId: string; planId: string; key: string; fields: Partial<PlanFields> }): Promise<AppPlan> {
       const acct = await accountOf(input.appId);
-      const plan = await getAppPlan(deps.db, input.appId, input.planId);
-      if (!plan) throw ApplicationFailure.nonRetryable(`Plan ${input.planId} not found`, 'NotFound');
+      const plan = found(await getAppPlan(deps.db, input.appId, input.planId), 'Plan', input.planId);
       const f = input.fields;
-      await updateProduct(acct, input.key, plan.stripeProductId, {
-        ...(f.name && { name: f.name }),
-        ...describe(f.description, false),
-        ...features(f.features),
-      });
+      await updateProduct(acct, input.key, plan.stripeProductId, f, features(f.features));
       const next = { amount: f.amount ?? plan.amount, currency: f.currency ?? plan.currency, interval: f.interval ?? plan.interval };
-      let stripePriceId: string | undefined;
-      if (next.amount !== plan.amount || next.currency !== plan.currency || next.interval !== plan.interval) {
-        stripePriceId = await newPrice(acct, input.key, { productId: plan.stripeProductId, ...next, meta: { appId: input.appId, planId: plan.id } });
-        await archivePrice(acct, input.key, plan.stripePriceId);
-      }
+      const stripePriceId = await repriced(acct, input.key, plan, next, { appId: input.appId, planId: plan.id });
       return (await updateAppPlan(deps.db, input.appId, input.planId, { ...f, ...next, stripePriceId }))!;
     },
 
@@ -112,47 +132,28 @@ export function createAppCatalogActivities(deps: { db: Db; stripe?: Stripe }) {
       const f = input.fields;
       // The app's own metadata only: Stripe's 50-key limit is the app's to use.
       const meta = f.metadata ?? {};
-      const product = await rejectedFast(() =>
-        stripe().products.create(
-          { name: f.name, ...describe(f.description, true), metadata: meta },
-          { stripeAccount: acct, idempotencyKey: `${input.key}:product` },
-        ),
+      const objects = await newProductWithPrice(
+        acct,
+        input.key,
+        { name: f.name, ...describe(f.description, true), metadata: meta },
+        { amount: f.amount, currency: f.currency, meta: { appId: input.appId, productId: input.productId } },
       );
-      const priceId = await newPrice(acct, input.key, {
-        productId: product.id,
-        amount: f.amount,
-        currency: f.currency,
-        meta: { appId: input.appId, productId: input.productId },
-      });
       return insertAppProduct(deps.db, {
         id: input.productId,
         appId: input.appId,
-        stripeProductId: product.id,
-        stripePriceId: priceId,
-        name: f.name,
-        description: f.description ?? '',
-        amount: f.amount,
-        currency: f.currency,
+        ...objects,
+        ...itemColumns(f),
         metadata: f.metadata ?? {},
       });
     },
 
     async updateAppProduct(input: { appId: string; productId: string; key: string; fields: Partial<ProductFields> }): Promise<AppProduct> {
       const acct = await accountOf(input.appId);
-      const product = await getAppProduct(deps.db, input.appId, input.productId);
-      if (!product) throw ApplicationFailure.nonRetryable(`Product ${input.productId} not found`, 'NotFound');
+      const product = found(await getAppProduct(deps.db, input.appId, input.productId), 'Product', input.productId);
       const f = input.fields;
-      await updateProduct(acct, input.key, product.stripeProductId, {
-        ...(f.name && { name: f.name }),
-        ...describe(f.description, false),
-        ...(f.metadata && { metadata: f.metadata }),
-      });
+      await updateProduct(acct, input.key, product.stripeProductId, f, f.metadata && { metadata: f.metadata });
       const next = { amount: f.amount ?? product.amount, currency: f.currency ?? product.currency };
-      let stripePriceId: string | undefined;
-      if (next.amount !== product.amount || next.currency !== product.currency) {
-        stripePriceId = await newPrice(acct, input.key, { productId: product.stripeProductId, ...next, meta: { appId: input.appId, productId: product.id } });
-        await archivePrice(acct, input.key, product.stripePriceId);
-      }
+      const stripePriceId = await repriced(acct, input.key, product, next, { appId: input.appId, productId: product.id });
       return (await updateAppProduct(deps.db, input.appId, input.productId, { ...f, ...next, stripePriceId }))!;
     },
   };

@@ -1,9 +1,9 @@
 import type { Db } from '../platform/pg';
 import { getStripeEvent } from '../db/stripe-events';
 import { appIdOfStripeAccount, applyAccountCapability } from '../db/apps';
-import { appPlanIdOfPrice, getAppPlan } from '../db/app-plans';
 import { appOfSubscription, applyAppSubscriptionPatch, type AppSubscriptionPatch } from '../db/app-subscriptions';
 import { appOfOrder, applyOrderRefund, getOrder, markOrderFailed, markOrderPaid, orderIdOfPaymentIntent } from '../db/orders';
+import { appPlans, planOfPatch } from './plan-of-patch';
 import { normalizeConnectEvent, type ConnectEvent } from '../platform/stripe-events/connect';
 
 /** `mismatch`: the object the event names belongs to another app than its connected account's. */
@@ -34,11 +34,7 @@ export function createConnectStateActivities(deps: { db: Db }) {
             ? await appOfOrder(db, event.order)
             : undefined;
       if (owner && owner !== appId) return { ...event, appId, mismatch: true };
-      if (appId && event.patch) {
-        const byPrice = event.patch.priceId ? await appPlanIdOfPrice(db, appId, event.patch.priceId) : undefined;
-        const candidate = byPrice ?? event.patch.planId;
-        event.patch.planId = candidate && (await getAppPlan(db, appId, candidate)) ? candidate : null;
-      }
+      if (appId && event.patch) event.patch.planId = await planOfPatch(event.patch, appPlans(db, appId));
       return { ...event, appId };
     },
 

@@ -1,6 +1,6 @@
 import type { Db } from '../platform/pg';
 import { getStripeEvent, markStripeEvent, type StripeEventOutcome } from '../db/stripe-events';
-import { closeCheckout, recordCheckout, type CheckoutStatus } from '../db/checkouts';
+import { closeCheckout, recordCheckout, type Checkout, type CheckoutStatus } from '../db/checkouts';
 import {
   applySubscriptionPatch,
   endForNonPayment,
@@ -11,7 +11,7 @@ import {
 } from '../db/platform-subscriptions';
 import { accountExists, accountIdOfCustomer } from '../db/accounts';
 import { renewAccountPeriod } from '../db/account-periods';
-import { getPlan, planIdOfPrice } from '../db/plans';
+import { planOfPatch, platformPlans } from './plan-of-patch';
 import { normalizePlatformEvent, type PlatformBillingEvent } from '../platform/stripe-events/platform';
 
 /** Platform billing state in Postgres. Every write is an upsert or a guarded update: safe to retry. */
@@ -27,26 +27,13 @@ export function createPlatformBillingStateActivities(deps: { db: Db }) {
       // covers subscriptions made outside our checkout, e.g. in the Stripe dashboard.
       const byMetadata = metadataAccountId && (await accountExists(db, metadataAccountId)) ? metadataAccountId : undefined;
       const accountId = byMetadata ?? (event.customerId ? await accountIdOfCustomer(db, event.customerId) : undefined) ?? null;
-      if (event.patch) {
-        // The Price decides the plan; metadata is the fallback. A plan we do not know is no plan.
-        const byPrice = event.patch.priceId ? await planIdOfPrice(db, event.patch.priceId) : undefined;
-        const candidate = byPrice ?? event.patch.planId;
-        event.patch.planId = candidate && (await getPlan(db, candidate)) ? candidate : null;
-      }
+      if (event.patch) event.patch.planId = await planOfPatch(event.patch, platformPlans(db));
       return { ...event, accountId };
     },
     async markStripeEvent(input: { eventId: string; outcome: StripeEventOutcome }): Promise<void> {
       await markStripeEvent(db, input.eventId, input.outcome);
     },
-    async recordCheckout(input: {
-      checkoutId: string;
-      workflowId: string;
-      accountId: string;
-      planId: string;
-      stripeSessionId: string | null;
-      url: string;
-      status: CheckoutStatus;
-    }): Promise<void> {
+    async recordCheckout(input: Omit<Checkout, 'id' | 'createdAt'> & { checkoutId: string }): Promise<void> {
       await recordCheckout(db, { id: input.checkoutId, ...input });
     },
     async closeCheckout(input: { checkoutId: string; status: Exclude<CheckoutStatus, 'open'> }): Promise<void> {

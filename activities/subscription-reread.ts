@@ -4,7 +4,7 @@ import { stripeCalls } from './stripe-calls';
 import { subscriptionPatch } from '../platform/stripe-events/platform';
 import { fromSubscription } from '../platform/stripe-events/connect';
 import { getApp } from '../db/apps';
-import { getPlan, planIdOfPrice } from '../db/plans';
+import { planOfPatch, platformPlans } from './plan-of-patch';
 import { appPlanIdOfPrice } from '../db/app-plans';
 
 export interface RereadState {
@@ -32,9 +32,7 @@ export function createSubscriptionRereadActivities(deps: { db: Db; stripe?: Stri
     async rereadPlatformSubscription(input: { subscriptionId: string }): Promise<RereadState> {
       const sub = await rejectedFast(() => stripe().subscriptions.retrieve(input.subscriptionId));
       const patch = subscriptionPatch(sub as unknown as Record<string, unknown>, 'customer.subscription.updated');
-      const byPrice = patch?.priceId ? await planIdOfPrice(deps.db, patch.priceId) : undefined;
-      const candidate = byPrice ?? patch?.planId;
-      return { ...pick(patch), planId: candidate && (await getPlan(deps.db, candidate)) ? candidate : null };
+      return { ...pick(patch), planId: await planOfPatch(patch, platformPlans(deps.db)) };
     },
     async rereadAppSubscription(input: { appId: string; subscriptionId: string }): Promise<RereadState> {
       const app = await getApp(deps.db, input.appId);

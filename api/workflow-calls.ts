@@ -4,6 +4,7 @@ import type { ApiDeps } from './deps';
 import { AppError, type ErrorCode } from '../platform/errors';
 import { accountProvisioningWorkflow } from '../workflows/account-provisioning';
 import { AccountId } from '../workflows/search-attributes';
+import { innermost } from '../workflows/failures';
 
 /**
  * What the client is told when a workflow, update or activity fails, by the failure's type
@@ -24,13 +25,6 @@ const CODE_OF_FAILURE: Record<string, ErrorCode> = {
   UnprocessedUpdate: 'unavailable',
   AcceptedUpdateCompletedWorkflow: 'unavailable',
 };
-
-/** The innermost failure of a chain: that is the one with the reason. */
-function innermost(err: Error): Error & { type?: string } {
-  let e: Error & { type?: string } = err;
-  while (e.cause instanceof Error) e = e.cause;
-  return e;
-}
 
 /**
  * The one mapping from a Temporal call's failure to the API's error; `what` names the operation

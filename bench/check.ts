@@ -2,7 +2,7 @@ import http from 'node:http';
 import { loadavg } from 'node:os';
 import { Client } from 'pg';
 import type { TestServices } from '../test/helpers/services';
-import { emit, latencySummary, openLoop, post, spawnApi, type ApiProcess } from './lib';
+import { clickhouseLabel, emit, latencySummary, openLoop, post, spawnApi, withSingleServerToo, type ApiProcess } from './lib';
 import { seedTenants } from './fixtures';
 import { apiWindow } from './api-metrics';
 
@@ -75,58 +75,104 @@ async function run(api: ApiProcess, key: string, accountIds: string[], rate: num
  * accounts against the 2 ms p99 target, the latency curve up to where it breaks (the knee), and
  * the same 1,000 requests/s over 10,000 accounts. Every check reserves 1 ai_token under the free
  * plan's hard limit of 100,000, so admissions go through leases and, at each lease's end, Postgres.
+ * With BENCH_CLICKHOUSE_CLUSTER=1 the 1,000 requests/s run is repeated on a single server of the
+ * same run, and a line gives the cluster's latency ratios to it.
  */
 export async function benchCheck(services: TestServices): Promise<void> {
   const api = await spawnApi(services);
+  let steady: Awaited<ReturnType<typeof run>>;
   try {
-    const { accountIds, serviceKey } = await seedTenants(api, 50);
-    const warm = (ids: string[]) =>
-      Promise.all(ids.map((id) => post(`${api.url}/v1/usage/check`, serviceKey, JSON.stringify({ accountId: id, meter: 'ai_tokens', amount: 1 }))));
-    await warm(accountIds);
-    await run(api, serviceKey, accountIds, 500, 2); // connections and JIT
-    emit({
-      bench: 'usage-check',
-      backend: 'clickhouse-18.16',
-      accounts: 50,
-      ...(await run(api, serviceKey, accountIds, 1_000, SECONDS)),
-      target_p50_ms: 0.5,
-      target_p99_ms: 2,
-      loadavg: load(),
-    });
-
-    const curve = [];
-    for (const rate of KNEE_RATES) curve.push(await run(api, serviceKey, accountIds, rate, KNEE_SECONDS));
-    // The knee: the highest rate still answered in time (p99 <= 2 ms) and in full (achieved >= 95%, no errors).
-    const held = curve.filter((p) => p.p99_ms <= 2 && p.errors === 0 && p.achieved_rps >= 0.95 * p.target_rps);
-    emit({
-      bench: 'usage-check-curve',
-      accounts: 50,
-      knee_rps: held.length ? Math.max(...held.map((p) => p.target_rps)) : null,
-      curve: curve.map((p) => ({
-        rps: p.target_rps,
-        achieved: p.achieved_rps,
-        errors: p.errors,
-        p50_ms: p.p50_ms,
-        p99_ms: p.p99_ms,
-        api_cpu_ms: p.api_cpu_ms_per_request,
-        api_loop_p99_ms: p.api_loop_delay_p99_ms,
-        snapshot_waits: p.waits_for_snapshot,
-      })),
-      loadavg: load(),
-    });
-
-    if (MANY_ACCOUNTS === 0) return;
-    const many = await seedAccountsDirectly(api, MANY_ACCOUNTS);
-    for (let i = 0; i < many.length; i += 500) await warm(many.slice(i, i + 500));
-    emit({
-      bench: 'usage-check',
-      backend: 'clickhouse-18.16',
-      accounts: MANY_ACCOUNTS,
-      ...(await run(api, serviceKey, many, 1_000, SECONDS)),
-      target_p99_ms: 2,
-      loadavg: load(),
-    });
+    const { accountIds, serviceKey, warm } = await prepare(api);
+    steady = await run(api, serviceKey, accountIds, 1_000, SECONDS);
+    emit({ bench: 'usage-check', backend: clickhouseLabel(services), accounts: 50, ...steady, target_p50_ms: 0.5, target_p99_ms: 2, loadavg: load() });
+    await curveAndManyAccounts(services, api, serviceKey, accountIds, warm);
   } finally {
     await api.stop();
   }
+  // Cluster mode: the same 1,000 checks/s on one server of this run, and the cluster's ratios to it.
+  const single = await withSingleServerToo(services, async (s) => {
+    const singleApi = await spawnApi(s);
+    try {
+      const { accountIds, serviceKey } = await prepare(singleApi);
+      return await run(singleApi, serviceKey, accountIds, 1_000, SECONDS);
+    } finally {
+      await singleApi.stop();
+    }
+  });
+  if (single) {
+    emit({
+      bench: 'usage-check-cluster-vs-single',
+      accounts: 50,
+      target_rps: 1_000,
+      cluster: {
+        achieved_rps: steady.achieved_rps,
+        errors: steady.errors,
+        p50_ms: steady.p50_ms,
+        p99_ms: steady.p99_ms,
+        refresh_mean_ms: steady.refresh_mean_ms,
+      },
+      single_node: {
+        achieved_rps: single.achieved_rps,
+        errors: single.errors,
+        p50_ms: single.p50_ms,
+        p99_ms: single.p99_ms,
+        refresh_mean_ms: single.refresh_mean_ms,
+      },
+      ratio_p50_cluster_vs_single: Math.round((steady.p50_ms / single.p50_ms) * 100) / 100,
+      ratio_p99_cluster_vs_single: Math.round((steady.p99_ms / single.p99_ms) * 100) / 100,
+      loadavg: load(),
+    });
+  }
+}
+
+/** 50 accounts and a service key on `api`, each account checked once, then a short warm-up load. */
+async function prepare(api: ApiProcess) {
+  const { accountIds, serviceKey } = await seedTenants(api, 50);
+  const warm = (ids: string[]) =>
+    Promise.all(ids.map((id) => post(`${api.url}/v1/usage/check`, serviceKey, JSON.stringify({ accountId: id, meter: 'ai_tokens', amount: 1 }))));
+  await warm(accountIds);
+  await run(api, serviceKey, accountIds, 500, 2); // connections and JIT
+  return { accountIds, serviceKey, warm };
+}
+
+async function curveAndManyAccounts(
+  services: TestServices,
+  api: ApiProcess,
+  serviceKey: string,
+  accountIds: string[],
+  warm: (ids: string[]) => Promise<unknown>,
+): Promise<void> {
+  const curve = [];
+  for (const rate of KNEE_RATES) curve.push(await run(api, serviceKey, accountIds, rate, KNEE_SECONDS));
+  // The knee: the highest rate still answered in time (p99 <= 2 ms) and in full (achieved >= 95%, no errors).
+  const held = curve.filter((p) => p.p99_ms <= 2 && p.errors === 0 && p.achieved_rps >= 0.95 * p.target_rps);
+  emit({
+    bench: 'usage-check-curve',
+    backend: clickhouseLabel(services),
+    accounts: 50,
+    knee_rps: held.length ? Math.max(...held.map((p) => p.target_rps)) : null,
+    curve: curve.map((p) => ({
+      rps: p.target_rps,
+      achieved: p.achieved_rps,
+      errors: p.errors,
+      p50_ms: p.p50_ms,
+      p99_ms: p.p99_ms,
+      api_cpu_ms: p.api_cpu_ms_per_request,
+      api_loop_p99_ms: p.api_loop_delay_p99_ms,
+      snapshot_waits: p.waits_for_snapshot,
+    })),
+    loadavg: load(),
+  });
+
+  if (MANY_ACCOUNTS === 0) return;
+  const many = await seedAccountsDirectly(api, MANY_ACCOUNTS);
+  for (let i = 0; i < many.length; i += 500) await warm(many.slice(i, i + 500));
+  emit({
+    bench: 'usage-check',
+    backend: clickhouseLabel(services),
+    accounts: MANY_ACCOUNTS,
+    ...(await run(api, serviceKey, many, 1_000, SECONDS)),
+    target_p99_ms: 2,
+    loadavg: load(),
+  });
 }

@@ -7,7 +7,7 @@ import { createDb } from '../platform/pg';
 import { migrateClickHouse } from '../metering/migrate';
 import { checkEvent } from '../metering/events';
 import type { TestServices } from '../test/helpers/services';
-import { emit, pool, post, round, spawnApi, type ApiProcess } from './lib';
+import { clickhouseLabel, emit, pool, post, round, spawnApi, withSingleServerToo, type ApiProcess } from './lib';
 import { eventBatches, seedTenants } from './fixtures';
 import { z } from 'zod';
 
@@ -80,6 +80,20 @@ async function directRate(store: MeteringStore, payloads: string[], events: numb
  * schema (raw table and materialized views), and into the raw table alone (a plain MergeTree).
  */
 export async function benchIngest(services: TestServices, backend: 'clickhouse' | 'chdb' = 'clickhouse'): Promise<void> {
+  const result = await measureIngest(services, backend);
+  // Cluster mode: the same measurement on one server of this run, and the cluster's ratios to it.
+  const single = backend === 'clickhouse' ? await withSingleServerToo(services, (s) => measureIngest(s, 'clickhouse')) : undefined;
+  emit({
+    ...result,
+    ...(single && {
+      single_node: single,
+      ratio_api_cluster_vs_single: round(result.api_events_per_s / single.api_events_per_s),
+      ratio_baseline_cluster_vs_single: round(result.baseline_direct_insert_events_per_s / single.baseline_direct_insert_events_per_s),
+    }),
+  });
+}
+
+async function measureIngest(services: TestServices, backend: 'clickhouse' | 'chdb') {
   const api = await spawnApi(services, { chdb: backend === 'chdb' });
   try {
     const seeded = await seedTenants(api, Math.min(ACCOUNTS, 20));
@@ -134,9 +148,9 @@ export async function benchIngest(services: TestServices, backend: 'clickhouse' 
     const baseRate = await directRate(same, payloads, EVENTS);
     const plainRate = await directRate(plain, payloads, EVENTS);
     const apiRate = EVENTS / apiSeconds;
-    emit({
+    const result = {
       bench: 'ingest',
-      backend: backend === 'chdb' ? 'chdb-26.7' : cluster ? 'clickhouse-18.16-cluster-2x2' : 'clickhouse-18.16',
+      backend: backend === 'chdb' ? 'chdb-26.7' : clickhouseLabel(services),
       events: EVENTS,
       batch: BATCH,
       concurrency: CONCURRENCY,
@@ -151,12 +165,13 @@ export async function benchIngest(services: TestServices, backend: 'clickhouse' 
       target_ratio: 0.5,
       loadavg_1m_before: round(load),
       loadavg_1m_after: round(loadavg()[0]!),
-    });
+    };
     // Best effort: on a loaded machine the drop may outlast the client's timeout.
     for (const s of [same, plain]) {
       await s.command('DROP DATABASE {db:Identifier}').catch(() => undefined);
       await s.close();
     }
+    return result;
   } finally {
     await api.stop();
   }

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { freePort } from '../embedded/ports';
+import { startClickHouseServer } from '../testing/clickhouse-server';
 import globalSetup from '../test/helpers/global-setup';
 import globalTeardown from '../test/helpers/global-teardown';
 import { testServices, type TestServices } from '../test/helpers/services';
@@ -32,6 +33,22 @@ export async function withServices<T>(fn: (s: TestServices) => Promise<T>): Prom
     return await fn(testServices());
   } finally {
     await globalTeardown();
+  }
+}
+
+/**
+ * In cluster mode (BENCH_CLICKHOUSE_CLUSTER=1), a single ClickHouse server started in the same run,
+ * so a bench can measure single-node next to the cluster minutes apart on the same machine load
+ * (the cluster stays up, idle, meanwhile). Outside cluster mode: undefined, nothing started.
+ */
+export async function withSingleServerToo<T>(services: TestServices, fn: (single: TestServices) => Promise<T>): Promise<T | undefined> {
+  if (!services.clickhouseCluster) return undefined;
+  const dataDir = join(services.logDir, '..', 'bench-single-clickhouse');
+  const ch = await startClickHouseServer({ logDir: join(services.logDir, 'bench-single-clickhouse'), dataDir });
+  try {
+    return await fn({ ...services, clickhouseUrl: ch.url, clickhouse: { dataDir, httpPort: ch.httpPort, pid: ch.pid }, clickhouseCluster: null });
+  } finally {
+    await ch.stop();
   }
 }
 
@@ -87,7 +104,21 @@ export async function spawnApi(services: TestServices, opts: { chdb?: boolean; e
 // API spends on a limit check, and on two cores the client's CPU is the server's.
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
+/** How ClickHouse runs in this bench run, for the JSON lines. */
+export const clickhouseLabel = (services: TestServices): string =>
+  services.clickhouseCluster ? `clickhouse-18.16-cluster-${services.clickhouseCluster.urls.length / 2}x2` : 'clickhouse-18.16';
+
 export function post(url: string, token: string, body: string): Promise<{ status: number; json: any }> {
+  return postOnce(url, token, body).catch((err: Error & { reusedSocket?: boolean; code?: string }) => {
+    // A kept-alive socket the server closed while idle, just as this request was written on it
+    // ("socket hang up"): the server never read the request, so sending it again is safe. Node's
+    // documentation gives this retry for exactly this race (request.reusedSocket).
+    if (err.reusedSocket && err.code === 'ECONNRESET') return postOnce(url, token, body);
+    throw err;
+  });
+}
+
+function postOnce(url: string, token: string, body: string): Promise<{ status: number; json: any }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       url,
@@ -99,7 +130,7 @@ export function post(url: string, token: string, body: string): Promise<{ status
         res.on('error', reject);
       },
     );
-    req.on('error', reject);
+    req.on('error', (err) => reject(Object.assign(err, { reusedSocket: req.reusedSocket })));
     req.end(body);
   });
 }

@@ -1,14 +1,6 @@
 import { loadConfig } from '../platform/config';
 import { composeStack } from './compose';
-import { stopOnSignal } from './stop-on-signal';
+import { serveUntilSignal } from './serve-until-signal';
 
 /** The Temporal worker alone; every service URL must be configured. */
-composeStack(loadConfig(), { api: false })
-  .then((stack) => {
-    process.stdout.write('tollbooth worker ready\n');
-    stopOnSignal(stack, 'worker');
-  })
-  .catch((err) => {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  });
+serveUntilSignal(composeStack(loadConfig(), { api: false }), () => 'tollbooth worker ready');

@@ -1,56 +1,21 @@
 import type { Db } from '../platform/pg';
 import { inTransaction } from '../platform/pg';
+import { appCatalogItemParams, appCatalogReads, orNull, toAppCatalogItem, type AppCatalogItem, type AppCatalogItemRow } from './app-catalog-items';
 
 export type PlanInterval = 'day' | 'week' | 'month' | 'year';
 
-export interface AppPlan {
-  id: string;
-  appId: string;
-  name: string;
-  description: string;
-  amount: number;
-  currency: string;
+export interface AppPlan extends AppCatalogItem {
   interval: PlanInterval;
   features: string[];
-  active: boolean;
-  stripeProductId: string;
-  stripePriceId: string;
-  createdAt: string;
-  updatedAt: string;
 }
 
-/** A row of app_plans as pg returns it (bigint as a string, timestamptz as a Date, jsonb parsed). */
-interface AppPlanRow {
-  id: string;
-  app_id: string;
-  stripe_product_id: string;
-  stripe_price_id: string;
-  name: string;
-  description: string;
-  amount: string;
-  currency: string;
+/** A row of app_plans as pg returns it (jsonb parsed). */
+interface AppPlanRow extends AppCatalogItemRow {
   interval: PlanInterval;
   features: string[];
-  active: boolean;
-  created_at: Date;
-  updated_at: Date;
 }
 
-const toPlan = (r: AppPlanRow): AppPlan => ({
-  id: r.id,
-  appId: r.app_id,
-  name: r.name,
-  description: r.description,
-  amount: Number(r.amount),
-  currency: r.currency,
-  interval: r.interval,
-  features: r.features,
-  active: r.active,
-  stripeProductId: r.stripe_product_id,
-  stripePriceId: r.stripe_price_id,
-  createdAt: r.created_at.toISOString(),
-  updatedAt: r.updated_at.toISOString(),
-});
+const toPlan = (r: AppPlanRow): AppPlan => ({ ...toAppCatalogItem(r), interval: r.interval, features: r.features });
 
 /** Upsert by id: the catalogue workflow may retry this after the Stripe objects exist. */
 export async function insertAppPlan(db: Pick<Db, 'query'>, p: Omit<AppPlan, 'active' | 'createdAt' | 'updatedAt'>): Promise<AppPlan> {
@@ -58,20 +23,14 @@ export async function insertAppPlan(db: Pick<Db, 'query'>, p: Omit<AppPlan, 'act
     `INSERT INTO app_plans (id, app_id, stripe_product_id, stripe_price_id, name, description, amount, currency, interval, features)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
      ON CONFLICT (id) DO UPDATE SET updated_at = app_plans.updated_at RETURNING *`,
-    [p.id, p.appId, p.stripeProductId, p.stripePriceId, p.name, p.description, p.amount, p.currency, p.interval, JSON.stringify(p.features)],
+    [...appCatalogItemParams(p), p.interval, JSON.stringify(p.features)],
   );
   return toPlan(rows[0]!);
 }
 
-export async function getAppPlan(db: Pick<Db, 'query'>, appId: string, id: string): Promise<AppPlan | undefined> {
-  const { rows } = await db.query<AppPlanRow>('SELECT * FROM app_plans WHERE app_id = $1 AND id = $2', [appId, id]);
-  return rows[0] && toPlan(rows[0]);
-}
-
-export async function listAppPlans(db: Pick<Db, 'query'>, appId: string): Promise<AppPlan[]> {
-  const { rows } = await db.query<AppPlanRow>('SELECT * FROM app_plans WHERE app_id = $1 ORDER BY created_at, id', [appId]);
-  return rows.map(toPlan);
-}
+const reads = appCatalogReads('app_plans', toPlan);
+export const getAppPlan = reads.get;
+export const listAppPlans = reads.list;
 
 export type AppPlanChange = Partial<Pick<AppPlan, 'name' | 'description' | 'features' | 'amount' | 'currency' | 'interval' | 'stripePriceId'>>;
 
@@ -100,13 +59,15 @@ export async function updateAppPlan(db: Db, appId: string, id: string, change: A
       [
         appId,
         id,
-        change.name ?? null,
-        change.description ?? null,
-        change.features ? JSON.stringify(change.features) : null,
-        change.amount ?? null,
-        change.currency ?? null,
-        change.interval ?? null,
-        change.stripePriceId ?? null,
+        ...orNull(
+          change.name,
+          change.description,
+          change.features && JSON.stringify(change.features),
+          change.amount,
+          change.currency,
+          change.interval,
+          change.stripePriceId,
+        ),
       ],
     );
     return toPlan(rows[0]!);

@@ -1,50 +1,16 @@
 import type { Db } from '../platform/pg';
+import { appCatalogItemParams, appCatalogReads, orNull, toAppCatalogItem, type AppCatalogItem, type AppCatalogItemRow } from './app-catalog-items';
 
-export interface AppProduct {
-  id: string;
-  appId: string;
-  name: string;
-  description: string;
-  amount: number;
-  currency: string;
+export interface AppProduct extends AppCatalogItem {
   metadata: Record<string, string>;
-  active: boolean;
-  stripeProductId: string;
-  stripePriceId: string;
-  createdAt: string;
-  updatedAt: string;
 }
 
-/** A row of app_products as pg returns it (bigint as a string, timestamptz as a Date, jsonb parsed). */
-interface AppProductRow {
-  id: string;
-  app_id: string;
-  stripe_product_id: string;
-  stripe_price_id: string;
-  name: string;
-  description: string;
-  amount: string;
-  currency: string;
+/** A row of app_products as pg returns it (jsonb parsed). */
+interface AppProductRow extends AppCatalogItemRow {
   metadata: Record<string, string>;
-  active: boolean;
-  created_at: Date;
-  updated_at: Date;
 }
 
-const toProduct = (r: AppProductRow): AppProduct => ({
-  id: r.id,
-  appId: r.app_id,
-  name: r.name,
-  description: r.description,
-  amount: Number(r.amount),
-  currency: r.currency,
-  metadata: r.metadata,
-  active: r.active,
-  stripeProductId: r.stripe_product_id,
-  stripePriceId: r.stripe_price_id,
-  createdAt: r.created_at.toISOString(),
-  updatedAt: r.updated_at.toISOString(),
-});
+const toProduct = (r: AppProductRow): AppProduct => ({ ...toAppCatalogItem(r), metadata: r.metadata });
 
 /** Upsert by id: the catalogue workflow may retry this after the Stripe objects exist. */
 export async function insertAppProduct(db: Pick<Db, 'query'>, p: Omit<AppProduct, 'active' | 'createdAt' | 'updatedAt'>): Promise<AppProduct> {
@@ -52,20 +18,14 @@ export async function insertAppProduct(db: Pick<Db, 'query'>, p: Omit<AppProduct
     `INSERT INTO app_products (id, app_id, stripe_product_id, stripe_price_id, name, description, amount, currency, metadata)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
      ON CONFLICT (id) DO UPDATE SET updated_at = app_products.updated_at RETURNING *`,
-    [p.id, p.appId, p.stripeProductId, p.stripePriceId, p.name, p.description, p.amount, p.currency, JSON.stringify(p.metadata)],
+    [...appCatalogItemParams(p), JSON.stringify(p.metadata)],
   );
   return toProduct(rows[0]!);
 }
 
-export async function getAppProduct(db: Pick<Db, 'query'>, appId: string, id: string): Promise<AppProduct | undefined> {
-  const { rows } = await db.query<AppProductRow>('SELECT * FROM app_products WHERE app_id = $1 AND id = $2', [appId, id]);
-  return rows[0] && toProduct(rows[0]);
-}
-
-export async function listAppProducts(db: Pick<Db, 'query'>, appId: string): Promise<AppProduct[]> {
-  const { rows } = await db.query<AppProductRow>('SELECT * FROM app_products WHERE app_id = $1 ORDER BY created_at, id', [appId]);
-  return rows.map(toProduct);
-}
+const reads = appCatalogReads('app_products', toProduct);
+export const getAppProduct = reads.get;
+export const listAppProducts = reads.list;
 
 export type AppProductChange = Partial<Pick<AppProduct, 'name' | 'description' | 'metadata' | 'amount' | 'currency' | 'stripePriceId'>>;
 
@@ -75,16 +35,7 @@ export async function updateAppProduct(db: Pick<Db, 'query'>, appId: string, id:
     `UPDATE app_products SET name = coalesce($3, name), description = coalesce($4, description), metadata = coalesce($5::jsonb, metadata),
        amount = coalesce($6, amount), currency = coalesce($7, currency), stripe_price_id = coalesce($8, stripe_price_id), updated_at = now()
      WHERE app_id = $1 AND id = $2 RETURNING *`,
-    [
-      appId,
-      id,
-      c.name ?? null,
-      c.description ?? null,
-      c.metadata ? JSON.stringify(c.metadata) : null,
-      c.amount ?? null,
-      c.currency ?? null,
-      c.stripePriceId ?? null,
-    ],
+    [appId, id, ...orNull(c.name, c.description, c.metadata && JSON.stringify(c.metadata), c.amount, c.currency, c.stripePriceId)],
   );
   return rows[0] && toProduct(rows[0]);
 }

@@ -1,6 +1,7 @@
 import type { Db } from '../platform/pg';
 import { inTransaction } from '../platform/pg';
 import { LIVE_SUBSCRIPTION_STATUSES } from './subscription-statuses';
+import { isTie, statePatchParams, type SubscriptionStatePatch } from './subscription-state-patch';
 
 export interface AppSubscription {
   id: string;
@@ -44,17 +45,10 @@ const toSub = (r: AppSubscriptionRow): AppSubscription => ({
   updatedAt: r.updated_at.toISOString(),
 });
 
-export interface AppSubscriptionPatch {
+export interface AppSubscriptionPatch extends SubscriptionStatePatch {
   subscriptionId: string;
   appId: string;
-  /** Stripe `created` (seconds) of the event carrying this state: older state never overwrites newer. */
-  eventCreated: number;
   customerId?: string | null;
-  planId?: string | null;
-  status?: string;
-  cancelAtPeriodEnd?: boolean;
-  periodStart?: string;
-  periodEnd?: string;
 }
 
 /**
@@ -81,21 +75,11 @@ export async function applyAppSubscriptionPatch(db: Db, p: AppSubscriptionPatch)
          last_event_created = $9, updated_at = now()
        WHERE s.app_id = $2 AND s.last_event_created <= $9
        RETURNING id, customer_id, status, created_at`,
-      [
-        p.subscriptionId,
-        p.appId,
-        p.customerId ?? null,
-        p.planId ?? null,
-        p.status ?? null,
-        p.cancelAtPeriodEnd ?? null,
-        p.periodStart ?? null,
-        p.periodEnd ?? null,
-        p.eventCreated,
-      ],
+      [p.subscriptionId, p.appId, p.customerId ?? null, ...statePatchParams(p)],
     );
     const row = rows[0];
     if (!row) return { applied: false, duplicateOf: null, tie: false };
-    const tie = before !== undefined && Number(before.last_event_created) === p.eventCreated;
+    const tie = isTie(before, p.eventCreated);
     if (!row.customer_id || !LIVE_SUBSCRIPTION_STATUSES.includes(row.status)) return { applied: true, duplicateOf: null, tie };
     const older = await tx.query<{ id: string }>(
       `SELECT id FROM app_subscriptions WHERE app_id = $1 AND customer_id = $2 AND id <> $3 AND status = ANY($4) AND (created_at, id) < ($5, $3)

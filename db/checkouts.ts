@@ -38,10 +38,7 @@ const toCheckout = (r: CheckoutRow): Checkout => ({
 });
 
 /** Upsert by id: a retried activity (or a replayed workflow) leaves one row. */
-export async function recordCheckout(
-  db: Pick<Db, 'query'>,
-  c: { id: string; workflowId: string; accountId: string; planId: string; stripeSessionId: string | null; url: string; status: CheckoutStatus },
-): Promise<Checkout> {
+export async function recordCheckout(db: Pick<Db, 'query'>, c: Omit<Checkout, 'createdAt'>): Promise<Checkout> {
   const { rows } = await db.query<CheckoutRow>(
     `INSERT INTO checkouts (id, workflow_id, account_id, plan_id, stripe_session_id, url, status)
      VALUES ($1, $2, $3, $4, $5, $6, $7)

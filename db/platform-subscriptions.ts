@@ -1,5 +1,6 @@
 import type { Db } from '../platform/pg';
 import { LIVE_SUBSCRIPTION_STATUSES } from './subscription-statuses';
+import { isTie, statePatchParams, type SubscriptionStatePatch } from './subscription-state-patch';
 import { inTransaction } from '../platform/pg';
 import { defaultPlanId } from './plans';
 
@@ -45,16 +46,9 @@ const toSubscription = (r: PlatformSubscriptionRow): PlatformSubscription => ({
   updatedAt: r.updated_at.toISOString(),
 });
 
-export interface SubscriptionPatch {
+export interface SubscriptionPatch extends SubscriptionStatePatch {
   subscriptionId: string;
   accountId: string;
-  /** Stripe `created` (seconds) of the event carrying this state. */
-  eventCreated: number;
-  planId?: string | null;
-  status?: string;
-  cancelAtPeriodEnd?: boolean;
-  periodStart?: string;
-  periodEnd?: string;
 }
 
 /**
@@ -85,21 +79,12 @@ export async function applySubscriptionPatch(
          last_event_created = $8, updated_at = now()
        WHERE ps.last_event_created <= $8
        RETURNING *`,
-      [
-        p.subscriptionId,
-        p.accountId,
-        p.planId ?? null,
-        p.status ?? null,
-        p.cancelAtPeriodEnd ?? null,
-        p.periodStart ?? null,
-        p.periodEnd ?? null,
-        p.eventCreated,
-      ],
+      [p.subscriptionId, p.accountId, ...statePatchParams(p)],
     );
     if (rows[0]) await syncAccountPlan(tx, p.accountId);
     const current = rows[0] ?? (await tx.query<PlatformSubscriptionRow>('SELECT * FROM platform_subscriptions WHERE id = $1', [p.subscriptionId])).rows[0]!;
     const duplicateOf = rows[0] && LIVE_SUBSCRIPTION_STATUSES.includes(current.status) ? await olderLiveSubscription(tx, current) : null;
-    const tie = Boolean(rows[0]) && before !== undefined && Number(before.last_event_created) === p.eventCreated;
+    const tie = Boolean(rows[0]) && isTie(before, p.eventCreated);
     return { applied: Boolean(rows[0]), subscription: toSubscription(current), duplicateOf, tie };
   });
 }

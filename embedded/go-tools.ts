@@ -56,9 +56,12 @@ export function once(name: string, resolve: () => Promise<string>): Promise<stri
   return p;
 }
 
+/** The Go toolchain: `go` on PATH, else the official tarball's /usr/local/go. */
+export const findGo = (): string | undefined => [...pathDirs().map((d) => path.join(d, 'go')), '/usr/local/go/bin/go'].find(isExecutable);
+
 /** The cached build of the pinned version, building it with `go install` when missing. */
 export async function goInstalled(tool: GoTool): Promise<string> {
-  const goBin = [...pathDirs().map((d) => path.join(d, 'go')), '/usr/local/go/bin/go'].find(isExecutable);
+  const goBin = findGo();
   const cached = path.join(binDir(), tool.name);
   if (await isCurrent(tool, cached, goBin)) return cached;
   if (!goBin) throw new Error(`${tool.name} not found and no Go toolchain to build it; set ${tool.envVar}`);

@@ -341,7 +341,7 @@ export function snapshotSees(snapshot: string): (xid: string) => boolean {
  * The sums of many keys (for the processes' periodic view), and the read's snapshot: a
  * process tells from it which of its own recent writes the sums contain.
  */
-export async function readSums(db: Db, keys: readonly LimitKey[]): Promise<{ sums: Map<string, Sums & { wantedAt: number }>; sees: (xid: string) => boolean }> {
+export async function readSums(db: Db, keys: readonly LimitKey[]): Promise<{ sums: Map<string, Sums>; sees: (xid: string) => boolean }> {
   const { rows } = await db.query<{
     account_id: string | null;
     meter: string;
@@ -349,25 +349,35 @@ export async function readSums(db: Db, keys: readonly LimitKey[]): Promise<{ sum
     reserved: string;
     settling: string;
     leased: string;
-    wanted_at: Date | null;
     snap: string;
   }>(
-    `SELECT c.account_id, c.meter, c.period_start, c.reserved::text, c.settling::text, c.leased::text, c.wanted_at,
+    `SELECT c.account_id, c.meter, c.period_start, c.reserved::text, c.settling::text, c.leased::text,
             pg_current_snapshot()::text AS snap
      FROM (SELECT 1) one LEFT JOIN (limit_counters c
        JOIN unnest($1::text[], $2::text[], $3::timestamptz[]) k(account_id, meter, period_start)
          ON c.account_id = k.account_id AND c.meter = k.meter AND c.period_start = k.period_start) ON true`,
     [keys.map((k) => k.accountId), keys.map((k) => k.meter), keys.map((k) => k.periodStart)],
   );
-  const sums = new Map<string, Sums & { wantedAt: number }>();
+  const sums = new Map<string, Sums>();
   for (const r of rows) {
     if (r.account_id === null) continue;
     sums.set(keyOf({ accountId: r.account_id, meter: r.meter, periodStart: r.period_start }), {
       reserved: nano(r.reserved),
       settling: nano(r.settling),
       leased: nano(r.leased),
-      wantedAt: r.wanted_at?.getTime() ?? 0,
     });
   }
   return { sums, sees: snapshotSees(rows[0]!.snap) };
+}
+
+/**
+ * When another process last asked for each key's leased allowance, for the keys asked for after
+ * `since` (ms, Postgres' clock): a process holding leases on them gives those back.
+ */
+export async function wantedSince(db: Db, since: number): Promise<Map<string, number>> {
+  const { rows } = await db.query<{ account_id: string; meter: string; period_start: Date; wanted_at: Date }>(
+    'SELECT account_id, meter, period_start, wanted_at FROM limit_counters WHERE wanted_at > $1',
+    [new Date(since)],
+  );
+  return new Map(rows.map((r) => [keyOf({ accountId: r.account_id, meter: r.meter, periodStart: r.period_start }), r.wanted_at.getTime()]));
 }

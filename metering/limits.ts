@@ -4,7 +4,7 @@ import { newId } from '../platform/ids';
 import { isGauge, type Meter } from '../platform/meters';
 import { fromNano, toNano } from './decimal';
 import { createLimitConfig, type AccountLimit, type LimitMode } from './limit-config';
-import { admitDirect, keyOf, renewLeases, settleReservation, sweepExpired, type LimitKey } from './limit-ledger';
+import { admitDirect, keyOf, renewLeases, settleReservation, sweepExpired, wantedSince, type LimitKey } from './limit-ledger';
 import { AppError } from '../platform/errors';
 import { recordLimitCheckWait } from '../platform/metrics';
 import { createCarveWriter, type PendingCarve } from './carve-writer';
@@ -35,8 +35,10 @@ const LEASE_TTL_MS = 2 * MAX_RESERVATION_TTL_S * 1000;
 const CLOCK_MARGIN_MS = 5_000;
 /** A lease unused this long goes back anyway (a quiet process should not sit on allowance). */
 const IDLE_LEASE_MS = 30_000;
-/** A denial while other processes hold leases waits this long for them to come back. */
+/** A denial while other processes hold leases waits this long for them to come back... */
 const DRAIN_MS = 1_500;
+/** ...and processes holding leases look this often whether another one asked for them. */
+const WANTED_POLL_MS = 250;
 
 /** expiresAt: by this process's clock, with a margin; grantedAt: by Postgres' clock. */
 interface LocalLease {
@@ -72,9 +74,9 @@ export interface LimitCheckerOptions extends UsageViewOptions {
  */
 export function createLimitChecker(deps: { db: Db; store: MeteringStore }, opts: LimitCheckerOptions = {}) {
   const config = createLimitConfig(deps.db);
+  const states = new Map<string, KeyState>();
   const view = createUsageView(deps, opts);
   const writer = createCarveWriter(deps.db);
-  const states = new Map<string, KeyState>();
 
   const stateOf = (key: LimitKey): KeyState => {
     const id = keyOf(key);
@@ -182,21 +184,45 @@ export function createLimitChecker(deps: { db: Db; store: MeteringStore }, opts:
     }
   }
 
-  // Housekeeping: idle leases go back, living ones are renewed, expired rows are swept.
+  const giveBack = (s: KeyState): void => {
+    const lease = s.lease!;
+    s.lease = undefined;
+    writer.returnLease(lease.id).catch(() => undefined); // unreturned, it expires
+  };
+
+  // Another process was refused while leases held allowance (it asked after the lease was
+  // granted, both by Postgres' clock): give those back now, whatever this process's own demand.
+  // One indexed read of the counters asked for lately, only while this process holds leases.
+  let lastWantedPoll = 0;
+  let polling = false;
+  function returnWanted(now: number): void {
+    if (polling || now - lastWantedPoll < WANTED_POLL_MS) return;
+    let since = Infinity;
+    for (const s of states.values()) if (s.lease && s.lease.grantedAt < since) since = s.lease.grantedAt;
+    if (since === Infinity) return;
+    polling = true;
+    lastWantedPoll = now;
+    wantedSince(deps.db, since)
+      .then((wanted) => {
+        for (const s of states.values()) if (s.lease && (wanted.get(keyOf(s.key)) ?? 0) > s.lease.grantedAt) giveBack(s);
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        polling = false;
+      });
+  }
+
+  // Housekeeping: idle and wanted leases go back, living ones are renewed, expired rows are swept.
   let lastSweep = 0;
   const sweepMs = opts.sweepMs ?? 1_000;
   const housekeeping = setInterval(() => {
     const now = Date.now();
+    returnWanted(now);
     const renew: LocalLease[] = [];
     for (const s of states.values()) {
       const lease = s.lease;
-      // Another process was refused while leases held allowance (it asked after this lease was
-      // granted): give it back now, whatever this process's own demand.
-      const wanted = lease && (view.peek(s.key.accountId)?.wantedAt[s.key.meter as Meter] ?? 0) > lease.grantedAt; // both Postgres' clock
-      if (lease && (wanted || now - lease.usedAt > IDLE_LEASE_MS)) {
-        s.lease = undefined;
-        writer.returnLease(lease.id).catch(() => undefined); // unreturned, it expires
-      } else if (lease && lease.expiresAt - now < LEASE_TTL_MS / 2) renew.push(lease);
+      if (lease && now - lease.usedAt > IDLE_LEASE_MS) giveBack(s);
+      else if (lease && lease.expiresAt - now < LEASE_TTL_MS / 2) renew.push(lease);
       if (!s.lease && s.slowPaths === 0 && s.pending.every((c) => c.writtenAt !== undefined && now - c.writtenAt > 60_000)) states.delete(keyOf(s.key));
     }
     if (renew.length > 0) {

@@ -13,8 +13,6 @@ export interface UsageSnapshot {
   reserved: Record<Meter, bigint>;
   /** When the reads began (ms): everything stored before this instant is in the snapshot. */
   asOf: number;
-  /** When another process last asked for the allowance leased on a meter (ms; 0: never). */
-  wantedAt: Record<Meter, number>;
   /** Whether a Postgres transaction (by id) is in `reserved`. */
   sees: (xid: string) => boolean;
 }
@@ -65,13 +63,11 @@ export function createUsageView(deps: { db: Db; store: MeteringStore }, opts: Us
     return new Map(
       periods.map((p) => {
         const reserved = zero();
-        const wantedAt = Object.fromEntries(METERS.map((m) => [m, 0])) as Record<Meter, number>;
         for (const meter of COUNTERS) {
           const row = sums.get(keyOf({ accountId: p.accountId, meter, periodStart: p.start }));
           reserved[meter] = row?.reserved ?? 0n;
-          wantedAt[meter] = row?.wantedAt ?? 0;
         }
-        return [p.accountId, { period: p, metered: usage.get(p.accountId)!, reserved, wantedAt, asOf, sees }];
+        return [p.accountId, { period: p, metered: usage.get(p.accountId)!, reserved, asOf, sees }];
       }),
     );
   }
@@ -129,7 +125,13 @@ export function createUsageView(deps: { db: Db; store: MeteringStore }, opts: Us
     try {
       const since = now() - activeMs;
       const active: AccountPeriod[] = [];
-      for (const [, e] of entries.entries()) if (e.askedAt >= since && !e.loading) active.push(e.period);
+      for (const [, e] of entries.entries()) {
+        if (e.loading || e.askedAt < since) continue;
+        // Only accounts checked since their last read: an account checked less often than the
+        // snapshot lives is read when checked (a demand read, batched), once per check at most,
+        // instead of every round while nobody asks.
+        if (!e.snapshot || e.askedAt > e.snapshot.asOf) active.push(e.period);
+      }
       if (active.length > 0) await load(active, 'refresh');
     } catch {
       // A failed refresh leaves the snapshots as they were; checks that find theirs too old read it themselves.

@@ -87,9 +87,9 @@ export const configSchema = z.object({
   HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   /**
-   * An idle keep-alive connection is closed after this many ms. Longer than the idle timeout of
-   * clients and load balancers (60 s is common), so that they close first: a server that closes
-   * first races a client sending its next request onto the closing connection.
+   * How long an idle keep-alive connection stays open. Longer than clients' and load balancers'
+   * own idle timeouts (often 60 s), so the server is never the side that closes a connection
+   * just as a client sends on it, which the client sees as a reset request it cannot retry.
    */
   KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(65_000),
   /**

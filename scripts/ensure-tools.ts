@@ -3,6 +3,7 @@
 import { ensureStripeMock } from '../testing/stripe-mock';
 import { ensureTemporalCli } from '../embedded/temporal-cli';
 import { ensureTemporalTestServer } from '../testing/temporal-test-server';
+import { ensureComposeCheck } from '../testing/compose-check';
 
 async function main(): Promise<void> {
   // Sequential on purpose: two concurrent cold `go install`s thrash a 2-core box.
@@ -10,7 +11,9 @@ async function main(): Promise<void> {
   const stripeMock = await ensureStripeMock();
   // The time-skipping server of the workflow timer tests (Java, from Maven).
   const testServer = await ensureTemporalTestServer();
-  process.stderr.write(`temporal: ${temporal}\nstripe-mock: ${stripeMock}\ntemporal test server: ${testServer}\n`);
+  // The Compose file validator of test/compose-files.test.ts (Go, compose-go).
+  const composeCheck = await ensureComposeCheck();
+  process.stderr.write(`temporal: ${temporal}\nstripe-mock: ${stripeMock}\ntemporal test server: ${testServer}\ncompose-check: ${composeCheck}\n`);
 }
 
 main().catch((err: unknown) => {

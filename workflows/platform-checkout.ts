@@ -1,7 +1,5 @@
 import {
-  ActivityFailure,
   ApplicationFailure,
-  TimeoutFailure,
   allHandlersFinished,
   condition,
   proxyActivities,
@@ -12,6 +10,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { StripeObjectId } from './search-attributes';
+import { innermost } from './failures';
 import { accountCheckoutOwner, checkoutSlot } from './checkout-slot';
 import { checkoutCompletedSignal, checkoutSessionUpdate, checkoutSupersededSignal, type CheckoutResult } from './messages';
 
@@ -105,15 +104,13 @@ export async function platformCheckoutWorkflow(input: PlatformCheckoutInput): Pr
     upsertSearchAttributes([{ key: StripeObjectId, value: session.sessionId }]);
     result = { checkoutId: input.checkoutId, url: session.url, mode: 'session' };
   } catch (err) {
-    if (err instanceof ApplicationFailure && err.type === 'Superseded') failureType = err.type;
-    // Retries ran out on a failure that was not a refusal (Postgres or Stripe unreachable): the
-    // caller is told to try again (503); the same key then resumes with the same session.
-    // An activity that timed out (a connection that hung while Postgres went away) is the same.
-    if (err instanceof ActivityFailure && (err.cause instanceof TimeoutFailure || (err.cause instanceof ApplicationFailure && !err.cause.nonRetryable)))
-      failureType = 'Unavailable';
-    // Stripe unconfigured on the worker is the operator's to fix: the caller is told 503 too.
-    if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'StripeNotConfigured') failureType = err.cause.type;
-    failure = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+    // A refusal is a failure raised as one (non-retryable, with its type: Superseded, a Stripe
+    // rejection, Stripe not configured...); the API answers it by type. Anything else (retries
+    // that ran out on Postgres or Stripe being unreachable, a timeout) tells the caller to try
+    // again (503); the same key then resumes with the same session.
+    const reason = err instanceof Error ? innermost(err) : undefined;
+    failureType = reason instanceof ApplicationFailure && reason.nonRetryable ? (reason.type ?? failureType) : 'Unavailable';
+    failure = reason?.message ?? String(err);
     await condition(allHandlersFinished);
     // Superseded is an outcome, not a fault: the update tells the caller (409), the run ends
     // as an expired checkout.

@@ -7,7 +7,18 @@ import { createAuthenticator } from '../../api/middleware/authenticate';
 import { call, type Reply } from '../helpers/http';
 import { endUserToken, usageEvent } from '../helpers/factories';
 import { sign } from '../platform-billing/helpers';
-import { CONNECT_SECRET, LINK_URLS, URLS, connectEvent, connectStack, deliverConnect, eventually, rid, nowS } from '../connect/helpers';
+import {
+  CONNECT_SECRET,
+  LINK_URLS,
+  URLS,
+  connectEvent,
+  connectStack,
+  deliverConnect,
+  eventually,
+  rid,
+  nowS,
+  subscriptionCheckoutCompleted,
+} from '../connect/helpers';
 
 /**
  * The spec is valid OpenAPI 3.1, and the API answers what it declares: one real call per
@@ -147,14 +158,9 @@ async function exerciseEveryRoute() {
   await hit('get', '/v1/{app_id}/billing/plans', { token: user, params: { app_id: appId } });
   await hit('get', '/v1/{app_id}/billing/products', { token: user, params: { app_id: appId } });
   await hit('post', '/v1/{app_id}/billing/subscribe', { token: user, params: { app_id: appId }, body: { planId: plan.id, ...URLS } });
-  const completed = connectEvent('checkout.session.completed', acct, {
-    id: rid('cs_test'),
-    object: 'checkout.session',
-    mode: 'subscription',
-    status: 'complete',
-    payment_status: 'paid',
-    subscription: rid('sub'),
-    client_reference_id: 'user_1',
+  const completed = subscriptionCheckoutCompleted(acct, {
+    customerId: 'user_1',
+    subscriptionId: rid('sub'),
     metadata: { appId, customerId: 'user_1', planId: plan.id },
   });
   await deliverConnect(stack, completed);

@@ -76,4 +76,32 @@ describe('slow clients', () => {
       for (const c of clients) c.socket.destroy();
     }
   }, 60_000);
+
+  it('keeps an idle keep-alive connection open past the headers timeout, and tells clients for how long', async () => {
+    const { hostname, port } = new URL(stack.url);
+    const socket = connect(Number(port), hostname);
+    let received = '';
+    socket.on('data', (d) => {
+      received += d.toString('latin1');
+    });
+    const answered = async (n: number) => {
+      while ((received.match(/HTTP\/1\.1 200/g) ?? []).length < n) {
+        if (socket.destroyed) throw new Error(`connection closed after ${received.length} bytes`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    try {
+      socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+      await answered(1);
+      // The client's idle timeout is the server's minus a margin: the server must not be the
+      // one to close while a client may still send.
+      expect(received).toMatch(/\r\nKeep-Alive: timeout=65\r\n/i);
+      // Idle for longer than headers may take: an idle connection is not a slow request.
+      await new Promise((r) => setTimeout(r, HEADERS_TIMEOUT_MS * 2));
+      socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+      await answered(2);
+    } finally {
+      socket.destroy();
+    }
+  });
 });

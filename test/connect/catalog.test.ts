@@ -1,14 +1,12 @@
-import { startTestStack, type TestStack } from '../helpers/stack';
+import type { TestStack } from '../helpers/stack';
 import { call } from '../helpers/http';
 import { endUserToken } from '../helpers/factories';
-import { connectStack, counts, newApp, onboard } from './helpers';
+import { counts, newApp, stackWithOnboardedApp } from './helpers';
 
 let stack: TestStack;
 let app: Awaited<ReturnType<typeof newApp>>;
 beforeAll(async () => {
-  stack = await startTestStack(connectStack);
-  app = await newApp(stack, 'Catalog');
-  await onboard(stack, app);
+  ({ stack, app } = await stackWithOnboardedApp('Catalog'));
 });
 afterAll(() => stack?.close());
 

@@ -1,17 +1,15 @@
-import { randomBytes } from 'node:crypto';
-import Stripe from 'stripe';
 import { call, type Reply } from '../helpers/http';
-import type { TestStack } from '../helpers/stack';
+import { startTestStack, type TestStack } from '../helpers/stack';
 import { createAccount, createApp } from '../helpers/factories';
 import { eventually } from '../helpers/eventually';
+import { deliverWebhook, nowS, rid, webhookEvent } from '../helpers/stripe-webhooks';
 
 export const CONNECT_SECRET = 'whsec_connect_test_secret';
 export const PLATFORM_SECRET = 'whsec_platform_test_secret_for_connect';
 export const URLS = { successUrl: 'https://app.example/ok', cancelUrl: 'https://app.example/no' };
 export const LINK_URLS = { refreshUrl: 'https://app.example/refresh', returnUrl: 'https://app.example/return' };
 
-export const rid = (prefix: string) => `${prefix}_${randomBytes(8).toString('hex')}`;
-export const nowS = () => Math.floor(Date.now() / 1000);
+export { nowS, rid };
 
 export const connectStack = { worker: true, env: { STRIPE_WEBHOOK_SECRET: PLATFORM_SECRET, STRIPE_CONNECT_WEBHOOK_SECRET: CONNECT_SECRET } };
 
@@ -19,6 +17,21 @@ export const connectStack = { worker: true, env: { STRIPE_WEBHOOK_SECRET: PLATFO
 export async function newApp(stack: TestStack, name = 'App') {
   const { accountId } = await createAccount(stack, `${name} owner`);
   return { accountId, ...(await createApp(stack, accountId, name)) };
+}
+
+/**
+ * A stack with the Connect webhooks configured and one app on it, onboarded and able to take
+ * payments: where most Connect tests start. A failed setup closes the stack it started.
+ */
+export async function stackWithOnboardedApp(name: string) {
+  const stack = await startTestStack(connectStack);
+  try {
+    const app = await newApp(stack, name);
+    return { stack, app, acct: await onboard(stack, app) };
+  } catch (err) {
+    await stack.close();
+    throw err;
+  }
 }
 
 /**
@@ -48,26 +61,33 @@ export async function setCharges(stack: TestStack, account: string, chargesEnabl
 }
 
 /** A Connect event: as Stripe sends it for a connected account, with `account` set. */
-export function connectEvent(type: string, account: string | null, object: Record<string, unknown>, created = nowS()) {
-  return {
-    id: rid('evt'),
-    object: 'event',
-    api_version: '2026-10-28.endive',
-    created,
-    livemode: false,
-    pending_webhooks: 1,
-    request: { id: null, idempotency_key: null },
-    type,
-    ...(account && { account }),
-    data: { object },
-  };
-}
+export const connectEvent = (type: string, account: string | null, object: Record<string, unknown>, created = nowS()) =>
+  webhookEvent(type, object, { created, account });
 
-export function deliverConnect(stack: TestStack, event: object, secret = CONNECT_SECRET): Promise<Reply> {
-  const raw = JSON.stringify(event);
-  const signature = Stripe.webhooks.generateTestHeaderString({ payload: raw, secret });
-  return call(stack.url, 'POST', '/webhooks/stripe/connect', { raw, headers: { 'stripe-signature': signature, 'content-type': 'application/json' } });
-}
+/** An end user paid the app's subscription Checkout: the event that makes their subscription. */
+export const subscriptionCheckoutCompleted = (
+  account: string,
+  o: { customerId: string; subscriptionId: string; metadata: Record<string, string> },
+  created?: number,
+) =>
+  connectEvent(
+    'checkout.session.completed',
+    account,
+    {
+      id: rid('cs_test'),
+      object: 'checkout.session',
+      mode: 'subscription',
+      status: 'complete',
+      payment_status: 'paid',
+      subscription: o.subscriptionId,
+      client_reference_id: o.customerId,
+      metadata: o.metadata,
+    },
+    created,
+  );
+
+export const deliverConnect = (stack: TestStack, event: object, secret = CONNECT_SECRET): Promise<Reply> =>
+  deliverWebhook(stack, '/webhooks/stripe/connect', event, { secret });
 
 export const outcomeOf = async (stack: TestStack, eventId: string) =>
   (await stack.deps.db.query('SELECT outcome FROM stripe_events WHERE id = $1', [eventId])).rows[0]?.outcome as string | undefined;

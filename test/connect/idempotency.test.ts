@@ -1,13 +1,11 @@
-import { startTestStack, type TestStack } from '../helpers/stack';
+import type { TestStack } from '../helpers/stack';
 import { call } from '../helpers/http';
-import { URLS, connectStack, counts, newApp, onboard } from './helpers';
+import { URLS, counts, newApp, stackWithOnboardedApp } from './helpers';
 
 let stack: TestStack;
 let app: Awaited<ReturnType<typeof newApp>>;
 beforeAll(async () => {
-  stack = await startTestStack(connectStack);
-  app = await newApp(stack, 'Idem');
-  await onboard(stack, app);
+  ({ stack, app } = await stackWithOnboardedApp('Idem'));
 });
 afterAll(() => stack?.close());
 

@@ -1,7 +1,19 @@
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { call } from '../helpers/http';
 import { endUserToken } from '../helpers/factories';
-import { URLS, connectEvent, connectStack, deliverConnect, eventually, newApp, nowS, outcomeOf, rid, setCharges } from './helpers';
+import {
+  URLS,
+  connectEvent,
+  connectStack,
+  deliverConnect,
+  eventually,
+  newApp,
+  nowS,
+  outcomeOf,
+  rid,
+  setCharges,
+  subscriptionCheckoutCompleted,
+} from './helpers';
 
 /**
  * A Connect event's `account` decides its app; the object it names must be that app's. An event
@@ -40,21 +52,7 @@ async function subscribed(app: App, customerId: string): Promise<string> {
   const subscriptionId = rid('sub');
   await deliverConnect(
     stack,
-    connectEvent(
-      'checkout.session.completed',
-      app.acct,
-      {
-        id: rid('cs_test'),
-        object: 'checkout.session',
-        mode: 'subscription',
-        status: 'complete',
-        payment_status: 'paid',
-        subscription: subscriptionId,
-        client_reference_id: customerId,
-        metadata: { customerId, planId: app.planId },
-      },
-      nowS() - 100,
-    ),
+    subscriptionCheckoutCompleted(app.acct, { customerId, subscriptionId, metadata: { customerId, planId: app.planId } }, nowS() - 100),
   );
   await eventually('subscription active', async () => (await subscriptionOf(app, customerId))?.status === 'active');
   return subscriptionId;

@@ -1,16 +1,14 @@
-import { startTestStack, type TestStack } from '../helpers/stack';
+import type { TestStack } from '../helpers/stack';
 import { call } from '../helpers/http';
 import { endUserToken } from '../helpers/factories';
-import { URLS, connectEvent, connectStack, counts, deliverConnect, eventually, newApp, onboard, outcomeOf, rid } from './helpers';
+import { URLS, connectEvent, counts, deliverConnect, eventually, newApp, outcomeOf, rid, stackWithOnboardedApp } from './helpers';
 
 let stack: TestStack;
 let app: Awaited<ReturnType<typeof newApp>>;
 let acct: string;
 let product: { id: string; amount: number };
 beforeAll(async () => {
-  stack = await startTestStack(connectStack);
-  app = await newApp(stack, 'Shop');
-  acct = await onboard(stack, app);
+  ({ stack, app, acct } = await stackWithOnboardedApp('Shop'));
   const r = await call(stack.url, 'POST', `/v1/${app.appId}/billing/products`, {
     token: app.secretKey,
     body: { name: 'Template', amount: 750, currency: 'usd' },

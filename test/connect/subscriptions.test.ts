@@ -1,16 +1,26 @@
-import { startTestStack, type TestStack } from '../helpers/stack';
+import type { TestStack } from '../helpers/stack';
 import { call } from '../helpers/http';
 import { endUserToken } from '../helpers/factories';
-import { URLS, connectEvent, connectStack, counts, deliverConnect, eventually, newApp, nowS, onboard, outcomeOf, rid } from './helpers';
+import {
+  URLS,
+  connectEvent,
+  counts,
+  deliverConnect,
+  eventually,
+  newApp,
+  nowS,
+  outcomeOf,
+  rid,
+  subscriptionCheckoutCompleted,
+  stackWithOnboardedApp,
+} from './helpers';
 
 let stack: TestStack;
 let app: Awaited<ReturnType<typeof newApp>>;
 let acct: string;
 let plan: { id: string; stripePriceId: string };
 beforeAll(async () => {
-  stack = await startTestStack(connectStack);
-  app = await newApp(stack, 'Subs');
-  acct = await onboard(stack, app);
+  ({ stack, app, acct } = await stackWithOnboardedApp('Subs'));
   const r = await call(stack.url, 'POST', `/v1/${app.appId}/billing/plans`, {
     token: app.secretKey,
     body: { name: 'Pro', amount: 1000, currency: 'usd', interval: 'month' },
@@ -23,21 +33,7 @@ const api = (method: string, path: string, token: string, body?: unknown) => cal
 const subscriptionOf = async (customerId: string) => (await api('GET', `subscription?customerId=${customerId}`, app.secretKey)).body.subscription;
 
 const completed = (customerId: string, subscriptionId: string, created?: number) =>
-  connectEvent(
-    'checkout.session.completed',
-    acct,
-    {
-      id: rid('cs_test'),
-      object: 'checkout.session',
-      mode: 'subscription',
-      status: 'complete',
-      payment_status: 'paid',
-      subscription: subscriptionId,
-      client_reference_id: customerId,
-      metadata: { appId: app.appId, customerId, planId: plan.id },
-    },
-    created,
-  );
+  subscriptionCheckoutCompleted(acct, { customerId, subscriptionId, metadata: { appId: app.appId, customerId, planId: plan.id } }, created);
 const invoice = (type: string, customerId: string, subscriptionId: string, created: number) =>
   connectEvent(
     type,

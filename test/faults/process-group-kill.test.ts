@@ -1,10 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from '../../embedded/ports';
 import { call, type Reply } from '../helpers/http';
+import { embeddedEnv, exited, npmStartFixture } from '../helpers/npm-start';
 import { nanoNumber, toNanoExact } from '../metering/oracle';
 
 /**
@@ -13,73 +11,16 @@ import { nanoNumber, toNanoExact } from '../metering/oracle';
  * same data. Every batch that was acknowledged (200) is there, once: re-sending it finds every
  * event a duplicate, and after the unacknowledged ones are retried the totals are exact.
  */
-const ROOT = join(__dirname, '..', '..');
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
-const EXTERNAL = ['DATABASE_URL', 'CLICKHOUSE_URL', 'TEMPORAL_ADDRESS', 'ADMIN_TOKEN', 'STRIPE_SECRET_KEY', 'STRIPE_API_BASE'];
 const PER_BATCH = 50;
 
-const killGroup = (child: ChildProcess) => {
-  try {
-    if (child.pid) process.kill(-child.pid, 'SIGKILL');
-  } catch {
-    /* already gone */
-  }
-};
-
-let dataDir: string;
-const children: ChildProcess[] = [];
-beforeAll(() => {
-  dataDir = mkdtempSync(join(tmpdir(), 'tollbooth-group-kill-'));
-});
-afterAll(() => {
-  children.forEach(killGroup);
-  rmSync(dataDir, { recursive: true, force: true });
-});
-
-function start(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; api: string }> {
-  // Its own process group (detached), which is what gets killed.
-  const child = spawn(TSX, ['bin/start.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  children.push(child);
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      killGroup(child);
-      reject(new Error(`no ready line after 240 s\n${out.slice(-4000)}`));
-    }, 240_000);
-    child.stderr!.on('data', (c: Buffer) => {
-      out += c.toString();
-    });
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const line = out.split('\n').find((l) => /\bready\b/.test(l) && l.includes('api='));
-      if (!line) return;
-      clearTimeout(timer);
-      resolve({ child, api: /api=(\S+)/.exec(line)![1]! });
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited with ${code} before ready\n${out.slice(-4000)}`));
-    });
-  });
-}
-
-const exited = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once('exit', () => resolve());
-  });
+const fx = npmStartFixture('tollbooth-group-kill-', 240_000);
+const { start } = fx;
 
 it(
   'SIGKILL of the whole process group during ingestion loses no acknowledged event and counts none twice',
   async () => {
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      DATA_DIR: dataDir,
-      PORT: String(await freePort()),
-      TEMPORAL_UI_PORT: String(await freePort()),
-      LOG_LEVEL: 'error',
-    };
-    for (const name of EXTERNAL) delete env[name];
+    const { dataDir } = fx;
+    const env = await embeddedEnv(dataDir, 'error');
     const first = await start(env);
     const admin = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
     const account = await call(first.api, 'POST', '/admin/accounts', { token: admin, body: { name: 'Killed mid-stream' } });

@@ -1,25 +1,20 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { envOf } from '../../platform/config';
 import { freePort } from '../../embedded/ports';
 import type { TestStack } from './stack';
+import { killGroup, spawnUntilReady, type Spawned } from './spawn-until-ready';
 
-const ROOT = join(__dirname, '..', '..');
+const READY = /tollbooth (?:api|worker) ready(?: api=(\S+))?/;
 
-/** A running `bin/api.ts` or `bin/worker.ts`: its process, everything it printed, and its exit. */
-export interface ServiceProcess {
-  child: ChildProcess;
-  output(): string;
-  /** Resolves with the exit code (null when killed by a signal). */
+/** A running `bin/api.ts` or `bin/worker.ts`: its process, its output, its exit code, an API's URL. */
+export interface ServiceProcess extends Spawned {
   exited: Promise<number | null>;
-  /** An API's URL. */
   url?: string;
 }
 
 /**
- * Starts `bin/<kind>.ts` as production does (`node --import tsx`, as the npm scripts), on the
- * databases and task queue of `base`, in its own process group so that stopping it by its id
- * stops everything it started. Resolves once it printed its ready line.
+ * Starts `bin/<kind>.ts` as production does (`node --import tsx`, as the npm scripts) on the
+ * databases and task queue of `base`, in its own process group. Resolves once it is ready.
  */
 export async function spawnService(
   kind: 'api' | 'worker',
@@ -28,48 +23,26 @@ export async function spawnService(
   env: Record<string, string> = {},
 ): Promise<ServiceProcess> {
   const port = kind === 'api' ? { PORT: String(await freePort()) } : {};
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', '--import', 'tsx', `bin/${kind}.ts`], {
-    cwd: ROOT,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const spawned = await spawnUntilReady(process.execPath, ['--max-semi-space-size=64', '--import', 'tsx', `bin/${kind}.ts`], {
     env: { ...process.env, ...envOf(base.config), ...port, LOG_LEVEL: 'error', ...env },
+    ready: READY,
+    withinMs: 60_000,
+    children,
   });
-  children.push(child);
-  let output = '';
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const ready = await new Promise<RegExpExecArray>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`bin/${kind}.ts not ready after 60 s:\n${output}`)), 60_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const line = /tollbooth (?:api|worker) ready(?: api=(\S+))?/.exec(output);
-      if (line) {
-        clearTimeout(timer);
-        resolve(line);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`bin/${kind}.ts exited with ${code}:\n${output}`));
-    });
+  const { child } = spawned;
+  const exited = new Promise<number | null>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
+    else child.once('exit', (code) => resolve(code));
   });
-  return { child, output: () => output, exited, url: ready[1] };
+  return { ...spawned, exited, url: READY.exec(spawned.line)![1] };
 }
 
 /** A real `bin/api.ts` process on the databases of `base` (a second, third... API process). Resolves to its URL. */
-export async function spawnApi(base: TestStack, children: ChildProcess[], env: Record<string, string> = {}): Promise<string> {
-  return (await spawnService('api', base, children, env)).url!;
+export async function spawnApi(base: TestStack, children: ChildProcess[]): Promise<string> {
+  return (await spawnService('api', base, children)).url!;
 }
 
-/** Signals spawned processes: SIGTERM (graceful) by default, SIGKILL for a crash. */
-export function stopProcesses(children: ChildProcess[], signal: NodeJS.Signals = 'SIGTERM'): void {
-  for (const c of children)
-    if (c.pid && c.exitCode === null && c.signalCode === null) {
-      try {
-        process.kill(-c.pid, signal);
-      } catch {
-        /* gone */
-      }
-    }
+/** Stops spawned API processes: SIGTERM (graceful) by default, SIGKILL for a crash. */
+export function stopApis(children: ChildProcess[], signal: NodeJS.Signals = 'SIGTERM'): void {
+  for (const c of children) if (c.exitCode === null) killGroup(c, signal);
 }

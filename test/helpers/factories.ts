@@ -21,8 +21,13 @@ export async function createServiceKey(stack: TestStack): Promise<{ id: string; 
   return ok(await call(stack.url, 'POST', '/admin/service-keys', { token: stack.adminToken, body: { name: 'svc', scopes: ['usage:write'] } }), 201);
 }
 
+/** Creates or replaces a platform plan from its full admin body. */
+export async function putPlan(stack: TestStack, planId: string, body: Record<string, unknown>) {
+  ok(await call(stack.url, 'PUT', `/admin/plans/${planId}`, { token: stack.adminToken, body }), 200);
+}
+
 export async function setPlan(stack: TestStack, planId: string, limits: Record<string, { limit: number; mode: 'hard' | 'soft' }>, amountCents = 0) {
-  ok(await call(stack.url, 'PUT', `/admin/plans/${planId}`, { token: stack.adminToken, body: { name: planId, amountCents, limits } }), 200);
+  await putPlan(stack, planId, { name: planId, amountCents, limits });
 }
 
 export async function assignPlan(stack: TestStack, accountId: string, planId: string) {

@@ -1,5 +1,5 @@
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { startForwardingProxy } from './forwarding-proxy';
 
 /**
  * Stands in for Stripe's events list only (GET /v1/events), which stripe-mock answers with
@@ -10,7 +10,6 @@ import type { AddressInfo } from 'node:net';
  */
 export async function startStripeEventsStandIn(stripeMockBase: string) {
   const events: { account: string | null; event: { id: string; created: number } & Record<string, unknown> }[] = [];
-  const upstream = new URL(stripeMockBase);
   const listRequests: { account: string | null; query: string }[] = [];
   /** Every request passed through: what Stripe was asked to create, and under which key. */
   const forwarded: { method: string; path: string; idempotencyKey: string | null }[] = [];
@@ -31,33 +30,19 @@ export async function startStripeEventsStandIn(stripeMockBase: string) {
     res.end(JSON.stringify({ object: 'list', url: '/v1/events', has_more: from + limit < mine.length, data }));
   };
 
-  const server: Server = createServer((req, res) => {
+  const proxy = await startForwardingProxy(stripeMockBase, (req, res, forward) => {
     const url = new URL(req.url ?? '/', 'http://stand-in');
     if (req.method === 'GET' && url.pathname === '/v1/events') return list(req, res, url);
     forwarded.push({ method: req.method ?? '', path: url.pathname, idempotencyKey: (req.headers['idempotency-key'] as string | undefined) ?? null });
-    const forward = request(
-      { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: { ...req.headers, host: upstream.host } },
-      (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      },
-    );
-    forward.on('error', () => {
-      res.writeHead(502);
-      res.end();
-    });
-    req.pipe(forward);
+    forward();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    ...proxy,
     /** Stripe now has this event in the account's list (null: the platform's own account). */
     add: (account: string | null, event: { id: string; created: number } & Record<string, unknown>) => {
       events.push({ account, event });
     },
     listRequests,
     forwarded,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

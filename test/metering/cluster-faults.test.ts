@@ -9,6 +9,7 @@ import { usageEvent } from '../helpers/factories';
 import { eventually } from '../helpers/eventually';
 import { DAY_MS, daily, isoDate, newTenant, postEvents, sleep, type Tenant } from '../helpers/metering';
 import { nanoNumber, toNanoExact } from './oracle';
+import { crashWithBatchesInFlight, resendUntil200 } from './ingest-under-faults';
 
 /**
  * Faults of a ClickHouse cluster (2 shards x 2 replicas, ZooKeeper) under a stream of batches that
@@ -69,13 +70,7 @@ run('ClickHouse cluster faults during ingestion (clickhouse cluster)', () => {
     } else failed.add(b);
     return reply.status;
   };
-  const retryUntil200 = async (b: number) => {
-    for (let attempt = 0; attempt < 120; attempt++) {
-      if ((await send(b)) === 200) return;
-      await sleep(500);
-    }
-    throw new Error(`batch ${b} still failing after 120 attempts`);
-  };
+  const retryUntil200 = (b: number) => resendUntil200(send, b, { attempts: 120, waitMs: 500 });
   /** Every event of every batch sent, counted once: in the rollups and in the raw table. */
   const expectExact = async () => {
     for (const b of [...failed]) await retryUntil200(b);
@@ -112,15 +107,8 @@ run('ClickHouse cluster faults during ingestion (clickhouse cluster)', () => {
 
     // The first replica of shard 2 (the one reads and inserts go to) dies with batches in flight.
     const victim = cluster.nodes[2]!;
-    const first = next;
-    const inFlight = Array.from({ length: 6 }, (_, i) => sleep(i * 40).then(() => send(first + i)));
+    await crashWithBatchesInFlight(victim, send, { first: next, count: 6, spacingMs: 40, killAfterMs: 60 });
     next += 6;
-    await sleep(60);
-    const pid = victim.pid;
-    expect(pid).toBeGreaterThan(0); // never kill(-1)
-    process.kill(pid, 'SIGKILL');
-    await Promise.all(inFlight);
-    while (victim.pid > 0) await sleep(20); // start() only once the handle has seen the exit
     // Its shard has one live replica, fewer than the insert quorum: no insert is acknowledged.
     for (const end = next + 3; next < end;) expect(await send(next++)).toBe(503);
     await victim.start();

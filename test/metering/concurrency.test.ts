@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { BACKENDS, startTestStack, type Backend, type TestStack } from '../helpers/stack';
-import { spawnApi, stopProcesses } from '../helpers/api-process';
+import { spawnApi, stopApis } from '../helpers/api-process';
 import { usageEvent } from '../helpers/factories';
 import { DAY_MS, daily, isoDate, newTenant, postEvents, type Tenant } from '../helpers/metering';
 import { nanoNumber, toNanoExact } from './oracle';
@@ -31,7 +31,7 @@ describe.each(BACKENDS)('two API instances, same ids at once (%s)', (backend: Ba
     }
   }, 120_000);
   afterAll(async () => {
-    stopProcesses(children);
+    stopApis(children);
     await second?.close();
     await base?.close();
   });

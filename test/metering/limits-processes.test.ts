@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { startTestStack, type TestStack } from '../helpers/stack';
-import { spawnApi, stopProcesses } from '../helpers/api-process';
+import { spawnApi, stopApis } from '../helpers/api-process';
 import { setPlan } from '../helpers/factories';
 import { eventually } from '../helpers/eventually';
 import { admitted as admittedOver, check as checkOn, counters, tenantWithUsed as tenantOnPlan } from '../helpers/limit-checks';
@@ -20,7 +20,7 @@ beforeAll(async () => {
   urls = await Promise.all([spawnApi(base, children), spawnApi(base, children)]);
 }, 120_000);
 afterAll(async () => {
-  stopProcesses(children);
+  stopApis(children);
   await base?.close();
 });
 
@@ -57,7 +57,7 @@ it('a crashed process may strand its lease (under-admission), never admit past t
   const url = await spawnApi(base, crashing);
   let allowed = 0;
   for (let i = 0; i < 50; i++) if ((await check(url, { accountId, amount: 10 })).body.allowed) allowed += 10;
-  stopProcesses(crashing, 'SIGKILL');
+  stopApis(crashing, 'SIGKILL');
   const leased = (await counters(base, accountId)).l;
   // The survivors admit the rest, minus the stranded lease, and not a unit more.
   allowed += 10 * (await admitted(accountId, 600, 10, 24));

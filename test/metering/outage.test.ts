@@ -7,6 +7,7 @@ import { call } from '../helpers/http';
 import { usageEvent } from '../helpers/factories';
 import { DAY_MS, daily, isoDate, newTenant, postEvents, sleep, type IngestReply, type Tenant } from '../helpers/metering';
 import { nanoNumber, toNanoExact } from './oracle';
+import { crashWithBatchesInFlight, resendUntil200 } from './ingest-under-faults';
 import { z } from 'zod';
 
 /**
@@ -61,13 +62,7 @@ describe('ClickHouse outage during ingestion (clickhouse)', () => {
       outcome.set(b, reply.status === 200 ? reply.body : reply.status);
       return reply.status;
     };
-    const retryUntil200 = async (b: number) => {
-      for (let attempt = 0; attempt < 20; attempt++) {
-        if ((await send(b)) === 200) return;
-        await sleep(250);
-      }
-      throw new Error(`batch ${b} still failing after 20 attempts`);
-    };
+    const retryUntil200 = (b: number) => resendUntil200(send, b, { attempts: 20, waitMs: 250 });
 
     while (next < 10) expect(await send(next++)).toBe(200);
     // 1. A graceful stop. The server goes on serving open connections until they are idle: batches
@@ -89,15 +84,8 @@ describe('ClickHouse outage during ingestion (clickhouse)', () => {
     for (const end = next + 3; next < end;) await retryUntil200(next++);
 
     // 2. A crash: SIGKILL (to the pid of the server this test started) while batches are in flight.
-    const crashAt = next;
-    const inFlight = Array.from({ length: 6 }, (_, i) => sleep(i * 15).then(() => send(crashAt + i)));
+    await crashWithBatchesInFlight(ch, send, { first: next, count: 6, spacingMs: 15, killAfterMs: 40 });
     next += 6;
-    await sleep(40);
-    const pid = ch.pid;
-    expect(pid).toBeGreaterThan(0); // never kill(-1)
-    process.kill(pid, 'SIGKILL');
-    await Promise.all(inFlight);
-    while (ch.pid > 0) await sleep(20); // start() only once the handle has seen the exit
     for (const end = next + 3; next < end;) expect(await send(next++)).toBe(503);
     await ch.start();
 

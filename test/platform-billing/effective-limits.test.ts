@@ -1,20 +1,20 @@
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { call } from '../helpers/http';
-import { assignPlan, createAccount } from '../helpers/factories';
+import { assignPlan, createAccount, putPlan } from '../helpers/factories';
 import { effectiveLimits } from '../../metering/effective-limits';
+
+const CAPPED_PLAN = {
+  name: 'Capped',
+  amountCents: 2500,
+  limits: { ai_tokens: { limit: 1000, mode: 'soft' }, lambda_invocations: { limit: 50, mode: 'hard' }, bandwidth_bytes: { limit: 10, mode: 'soft' } },
+  // 0.3 cents per started block of 7 tokens; 1.25 cents per 1,000 bytes beyond 10 (no soft limit needed).
+  overage: { ai_tokens: { included: 1000, unitAmountCents: 0.3, blockSize: 7 }, bandwidth_bytes: { included: 10, unitAmountCents: 1.25, blockSize: 1000 } },
+};
 
 let stack: TestStack;
 beforeAll(async () => {
   stack = await startTestStack({ stripe: false });
-  const plan = {
-    name: 'Capped',
-    amountCents: 2500,
-    limits: { ai_tokens: { limit: 1000, mode: 'soft' }, lambda_invocations: { limit: 50, mode: 'hard' }, bandwidth_bytes: { limit: 10, mode: 'soft' } },
-    // 0.3 cents per started block of 7 tokens; 1.25 cents per 1,000 bytes beyond 10 (no soft limit needed).
-    overage: { ai_tokens: { included: 1000, unitAmountCents: 0.3, blockSize: 7 }, bandwidth_bytes: { included: 10, unitAmountCents: 1.25, blockSize: 1000 } },
-  };
-  const r = await call(stack.url, 'PUT', '/admin/plans/capped', { token: stack.adminToken, body: plan });
-  if (r.status !== 200) throw new Error(JSON.stringify(r.body));
+  await putPlan(stack, 'capped', CAPPED_PLAN);
 });
 afterAll(() => stack?.close());
 

@@ -1,14 +1,22 @@
-import { randomBytes } from 'node:crypto';
-import Stripe from 'stripe';
 import { call, type Reply } from '../helpers/http';
 import type { TestStack } from '../helpers/stack';
+import { putPlan } from '../helpers/factories';
+import { deliverWebhook, nowS, rid, signWebhook, webhookEvent } from '../helpers/stripe-webhooks';
 
 export const WEBHOOK_SECRET = 'whsec_platform_billing_test_secret';
 export const PRO_LIMITS = { ai_tokens: { limit: 5_000_000, mode: 'soft' as const }, lambda_invocations: { limit: 2_000_000, mode: 'soft' as const } };
 export const TEAM_LIMITS = { ai_tokens: { limit: 50_000_000, mode: 'soft' as const } };
 
-const rid = (prefix: string) => `${prefix}_${randomBytes(8).toString('hex')}`;
-export const nowS = () => Math.floor(Date.now() / 1000);
+export { nowS };
+
+/** 1,000 tokens included, then 2 cents per started block of 100 tokens, reported to Stripe. */
+export const METERED_PLAN = {
+  name: 'Metered',
+  amountCents: 2500,
+  stripePriceId: 'price_metered',
+  limits: { ai_tokens: { limit: 1000, mode: 'soft' } },
+  overage: { ai_tokens: { included: 1000, unitAmountCents: 2, blockSize: 100 } },
+};
 
 /** The paid plans of these tests, sold through (stripe-mock) Prices configured by id. */
 export async function sellPlans(stack: TestStack): Promise<void> {
@@ -16,28 +24,12 @@ export async function sellPlans(stack: TestStack): Promise<void> {
     ['pro', 2500, PRO_LIMITS],
     ['team', 9900, TEAM_LIMITS],
   ] as const) {
-    const r = await call(stack.url, 'PUT', `/admin/plans/${id}`, {
-      token: stack.adminToken,
-      body: { name: id, amountCents, stripePriceId: `price_${id}`, limits },
-    });
-    if (r.status !== 200) throw new Error(`PUT /admin/plans/${id}: ${r.status} ${JSON.stringify(r.body)}`);
+    await putPlan(stack, id, { name: id, amountCents, stripePriceId: `price_${id}`, limits });
   }
 }
 
 /** A Stripe event as the platform's webhook endpoint receives it. */
-export function stripeEvent(type: string, object: Record<string, unknown>, created = nowS()) {
-  return {
-    id: rid('evt'),
-    object: 'event',
-    api_version: '2026-10-28.endive',
-    created,
-    livemode: false,
-    pending_webhooks: 1,
-    request: { id: null, idempotency_key: null },
-    type,
-    data: { object },
-  };
-}
+export const stripeEvent = (type: string, object: Record<string, unknown>, created = nowS()) => webhookEvent(type, object, { created });
 
 export const checkoutCompleted = (
   o: { accountId: string; planId: string; subscriptionId: string; customerId?: string; checkoutWorkflowId?: string; checkoutId?: string },
@@ -114,19 +106,15 @@ export const invoiceEvent = (
     created,
   );
 
-export function sign(payload: string, opts: { secret?: string; timestamp?: number } = {}): string {
-  return Stripe.webhooks.generateTestHeaderString({ payload, secret: opts.secret ?? WEBHOOK_SECRET, ...(opts.timestamp && { timestamp: opts.timestamp }) });
-}
+export const sign = (payload: string, opts: { secret?: string; timestamp?: number } = {}): string =>
+  signWebhook(payload, opts.secret ?? WEBHOOK_SECRET, opts.timestamp);
 
 /** Delivers an event the way Stripe does: the exact bytes, signed. */
-export function deliver(stack: TestStack, event: object, opts: { secret?: string; timestamp?: number; tamper?: (raw: string) => string } = {}): Promise<Reply> {
-  const raw = JSON.stringify(event);
-  const signature = sign(raw, opts);
-  return call(stack.url, 'POST', '/webhooks/stripe', {
-    raw: opts.tamper ? opts.tamper(raw) : raw,
-    headers: { 'stripe-signature': signature, 'content-type': 'application/json' },
-  });
-}
+export const deliver = (
+  stack: TestStack,
+  event: object,
+  opts: { secret?: string; timestamp?: number; tamper?: (raw: string) => string } = {},
+): Promise<Reply> => deliverWebhook(stack, '/webhooks/stripe', event, { ...opts, secret: opts.secret ?? WEBHOOK_SECRET });
 
 export { eventually } from '../helpers/eventually';
 

@@ -1,21 +1,12 @@
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { testServices } from '../helpers/services';
 import { call } from '../helpers/http';
-import { assignPlan, createAccount, usageEvent } from '../helpers/factories';
+import { assignPlan, createAccount, putPlan, usageEvent } from '../helpers/factories';
 import { ingestOk } from '../helpers/metering';
 import { usageAlertsWorkflow } from '../../workflows/usage-alerts';
 import { reportUsageUpdate } from '../../workflows/messages';
-import { WEBHOOK_SECRET, billingOf } from './helpers';
+import { METERED_PLAN, WEBHOOK_SECRET, billingOf } from './helpers';
 import { stripeRecorder } from './stripe-recorder';
-
-// 1,000 tokens included, then 2 cents per started block of 100 tokens.
-const OVERAGE_PLAN = {
-  name: 'Metered',
-  amountCents: 2500,
-  stripePriceId: 'price_metered',
-  limits: { ai_tokens: { limit: 1000, mode: 'soft' } },
-  overage: { ai_tokens: { included: 1000, unitAmountCents: 2, blockSize: 100 } },
-};
 
 let recorder: Awaited<ReturnType<typeof stripeRecorder>>;
 let api: TestStack;
@@ -25,8 +16,7 @@ beforeAll(async () => {
   const env = { STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, STRIPE_API_BASE: recorder.url };
   api = await startTestStack({ worker: false, env });
   worker = await startTestStack({ shareWith: api, api: false, worker: true, env });
-  const r = await call(api.url, 'PUT', '/admin/plans/metered', { token: api.adminToken, body: OVERAGE_PLAN });
-  if (r.status !== 200) throw new Error(JSON.stringify(r.body));
+  await putPlan(api, 'metered', METERED_PLAN);
 }, 120_000);
 afterAll(async () => {
   await worker?.close();

@@ -5,20 +5,20 @@
  */
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { call } from '../helpers/http';
-import { assignPlan, createAccount } from '../helpers/factories';
+import { assignPlan, createAccount, putPlan } from '../helpers/factories';
 import { serviceKey } from '../helpers/metering';
+
+const CAPPED_PLAN = {
+  name: 'Capped',
+  amountCents: 2500,
+  limits: { ai_tokens: { limit: 1000, mode: 'soft' } },
+  overage: { ai_tokens: { included: 1000, unitAmountCents: 2, blockSize: 100 } },
+};
 
 let stack: TestStack;
 beforeAll(async () => {
   stack = await startTestStack({ stripe: false });
-  const plan = {
-    name: 'Capped',
-    amountCents: 2500,
-    limits: { ai_tokens: { limit: 1000, mode: 'soft' } },
-    overage: { ai_tokens: { included: 1000, unitAmountCents: 2, blockSize: 100 } },
-  };
-  const r = await call(stack.url, 'PUT', '/admin/plans/capped', { token: stack.adminToken, body: plan });
-  if (r.status !== 200) throw new Error(JSON.stringify(r.body));
+  await putPlan(stack, 'capped', CAPPED_PLAN);
 });
 afterAll(() => stack?.close());
 

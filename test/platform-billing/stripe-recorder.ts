@@ -1,5 +1,4 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { startForwardingProxy, stripeError } from '../helpers/forwarding-proxy';
 
 /**
  * A proxy in front of stripe-mock that stands in for Stripe's memory: stripe-mock forgets every
@@ -9,13 +8,12 @@ import type { AddressInfo } from 'node:net';
  * 500, `refuse` answers 400 invalid_request_error (a deleted customer, a bad meter).
  */
 export async function stripeRecorder(target: string) {
-  const upstream = new URL(target);
   const meterEvents = new Map<string, { value: number; customer: string; timestamp: number }>();
   const requests: { method: string; path: string; form: URLSearchParams }[] = [];
   const faults = { outage: 0, lostAnswers: 0, refuse: false };
   let meterEventRequests = 0;
 
-  const server = http.createServer((req, res) => {
+  const proxy = await startForwardingProxy(target, (req, res, forward) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -28,13 +26,11 @@ export async function stripeRecorder(target: string) {
         meterEventRequests++;
         if (faults.outage > 0) {
           faults.outage--;
-          res.writeHead(503, { 'content-type': 'application/json' });
-          res.end('{"error":{"type":"api_error","message":"unavailable"}}');
+          stripeError(res, 503, { type: 'api_error', message: 'unavailable' });
           return;
         }
         if (faults.refuse) {
-          res.writeHead(400, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ error: { type: 'invalid_request_error', message: 'No such customer', code: 'resource_missing' } }));
+          stripeError(res, 400, { type: 'invalid_request_error', message: 'No such customer', code: 'resource_missing' });
           return;
         }
         const identifier = form.get('identifier') ?? '';
@@ -47,35 +43,20 @@ export async function stripeRecorder(target: string) {
         }
         if (faults.lostAnswers > 0) {
           faults.lostAnswers--;
-          res.writeHead(500, { 'content-type': 'application/json' });
-          res.end('{"error":{"type":"api_error","message":"lost"}}');
+          stripeError(res, 500, { type: 'api_error', message: 'lost' });
           return;
         }
       }
-      const forward = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path, headers: req.headers }, (reply) => {
-        res.writeHead(reply.statusCode ?? 502, reply.headers);
-        reply.pipe(res);
-      });
-      forward.on('error', () => {
-        res.writeHead(502);
-        res.end();
-      });
-      forward.end(raw);
+      forward(raw);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    ...proxy,
     faults,
     meterEvents,
     requests,
     meterEventRequests: () => meterEventRequests,
     /** What Stripe would bill for a customer: the sum of its accepted meter events. */
     billedTo: (customer: string) => [...meterEvents.values()].filter((e) => e.customer === customer).reduce((s, e) => s + e.value, 0),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
   };
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { z } from 'zod';
 import { startTestStack, type TestStack } from '../helpers/stack';
-import { spawnService, stopProcesses, type ServiceProcess } from '../helpers/api-process';
+import { spawnService, stopApis, type ServiceProcess } from '../helpers/api-process';
 import { startStripeProxy } from '../helpers/stripe-proxy';
 import { testServices } from '../helpers/services';
 import { createAccount, setPlan, usageEvent } from '../helpers/factories';
@@ -43,7 +43,7 @@ beforeAll(async () => {
   await sellPlans(base);
 }, 180_000);
 afterAll(async () => {
-  stopProcesses(children, 'SIGKILL');
+  stopApis(children, 'SIGKILL');
   await stack?.close();
   await proxy?.close();
 });

@@ -1,7 +1,6 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startTestStack, type TestStack } from '../helpers/stack';
+import { startForwardingProxy } from '../helpers/forwarding-proxy';
 import { testServices } from '../helpers/services';
 import { call } from '../helpers/http';
 import { createAccount } from '../helpers/factories';
@@ -12,29 +11,11 @@ import { STRIPE_NOT_CONFIGURED } from '../../activities/stripe-customers';
 /** A pass-through proxy in front of stripe-mock that counts the requests Stripe would see. */
 async function countingStripeProxy(target: string) {
   const seen: string[] = [];
-  const upstream = new URL(target);
-  const server = http.createServer((req, res) => {
+  const proxy = await startForwardingProxy(target, (req, _res, forward) => {
     seen.push(`${req.method} ${req.url?.split('?')[0]}`);
-    const forward = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (reply) => {
-      res.writeHead(reply.statusCode ?? 502, reply.headers);
-      reply.pipe(res);
-    });
-    forward.on('error', () => {
-      res.writeHead(502);
-      res.end();
-    });
-    req.pipe(forward);
+    forward();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    count: (what: string) => seen.filter((s) => s === what).length,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return { ...proxy, count: (what: string) => seen.filter((s) => s === what).length };
 }
 
 const provisioned = async (stack: TestStack, accountId: string) => {

@@ -17,6 +17,7 @@ import { GRACE_PERIOD_MS } from '../../workflows/platform-subscription';
 import { stripeReconcileWorkflow } from '../../workflows/stripe-reconcile';
 import { usageAlertsWorkflow } from '../../workflows/usage-alerts';
 import {
+  METERED_PLAN,
   WEBHOOK_SECRET,
   sellPlans,
   deliver,
@@ -74,14 +75,7 @@ it('platform billing: checkout, plan change, payments, portal, invoice preview, 
 });
 
 it('overage: usage reported to Stripe on demand', async () => {
-  const plan = {
-    name: 'Metered',
-    amountCents: 2500,
-    stripePriceId: 'price_metered',
-    limits: { ai_tokens: { limit: 1000, mode: 'soft' } },
-    overage: { ai_tokens: { included: 1000, unitAmountCents: 2, blockSize: 100 } },
-  };
-  expect((await call(stack.url, 'PUT', '/admin/plans/metered', { token: stack.adminToken, body: plan })).status).toBe(200);
+  expect((await call(stack.url, 'PUT', '/admin/plans/metered', { token: stack.adminToken, body: METERED_PLAN })).status).toBe(200);
   const { accountId } = await createAccount(stack, 'Recorded overage');
   await stack.deps.temporal.workflow.getHandle(`account-provisioning:${accountId}`).result();
   await assignPlan(stack, accountId, 'metered');

@@ -1,0 +1,57 @@
+import type { MeteringStore } from '../../platform/clickhouse';
+import { createUsageView, type UsageView } from '../../metering/usage-view';
+import type { AccountPeriod } from '../../metering/metered-usage';
+import { startTestStack, type TestStack } from '../helpers/stack';
+import { eventually } from '../helpers/eventually';
+import { ingestOk, newTenant } from '../helpers/metering';
+import { usageEvent } from '../helpers/factories';
+
+/**
+ * Which accounts the background refresh re-reads: those checked since their last read, never
+ * every account checked in the last minute. An account checked less often than a snapshot
+ * lives costs one read per check, not four a second.
+ */
+describe('usage view refresh', () => {
+  let stack: TestStack;
+  let view: UsageView | undefined;
+  beforeAll(async () => {
+    stack = await startTestStack({ backend: 'clickhouse' });
+  });
+  afterAll(async () => {
+    view?.close();
+    await stack?.close();
+  });
+
+  it('re-reads an account only once it is checked again', async () => {
+    // Every account a metered-usage query reads, counted per account (the real store answers).
+    const reads = new Map<string, number>();
+    const store: MeteringStore = Object.create(stack.deps.store);
+    store.query = (sql, params, rows) => {
+      for (const id of (params.accounts as string[] | undefined) ?? []) if (sql.includes('usage_counters_15m')) reads.set(id, (reads.get(id) ?? 0) + 1);
+      return stack.deps.store.query(sql, params, rows);
+    };
+    const [quiet, again, busy] = await Promise.all([newTenant(stack), newTenant(stack), newTenant(stack)]);
+    const start = new Date(Date.UTC(2020, 0, 1));
+    const period = (accountId: string): AccountPeriod => ({ accountId, start, end: new Date(Date.UTC(2100, 0, 1)) });
+    // Snapshots live a minute here, so no check below waits for a read: only the refresh reads.
+    view = createUsageView({ db: stack.deps.db, store }, { refreshMs: 20, maxLagMs: 60_000 });
+    for (const t of [quiet, again, busy]) await view.snapshot(period(t.accountId));
+    const readsOf = (t: { accountId: string }) => reads.get(t.accountId) ?? 0;
+    expect([readsOf(quiet), readsOf(again)]).toEqual([1, 1]);
+
+    // An account checked all along is re-read round after round; the others meanwhile never.
+    const busyBefore = readsOf(busy);
+    await eventually('the busy account re-read by the refresh', async () => {
+      await view!.snapshot(period(busy.accountId));
+      return readsOf(busy) >= busyBefore + 3;
+    });
+    expect([readsOf(quiet), readsOf(again)]).toEqual([1, 1]);
+
+    // Checked again: the next rounds read it, with what was ingested meanwhile.
+    await ingestOk(stack, [usageEvent(again.accountId, 'later', { value: 7 })]);
+    await view.snapshot(period(again.accountId));
+    await eventually('the checked account re-read', async () => (view!.peek(again.accountId)?.metered.ai_tokens ?? 0n) === 7_000_000_000n);
+    expect(readsOf(again)).toBeGreaterThan(1);
+    expect(readsOf(quiet)).toBe(1);
+  });
+});
