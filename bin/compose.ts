@@ -14,12 +14,20 @@ import { createLimitChecker } from '../metering/limits';
 import { createActivities } from '../activities';
 import { createApp } from '../api/app';
 import type { ApiDeps } from '../api/deps';
+import { drainable } from '../platform/http-drain';
 import { loadWorkflowBundle } from './workflow-bundle';
 
 export interface Stack {
   deps: ApiDeps;
   apiUrl?: string;
   worker?: Worker;
+  /**
+   * Stops taking work (the API stops accepting connections, the worker stops polling) and waits
+   * up to SHUTDOWN_GRACE_MS for the requests and activities in flight. True when all finished in
+   * time. Call close() after it.
+   */
+  drain(): Promise<boolean>;
+  /** Cuts what is still in flight and closes every client. */
   close(): Promise<void>;
 }
 
@@ -69,6 +77,8 @@ export async function composeStack(config: Config, opts: { api?: boolean; worker
     limits: createLimitChecker({ db, store }),
   };
   const closers: (() => Promise<unknown>)[] = [() => deps.limits.close()];
+  // Each stops its part from taking work and resolves true once what was in flight has finished.
+  const stoppers: ((graceMs: number) => Promise<boolean>)[] = [];
 
   let worker: Worker | undefined;
   if (opts.worker !== false) {
@@ -79,6 +89,11 @@ export async function composeStack(config: Config, opts: { api?: boolean; worker
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       workflowBundle: await loadWorkflowBundle(),
+      // Activities in flight at shutdown run to completion, within the grace time; an activity
+      // still running after it is cancelled, and the worker gives up a few seconds later (its
+      // attempt then times out on the server and is retried elsewhere).
+      shutdownGraceTime: config.SHUTDOWN_GRACE_MS,
+      shutdownForceTime: config.SHUTDOWN_GRACE_MS + 5_000,
       activities: createActivities({
         db,
         store,
@@ -89,11 +104,21 @@ export async function composeStack(config: Config, opts: { api?: boolean; worker
       }),
     });
     const running = worker.run();
-    closers.push(async () => {
-      if (worker!.getState() === 'RUNNING') worker!.shutdown();
-      await running;
-      await connection.close();
+    let stopped: Promise<boolean> | undefined;
+    stoppers.push(() => {
+      stopped ??= (async () => {
+        if (worker!.getState() === 'RUNNING') worker!.shutdown();
+        return running.then(
+          () => true,
+          (err: unknown) => {
+            logger.warn({ err }, 'worker shutdown failed');
+            return false;
+          },
+        );
+      })();
+      return stopped;
     });
+    closers.push(() => connection.close());
   }
 
   let apiUrl: string | undefined;
@@ -102,34 +127,31 @@ export async function composeStack(config: Config, opts: { api?: boolean; worker
     // Slow clients are cut (408, then closed) once their headers or their whole request take
     // longer than configured, so a few hundred trickling sockets cannot hold the server; Node
     // checks every connectionsCheckingInterval, which bounds how late the cut can be.
-    const server = createServer(
-      {
-        headersTimeout: Math.min(config.HEADERS_TIMEOUT_MS, config.REQUEST_TIMEOUT_MS),
-        requestTimeout: config.REQUEST_TIMEOUT_MS,
-        connectionsCheckingInterval: Math.min(1_000, config.HEADERS_TIMEOUT_MS),
-      },
-      app.callback(),
-    );
-    server.keepAliveTimeout = config.KEEP_ALIVE_TIMEOUT_MS;
+    const server = createServer({
+      headersTimeout: Math.min(config.HEADERS_TIMEOUT_MS, config.REQUEST_TIMEOUT_MS),
+      requestTimeout: config.REQUEST_TIMEOUT_MS,
+      connectionsCheckingInterval: Math.min(1_000, config.HEADERS_TIMEOUT_MS),
+      keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
+    });
+    const drain = drainable(server);
+    server.on('request', drain.wrap(app.callback()));
     await new Promise<void>((resolve) => {
       server.listen(config.PORT, config.HOST, resolve);
     });
     const address = server.address();
     apiUrl = `http://${config.HOST}:${typeof address === 'object' && address ? address.port : config.PORT}`;
-    closers.push(
-      () =>
-        new Promise((resolve) => {
-          server.close(resolve);
-          server.closeAllConnections();
-        }),
-    );
+    stoppers.push((graceMs) => drain.drain(graceMs));
   }
+
+  const stopTakingWork = async (graceMs: number) => (await Promise.all(stoppers.map((stop) => stop(graceMs)))).every(Boolean);
 
   return {
     deps,
     apiUrl,
     worker,
+    drain: () => stopTakingWork(config.SHUTDOWN_GRACE_MS),
     async close() {
+      await stopTakingWork(0);
       for (const close of closers.reverse()) await close().catch((err) => logger.warn({ err }, 'close failed'));
       await temporal.close().catch(() => undefined);
       await db.end().catch(() => undefined);

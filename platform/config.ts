@@ -92,6 +92,11 @@ export const configSchema = z.object({
    * just as a client sends on it, which the client sees as a reset request it cannot retry.
    */
   KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(65_000),
+  /**
+   * On SIGTERM, `bin/api.ts` and `bin/worker.ts` stop taking work and give the requests and
+   * activities in flight this many ms to finish before cutting them.
+   */
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(25_000),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -3,11 +3,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../embedded/ports';
-import { killGroup, ROOT, spawnUntilReady, type Spawned } from './spawn-until-ready';
+import { killGroup, spawnUntilReady, type Spawned } from './spawn-until-ready';
 
-// What `npm start` runs. Not through npx/npm: npm does not pass a SIGINT sent to it alone on to
-// its child, and exits 130 on one sent to the whole group whatever the service did.
-const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
+// What `npm start` runs (its script: node with tsx as a loader). Not through npm: npm does not pass
+// a SIGINT sent to it alone on to its child, and exits 130 on one sent to the whole group whatever
+// the service did. Nor through the tsx CLI: it kills its child with SIGKILL (and exits 130) when
+// the child takes more than about 60 ms to acknowledge a relayed signal, as on a loaded machine.
+const START = ['--max-semi-space-size=64', '--import', 'tsx', 'bin/start.ts'];
 // Variables that would point `npm start` at external services: unset, everything runs embedded.
 const EXTERNAL = ['DATABASE_URL', 'CLICKHOUSE_URL', 'TEMPORAL_ADDRESS', 'ADMIN_TOKEN', 'STRIPE_SECRET_KEY', 'STRIPE_API_BASE'];
 
@@ -31,7 +33,7 @@ export interface Started extends Spawned {
 
 /** `npm start` as a user runs it, in its own process group; resolves on its one `ready` line. */
 export async function npmStart(env: NodeJS.ProcessEnv, opts: { withinMs: number; children: ChildProcess[] }): Promise<Started> {
-  const started = await spawnUntilReady(TSX, ['bin/start.ts'], { env, ready: /\bready\b.*\bapi=/, withinMs: opts.withinMs, children: opts.children });
+  const started = await spawnUntilReady(process.execPath, START, { env, ready: /\bready\b.*\bapi=/, withinMs: opts.withinMs, children: opts.children });
   return { ...started, api: /api=(\S+)/.exec(started.line)![1]!, ui: /temporal_ui=(\S+)/.exec(started.line)?.[1] ?? '' };
 }
 

@@ -1,10 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { spawnApi, stopApis } from '../helpers/api-process';
-import { call } from '../helpers/http';
-import { assignPlan, setPlan, usageEvent } from '../helpers/factories';
-import { ingestOk, newTenant, serviceKey } from '../helpers/metering';
+import { setPlan } from '../helpers/factories';
 import { eventually } from '../helpers/eventually';
+import { admitted as admittedOver, check as checkOn, counters, tenantWithUsed as tenantOnPlan } from '../helpers/limit-checks';
 
 /**
  * Hard limits across API processes: two real `bin/api.ts` processes on one Postgres and
@@ -25,34 +24,9 @@ afterAll(async () => {
   await base?.close();
 });
 
-const check = async (url: string, body: Record<string, unknown>) =>
-  call(url, 'POST', '/v1/usage/check', { token: await serviceKey(base), body: { meter: 'ai_tokens', ...body } });
-
-/** Sends `n` checks alternating between the processes, `concurrency` at a time; counts the admitted. */
-async function admitted(accountId: string, n: number, amount: number, concurrency: number): Promise<number> {
-  let next = 0;
-  let allowed = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < n) {
-        const i = next++;
-        const reply = await check(urls[i % urls.length]!, { accountId, amount });
-        expect(reply.status).toBe(200);
-        if (reply.body.allowed) allowed++;
-      }
-    }),
-  );
-  return allowed;
-}
-
-async function tenantWithUsed(used: number): Promise<string> {
-  const { accountId } = await newTenant(base);
-  await assignPlan(base, accountId, 'hard5000');
-  if (used > 0) await ingestOk(base, [usageEvent(accountId, 'seed', { value: used })]);
-  // Both processes see the metered usage within a second.
-  for (const url of urls) await eventually('seen', async () => (await check(url, { accountId, amount: 0, reserve: false })).body.used === used);
-  return accountId;
-}
+const check = (url: string, body: Record<string, unknown>) => checkOn(base, url, body);
+const admitted = (accountId: string, n: number, amount: number, concurrency: number) => admittedOver(base, urls, accountId, n, amount, concurrency);
+const tenantWithUsed = (used: number) => tenantOnPlan(base, urls, 'hard5000', used);
 
 it.each([
   ['near the limit (every admission through Postgres)', 4_990, 40, 1],
@@ -68,8 +42,7 @@ it.each([
     await eventually(
       'leases returned',
       async () => {
-        const row = (await base.deps.db.query('SELECT reserved::float8 AS r, leased::float8 AS l FROM limit_counters WHERE account_id = $1', [accountId]))
-          .rows[0];
+        const row = await counters(base, accountId);
         return row.l === 0 && row.r === Math.floor(k / amount) * amount;
       },
       10_000,
@@ -85,7 +58,7 @@ it('a crashed process may strand its lease (under-admission), never admit past t
   let allowed = 0;
   for (let i = 0; i < 50; i++) if ((await check(url, { accountId, amount: 10 })).body.allowed) allowed += 10;
   stopApis(crashing, 'SIGKILL');
-  const leased: number = (await base.deps.db.query('SELECT leased::float8 AS l FROM limit_counters WHERE account_id = $1', [accountId])).rows[0].l;
+  const leased = (await counters(base, accountId)).l;
   // The survivors admit the rest, minus the stranded lease, and not a unit more.
   allowed += 10 * (await admitted(accountId, 600, 10, 24));
   expect(allowed).toBeLessThanOrEqual(5000);
