@@ -31,6 +31,12 @@ export interface UsageViewOptions {
   refreshMs?: number;
   /** ...for this long after their last check. */
   activeMs?: number;
+  /**
+   * Accounts a refresh re-reads although not checked since their last read (the most recently
+   * checked first): an account back after a pause then finds its snapshot fresh. Accounts checked
+   * since their last read are re-read regardless, so this bounds only the extra cost.
+   */
+  readAhead?: number;
   maxAccounts?: number;
   now?: () => number;
 }
@@ -49,6 +55,7 @@ export function createUsageView(deps: { db: Db; store: MeteringStore }, opts: Us
   const maxLagMs = opts.maxLagMs ?? 1_000;
   const refreshMs = opts.refreshMs ?? 250;
   const activeMs = opts.activeMs ?? 60_000;
+  const readAhead = opts.readAhead ?? 1_000;
   const now = opts.now ?? Date.now;
   const entries = new LRUCache<string, Entry>({ max: opts.maxAccounts ?? 100_000 });
   const metered = meteredUsageOf(deps.store);
@@ -124,15 +131,20 @@ export function createUsageView(deps: { db: Db; store: MeteringStore }, opts: Us
     refreshing = true;
     try {
       const since = now() - activeMs;
-      const active: AccountPeriod[] = [];
+      const asked: AccountPeriod[] = [];
+      const idle: Entry[] = [];
       for (const [, e] of entries.entries()) {
         if (e.loading || e.askedAt < since) continue;
-        // Only accounts checked since their last read: an account checked less often than the
-        // snapshot lives is read when checked (a demand read, batched), once per check at most,
-        // instead of every round while nobody asks.
-        if (!e.snapshot || e.askedAt > e.snapshot.asOf) active.push(e.period);
+        // Accounts checked since their last read, always. The others only up to `readAhead`:
+        // with many accounts each checked less often than a snapshot lives, re-reading them all
+        // every round would cost more than reading each when it is checked (a demand read,
+        // batched, once per check at most).
+        if (!e.snapshot || e.askedAt > e.snapshot.asOf) asked.push(e.period);
+        else idle.push(e);
       }
-      if (active.length > 0) await load(active, 'refresh');
+      const ahead = idle.length <= readAhead ? idle : idle.sort((a, b) => b.askedAt - a.askedAt).slice(0, readAhead);
+      const periods = [...asked, ...ahead.map((e) => e.period)];
+      if (periods.length > 0) await load(periods, 'refresh');
     } catch {
       // A failed refresh leaves the snapshots as they were; checks that find theirs too old read it themselves.
     } finally {

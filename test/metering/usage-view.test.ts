@@ -34,7 +34,8 @@ describe('usage view refresh', () => {
     const start = new Date(Date.UTC(2020, 0, 1));
     const period = (accountId: string): AccountPeriod => ({ accountId, start, end: new Date(Date.UTC(2100, 0, 1)) });
     // Snapshots live a minute here, so no check below waits for a read: only the refresh reads.
-    view = createUsageView({ db: stack.deps.db, store }, { refreshMs: 20, maxLagMs: 60_000 });
+    // No read-ahead: only what checks ask for is re-read (readAhead bounds what is read beyond).
+    view = createUsageView({ db: stack.deps.db, store }, { refreshMs: 20, maxLagMs: 60_000, readAhead: 0 });
     for (const t of [quiet, again, busy]) await view.snapshot(period(t.accountId));
     const readsOf = (t: { accountId: string }) => reads.get(t.accountId) ?? 0;
     expect([readsOf(quiet), readsOf(again)]).toEqual([1, 1]);
@@ -53,5 +54,27 @@ describe('usage view refresh', () => {
     await eventually('the checked account re-read', async () => (view!.peek(again.accountId)?.metered.ai_tokens ?? 0n) === 7_000_000_000n);
     expect(readsOf(again)).toBeGreaterThan(1);
     expect(readsOf(quiet)).toBe(1);
+  });
+
+  it('reads ahead the most recently checked idle accounts, as many as allowed', async () => {
+    const reads = new Map<string, number>();
+    const store: MeteringStore = Object.create(stack.deps.store);
+    store.query = (sql, params, rows) => {
+      for (const id of (params.accounts as string[] | undefined) ?? []) if (sql.includes('usage_counters_15m')) reads.set(id, (reads.get(id) ?? 0) + 1);
+      return stack.deps.store.query(sql, params, rows);
+    };
+    const [older, newer] = await Promise.all([newTenant(stack), newTenant(stack)]);
+    const period = (accountId: string): AccountPeriod => ({ accountId, start: new Date(Date.UTC(2020, 0, 1)), end: new Date(Date.UTC(2100, 0, 1)) });
+    const ahead = createUsageView({ db: stack.deps.db, store }, { refreshMs: 20, maxLagMs: 60_000, readAhead: 1 });
+    try {
+      await ahead.snapshot(period(older.accountId));
+      await new Promise((r) => setTimeout(r, 5)); // a later check, by the millisecond clock
+      await ahead.snapshot(period(newer.accountId));
+      const olderReads = reads.get(older.accountId);
+      await eventually('the newer account read ahead', async () => (reads.get(newer.accountId) ?? 0) >= 4);
+      expect(reads.get(older.accountId)).toBe(olderReads);
+    } finally {
+      ahead.close();
+    }
   });
 });
