@@ -22,17 +22,23 @@ describe('usage view refresh', () => {
     await stack?.close();
   });
 
-  it('re-reads an account only once it is checked again', async () => {
-    // Every account a metered-usage query reads, counted per account (the real store answers).
+  // A period wide enough to hold every event of the test, whatever today's date.
+  const period = (accountId: string): AccountPeriod => ({ accountId, start: new Date(Date.UTC(2020, 0, 1)), end: new Date(Date.UTC(2100, 0, 1)) });
+
+  /** The real store, counting every account a metered-usage query reads. */
+  const countingStore = () => {
     const reads = new Map<string, number>();
     const store: MeteringStore = Object.create(stack.deps.store);
     store.query = (sql, params, rows) => {
       for (const id of (params.accounts as string[] | undefined) ?? []) if (sql.includes('usage_counters_15m')) reads.set(id, (reads.get(id) ?? 0) + 1);
       return stack.deps.store.query(sql, params, rows);
     };
+    return { reads, store };
+  };
+
+  it('re-reads an account only once it is checked again', async () => {
+    const { reads, store } = countingStore();
     const [quiet, again, busy] = await Promise.all([newTenant(stack), newTenant(stack), newTenant(stack)]);
-    const start = new Date(Date.UTC(2020, 0, 1));
-    const period = (accountId: string): AccountPeriod => ({ accountId, start, end: new Date(Date.UTC(2100, 0, 1)) });
     // Snapshots live a minute here, so no check below waits for a read: only the refresh reads.
     // No read-ahead: only what checks ask for is re-read (readAhead bounds what is read beyond).
     view = createUsageView({ db: stack.deps.db, store }, { refreshMs: 20, maxLagMs: 60_000, readAhead: 0 });
@@ -57,14 +63,8 @@ describe('usage view refresh', () => {
   });
 
   it('reads ahead the most recently checked idle accounts, as many as allowed', async () => {
-    const reads = new Map<string, number>();
-    const store: MeteringStore = Object.create(stack.deps.store);
-    store.query = (sql, params, rows) => {
-      for (const id of (params.accounts as string[] | undefined) ?? []) if (sql.includes('usage_counters_15m')) reads.set(id, (reads.get(id) ?? 0) + 1);
-      return stack.deps.store.query(sql, params, rows);
-    };
+    const { reads, store } = countingStore();
     const [older, newer] = await Promise.all([newTenant(stack), newTenant(stack)]);
-    const period = (accountId: string): AccountPeriod => ({ accountId, start: new Date(Date.UTC(2020, 0, 1)), end: new Date(Date.UTC(2100, 0, 1)) });
     const ahead = createUsageView({ db: stack.deps.db, store }, { refreshMs: 20, maxLagMs: 60_000, readAhead: 1 });
     try {
       await ahead.snapshot(period(older.accountId));
