@@ -18,6 +18,7 @@ function isConnectionError(err: unknown): boolean {
  * nothing was acknowledged, and the client's retry is checked against whatever was written.
  */
 const CLUSTER_UNAVAILABLE = new Set([
+  '32', // ATTEMPT_TO_READ_AFTER_EOF: a shard's server died while the insert was being forwarded to it
   '209', // SOCKET_TIMEOUT
   '210', // NETWORK_ERROR
   '225', // NO_ZOOKEEPER
