@@ -22,8 +22,10 @@ command -v clickhouse-client >/dev/null || missing+=(clickhouse-client)
 # The workflow timer tests run Temporal's time-skipping test server, a Java jar Maven fetches.
 [[ ${STEP_TAG:-} != test ]] || command -v java >/dev/null || missing+=(default-jre-headless)
 [[ ${STEP_TAG:-} != test ]] || command -v mvn >/dev/null || missing+=(maven)
+# The cluster pass of the tests replicates ClickHouse through Debian's ZooKeeper.
+[[ ${STEP_TAG:-} != test || -f /usr/share/java/zookeeper.jar ]] || missing+=(zookeeper)
 if ((${#missing[@]} == 0)); then
-  step "Debian packages present (postgresql, clickhouse-server, clickhouse-client$([[ ${STEP_TAG:-} == test ]] && echo ", chromium"))"
+  step "Debian packages present (postgresql, clickhouse-server, clickhouse-client$([[ ${STEP_TAG:-} == test ]] && echo ", chromium, zookeeper"))"
 elif [[ $(id -u) == 0 ]]; then
   step "apt-get install ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

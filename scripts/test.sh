@@ -17,4 +17,18 @@ if (($# == 0)); then
 fi
 
 step "jest $*"
-exec npx jest "$@"
+if (($# > 0)); then exec npx jest "$@"; fi
+npx jest
+
+# The metering files that hold exactly-once ingestion and hard limits, again against ClickHouse in
+# cluster mode (2 shards x 2 replicas and ZooKeeper, started by jest's setup), plus the cluster's
+# fault tests. The whole metering suite in cluster mode:
+# TOLLBOOTH_TEST_CLICKHOUSE_CLUSTER=1 npx jest test/metering (README).
+CLUSTER_SUBSET=(
+  test/metering/exactness.test.ts
+  test/metering/limits.test.ts
+  test/metering/limits-processes.test.ts
+  test/metering/cluster-faults.test.ts
+)
+step "jest, ClickHouse cluster pass: ${CLUSTER_SUBSET[*]}"
+TOLLBOOTH_TEST_CLICKHOUSE_CLUSTER=1 exec npx jest "${CLUSTER_SUBSET[@]}"

@@ -86,6 +86,15 @@ export async function withIngestClock<T>(stack: TestStack, nowMs: number, fn: ()
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Whether this run's ClickHouse is the 2 x 2 cluster (TOLLBOOTH_TEST_CLICKHOUSE_CLUSTER=1). */
+export const onCluster = process.env.TOLLBOOTH_TEST_CLICKHOUSE_CLUSTER === '1';
+
+/**
+ * A test's timeout when it inserts many batches: on the cluster every insert waits for two
+ * replicas (a quorum) and goes through a Distributed table, several times slower on these cores.
+ */
+export const insertHeavyTimeout = (singleServerMs?: number): number | undefined => (onCluster ? 600_000 : singleServerMs);
+
 /**
  * A table or view for DDL as the mode needs it: on a cluster (TOLLBOOTH_TEST_CLICKHOUSE_CLUSTER=1)
  * rows live in `<table>_local` on every server (views keep their names) and DDL runs ON CLUSTER.

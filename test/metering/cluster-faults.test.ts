@@ -7,7 +7,7 @@ import { createHttpStore } from '../../platform/clickhouse';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { usageEvent } from '../helpers/factories';
 import { eventually } from '../helpers/eventually';
-import { DAY_MS, daily, isoDate, newTenant, postEvents, sleep, type Tenant } from '../helpers/metering';
+import { DAY_MS, daily, isoDate, newTenant, onCluster, postEvents, sleep, type Tenant } from '../helpers/metering';
 import { nanoNumber, toNanoExact } from './oracle';
 import { crashWithBatchesInFlight, resendUntil200 } from './ingest-under-faults';
 
@@ -17,12 +17,12 @@ import { crashWithBatchesInFlight, resendUntil200 } from './ingest-under-faults'
  * 200 or 503 (never another status); once the fault is over the client's retries leave every
  * event counted exactly once, and a restarted replica has its shard's data again.
  *
- * Its own cluster (so faults touch no other test file), started only with
- * TOLLBOOTH_TEST_CLICKHOUSE_CLUSTER=1: four servers and a JVM are too heavy for every CI run.
+ * Its own cluster, so faults touch no other test file. It runs in the cluster pass of `npm test`
+ * (TOLLBOOTH_TEST_CLICKHOUSE_CLUSTER=1, scripts/test.sh), not in the single-server pass.
  */
 const PER_ACCOUNT = 10;
 const ACCOUNTS = 6; // cityHash64 spreads six accounts over both shards (asserted below)
-const run = process.env.TOLLBOOTH_TEST_CLICKHOUSE_CLUSTER === '1' ? describe : describe.skip;
+const run = onCluster ? describe : describe.skip;
 
 run('ClickHouse cluster faults during ingestion (clickhouse cluster)', () => {
   let cluster: ClickHouseCluster;

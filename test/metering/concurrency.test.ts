@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { BACKENDS, startTestStack, type Backend, type TestStack } from '../helpers/stack';
 import { spawnApi, stopApis } from '../helpers/api-process';
 import { usageEvent } from '../helpers/factories';
-import { DAY_MS, daily, isoDate, newTenant, postEvents, type Tenant } from '../helpers/metering';
+import { DAY_MS, daily, insertHeavyTimeout, isoDate, newTenant, postEvents, type Tenant } from '../helpers/metering';
 import { nanoNumber, toNanoExact } from './oracle';
 import { z } from 'zod';
 
@@ -36,52 +36,56 @@ describe.each(BACKENDS)('two API instances, same ids at once (%s)', (backend: Ba
     await base?.close();
   });
 
-  it('counts every id once across many concurrent rounds', async () => {
-    const tenants: Tenant[] = [await newTenant(base), await newTenant(base)];
-    const sent = new Map<string, string>(); // account|id -> value
-    const events = new Map<string, ReturnType<typeof usageEvent>>(); // a re-sent id carries its first payload
-    let accepted = 0;
-    for (let round = 0; round < 40; round++) {
-      const ids = [
-        ...Array.from({ length: 25 }, (_, i) => `r${round}-${i}`),
-        ...Array.from({ length: 15 }, (_, i) => `r${Math.floor(Math.random() * (round + 1))}-${(i * 7 + round) % 25}`), // earlier rounds
-      ];
-      const batch = ids.flatMap((id, i) => {
-        const t = tenants[(i + round) % 2]!;
-        const e =
-          events.get(`${t.accountId}|${id}`) ??
-          usageEvent(t.accountId, id, { value: Number(valueOf(id)), timestamp: new Date(Date.now() - (i + 1) * 60_000).toISOString() });
-        events.set(`${t.accountId}|${id}`, e);
-        sent.set(`${t.accountId}|${id}`, valueOf(id));
-        return i % 10 === 0 ? [e, e] : [e]; // and duplicates inside the batch
-      });
-      // Both get the same batch, or (odd rounds) overlapping halves in opposite orders.
-      const [a, b] = round % 2 === 0 ? [batch, batch] : [batch.slice(0, 30), [...batch].reverse().slice(0, 30)];
-      const replies = await Promise.all([postEvents(base, a, urls[0]), postEvents(base, b, urls[1])]);
-      replies.forEach((r, i) => {
-        expect(r.status).toBe(200);
-        expect(r.body.accepted + r.body.duplicates).toBe([a, b][i]!.length);
-        accepted += r.body.accepted;
-      });
-    }
-    expect(accepted).toBe(sent.size);
+  it(
+    'counts every id once across many concurrent rounds',
+    async () => {
+      const tenants: Tenant[] = [await newTenant(base), await newTenant(base)];
+      const sent = new Map<string, string>(); // account|id -> value
+      const events = new Map<string, ReturnType<typeof usageEvent>>(); // a re-sent id carries its first payload
+      let accepted = 0;
+      for (let round = 0; round < 40; round++) {
+        const ids = [
+          ...Array.from({ length: 25 }, (_, i) => `r${round}-${i}`),
+          ...Array.from({ length: 15 }, (_, i) => `r${Math.floor(Math.random() * (round + 1))}-${(i * 7 + round) % 25}`), // earlier rounds
+        ];
+        const batch = ids.flatMap((id, i) => {
+          const t = tenants[(i + round) % 2]!;
+          const e =
+            events.get(`${t.accountId}|${id}`) ??
+            usageEvent(t.accountId, id, { value: Number(valueOf(id)), timestamp: new Date(Date.now() - (i + 1) * 60_000).toISOString() });
+          events.set(`${t.accountId}|${id}`, e);
+          sent.set(`${t.accountId}|${id}`, valueOf(id));
+          return i % 10 === 0 ? [e, e] : [e]; // and duplicates inside the batch
+        });
+        // Both get the same batch, or (odd rounds) overlapping halves in opposite orders.
+        const [a, b] = round % 2 === 0 ? [batch, batch] : [batch.slice(0, 30), [...batch].reverse().slice(0, 30)];
+        const replies = await Promise.all([postEvents(base, a, urls[0]), postEvents(base, b, urls[1])]);
+        replies.forEach((r, i) => {
+          expect(r.status).toBe(200);
+          expect(r.body.accepted + r.body.duplicates).toBe([a, b][i]!.length);
+          accepted += r.body.accepted;
+        });
+      }
+      expect(accepted).toBe(sent.size);
 
-    const from = isoDate(Date.now() - 2 * DAY_MS);
-    const to = isoDate(Date.now() + DAY_MS);
-    for (const t of tenants) {
-      const mine = [...sent].filter(([k]) => k.startsWith(`${t.accountId}|`));
-      const expected = nanoNumber(mine.reduce((s, [, v]) => s + toNanoExact(v), 0n));
-      const days = await daily(base, t.apiKey, 'ai_tokens', from, to);
-      const total = nanoNumber(Object.values(days).reduce((s: bigint, v) => s + toNanoExact(String(v)), 0n));
-      expect(total).toBe(expected);
-      const [raw] = await base.deps.store.query(
-        'SELECT toString(count()) AS n, toString(uniqExact(event_id)) AS u FROM {db:Identifier}.usage_events WHERE account_id = {a:String}',
-        { a: t.accountId },
-        z.object({ n: z.string(), u: z.string() }),
-      );
-      expect(raw).toEqual({ n: String(mine.length), u: String(mine.length) });
-    }
-  });
+      const from = isoDate(Date.now() - 2 * DAY_MS);
+      const to = isoDate(Date.now() + DAY_MS);
+      for (const t of tenants) {
+        const mine = [...sent].filter(([k]) => k.startsWith(`${t.accountId}|`));
+        const expected = nanoNumber(mine.reduce((s, [, v]) => s + toNanoExact(v), 0n));
+        const days = await daily(base, t.apiKey, 'ai_tokens', from, to);
+        const total = nanoNumber(Object.values(days).reduce((s: bigint, v) => s + toNanoExact(String(v)), 0n));
+        expect(total).toBe(expected);
+        const [raw] = await base.deps.store.query(
+          'SELECT toString(count()) AS n, toString(uniqExact(event_id)) AS u FROM {db:Identifier}.usage_events WHERE account_id = {a:String}',
+          { a: t.accountId },
+          z.object({ n: z.string(), u: z.string() }),
+        );
+        expect(raw).toEqual({ n: String(mine.length), u: String(mine.length) });
+      }
+    },
+    insertHeavyTimeout(),
+  );
 
   it('copies inside one batch count once (the first wins); another payload under the same id is a conflict', async () => {
     const t = await newTenant(base);

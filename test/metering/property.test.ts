@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { BACKENDS, startTestStack, type TestStack } from '../helpers/stack';
 import { createApp } from '../helpers/factories';
-import { DAY_MS, newTenant, postEvents, usage, type Tenant } from '../helpers/metering';
+import { DAY_MS, insertHeavyTimeout, newTenant, postEvents, usage, type Tenant } from '../helpers/metering';
 import { dayStarts, expectedUsage, firstOccurrences, localDateOf, toNanoExact, type OracleEvent, type Row } from './oracle';
 
 /**
@@ -157,8 +157,8 @@ describe.each(BACKENDS)('usage equals an independent recomputation (%s)', (backe
         { numRuns: Number(process.env.PROPERTY_RUNS ?? 25), endOnFailure: true },
       );
     },
-    process.env.TOLLBOOTH_TEST_CLICKHOUSE_CLUSTER === '1' ? 600_000 : undefined,
-  ); // quorum inserts: every run's writes wait for two replicas
+    insertHeavyTimeout(),
+  );
 });
 
 /** Equal, except that today's gauge average moves with the server's clock: it must lie between the two. */
