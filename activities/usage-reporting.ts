@@ -13,6 +13,8 @@ import { accountsWithOverage, markUsageReport, nextUsageReport, reportedOverage 
 import { periodUsage } from '../metering/period-usage';
 import { toNano } from '../metering/decimal';
 import { centsText, overageCost, overageUnits } from '../metering/overage';
+import { limitTerms } from '../metering/effective-limits';
+import { capReached } from '../metering/spend-cap-budget';
 import { createOverageStripe } from './overage-stripe';
 
 // activities/ may not import workflows/: must match workflows/usage-reporting.ts.
@@ -94,8 +96,12 @@ export function createUsageReportingActivities(deps: { db: Db; store: MeteringSt
         spent += toNano(overageCost(units, terms).cents);
         await reconcile({ accountId: input.accountId, periodStart: input.periodStart, meter, units, customerId: account.stripeCustomerId, eventTime });
       }
+      // Reached: the overage costs the whole cap, or a meter the cap limits has used all the
+      // blocks the cap buys it (then it is refused more, although the cost may stay below the cap).
       const cap = await getSpendCap(deps.db, input.accountId);
-      if (cap !== null && spent >= toNano(cap)) {
+      const { budget } = cap === null ? {} : await limitTerms(deps.db, input.accountId);
+      const reached = cap !== null && (spent >= toNano(cap) || (budget !== undefined && capReached(budget, (m) => toNano(used[m as Meter] ?? 0))));
+      if (cap !== null && reached) {
         await raiseSpendCapAlert(deps.db, {
           id: newId('alrt'),
           accountId: input.accountId,
