@@ -1,12 +1,11 @@
-import { startTestStack, type TestStack } from '../helpers/stack';
-import { testServices } from '../helpers/services';
+import type { TestStack } from '../helpers/stack';
 import { createAccount, usageEvent } from '../helpers/factories';
 import { ingestOk } from '../helpers/metering';
 import { usageAlertsWorkflow } from '../../workflows/usage-alerts';
 import { reportUsageUpdate, type UsageReportingState } from '../../workflows/messages';
-import { METERED_PLAN, WEBHOOK_SECRET, billingOf, checkoutCompleted, deliver, eventually, invoiceEvent, newSubscriptionId } from './helpers';
-import { putPlan } from '../helpers/factories';
-import { stripeRecorder } from './stripe-recorder';
+import { billingOf, checkoutCompleted, deliver, eventually, invoiceEvent, newSubscriptionId } from './helpers';
+import type { stripeRecorder } from './stripe-recorder';
+import { startOverageStacks } from './overage-stacks';
 
 /**
  * Overage reporting across the first paid invoice, through signed Stripe events: the invoice
@@ -17,11 +16,7 @@ let recorder: Awaited<ReturnType<typeof stripeRecorder>>;
 let api: TestStack;
 let worker: TestStack;
 beforeAll(async () => {
-  recorder = await stripeRecorder(testServices().stripeApiBase);
-  const env = { STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, STRIPE_API_BASE: recorder.url };
-  api = await startTestStack({ worker: false, env });
-  worker = await startTestStack({ shareWith: api, api: false, worker: true, env });
-  await putPlan(api, 'metered', METERED_PLAN);
+  ({ recorder, api, worker } = await startOverageStacks());
 }, 120_000);
 afterAll(async () => {
   await worker?.close();

@@ -1,22 +1,18 @@
 import { startTestStack, type TestStack } from '../helpers/stack';
-import { testServices } from '../helpers/services';
 import { call } from '../helpers/http';
 import { assignPlan, createAccount, putPlan, usageEvent } from '../helpers/factories';
 import { ingestOk, serviceKey } from '../helpers/metering';
 import { usageAlertsWorkflow } from '../../workflows/usage-alerts';
 import { reportUsageUpdate } from '../../workflows/messages';
-import { METERED_PLAN, WEBHOOK_SECRET, billingOf } from './helpers';
-import { stripeRecorder } from './stripe-recorder';
+import { METERED_PLAN, billingOf } from './helpers';
+import type { stripeRecorder } from './stripe-recorder';
+import { startOverageStacks } from './overage-stacks';
 
 let recorder: Awaited<ReturnType<typeof stripeRecorder>>;
 let api: TestStack;
 let worker: TestStack | undefined;
 beforeAll(async () => {
-  recorder = await stripeRecorder(testServices().stripeApiBase);
-  const env = { STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, STRIPE_API_BASE: recorder.url };
-  api = await startTestStack({ worker: false, env });
-  worker = await startTestStack({ shareWith: api, api: false, worker: true, env });
-  await putPlan(api, 'metered', METERED_PLAN);
+  ({ recorder, api, worker } = await startOverageStacks());
   // 3 cents a block: a 10-cent cap buys 3 blocks (9 cents) and no more.
   await putPlan(api, 'metered-3c', { ...METERED_PLAN, overage: { ai_tokens: { included: 1000, unitAmountCents: 3, blockSize: 100 } } });
 }, 120_000);
