@@ -5,17 +5,13 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { MeteringStore } from '../platform/clickhouse';
 import type { Db } from '../platform/pg';
 import type { Meter } from '../platform/meters';
-import { newId } from '../platform/ids';
 import { getAccount } from '../db/accounts';
 import { getPlan } from '../db/plans';
-import { getSpendCap, raiseSpendCapAlert } from '../db/spend-caps';
 import { accountsWithOverage, isSuperseded, markUsageReport, nextUsageReport, reportedOverage } from '../db/usage-reports';
 import { periodUsage } from '../metering/period-usage';
-import { toNano } from '../metering/decimal';
-import { centsText, overageCost, overageUnits } from '../metering/overage';
-import { limitTerms } from '../metering/effective-limits';
-import { capReached } from '../metering/spend-cap-budget';
+import { overageUnits } from '../metering/overage';
 import { createOverageStripe } from './overage-stripe';
+import { raiseSpendCapAlertIfReached } from './spend-cap-alert';
 
 // activities/ may not import workflows/: must match workflows/usage-reporting.ts.
 const REPORTING_WORKFLOW = 'usageReportingWorkflow';
@@ -100,27 +96,12 @@ export function createUsageReportingActivities(deps: { db: Db; store: MeteringSt
       if (priced.length === 0) return { meters: {}, skipped: 'the plan has no overage prices' };
       const used = await usageOf(input.accountId, new Date(input.periodStart), new Date(periodEnd));
       const eventTime = eventTimeFor(Date.now(), periodEnd, input.finalizationGraceSeconds);
-      let spent = 0n;
       for (const [meter, terms] of priced) {
         const units = overageUnits(used[meter], terms);
-        spent += toNano(overageCost(units, terms).cents);
         const current = await reconcile({ accountId: input.accountId, periodStart: input.periodStart, meter, units, customerId: account.stripeCustomerId, eventTime });
         if (!current) return superseded;
       }
-      // Reached: the overage costs the whole cap, or a meter the cap limits has used all the
-      // blocks the cap buys it (then it is refused more, although the cost may stay below the cap).
-      const cap = await getSpendCap(deps.db, input.accountId);
-      const { budget } = cap === null ? {} : await limitTerms(deps.db, input.accountId);
-      const reached = cap !== null && (spent >= toNano(cap) || (budget !== undefined && capReached(budget, (m) => toNano(used[m as Meter] ?? 0))));
-      if (cap !== null && reached) {
-        await raiseSpendCapAlert(deps.db, {
-          id: newId('alrt'),
-          accountId: input.accountId,
-          periodStart: input.periodStart,
-          spentCents: centsText(spent),
-          capCents: cap,
-        });
-      }
+      await raiseSpendCapAlertIfReached(deps.db, { accountId: input.accountId, periodStart: input.periodStart, used });
       const ledger = await reportedOverage(deps.db, input.accountId, input.periodStart);
       return {
         periodEnd,

@@ -54,7 +54,7 @@ export async function limitTerms(db: Pick<Db, 'query'>, accountId: string): Prom
     if ((r.mode === null || r.mode === 'soft') && terms.price > 0n) capped.add(r.meter);
   }
   const cap = rows[0]?.max_cents ?? null;
-  return cap === null || capped.size === 0 ? { plan } : { plan, budget: { cap: toNano(cap), priced, capped } };
+  return cap === null || priced.size === 0 ? { plan } : { plan, budget: { cap: toNano(cap), priced, capped } };
 }
 
 /**

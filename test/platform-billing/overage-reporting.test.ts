@@ -141,9 +141,16 @@ it('raises the spend-cap alert once when a capped meter stops short of the cap (
   await ingestOk(api, [usageEvent(t.accountId, 'c2', { value: 50 })]);
   // The meter is now hard at its limit: the cap cannot buy a fourth block, though 9 cents < 10.
   expect(await check(1)).toMatchObject({ allowed: false, limit: 1300, mode: 'hard' });
-  await t.report();
-  await t.report();
+  // The per-minute alerts run raises it; the reports after it do not raise it again.
+  await api.deps.temporal.workflow.execute(usageAlertsWorkflow, {
+    workflowId: `alerts-cap-${t.accountId}`,
+    taskQueue: api.config.TEMPORAL_TASK_QUEUE,
+    args: [{ accountIds: [t.accountId] }],
+  });
   expect(await spendCapAlerts()).toEqual([expect.objectContaining({ used: 9, limit: 10, threshold: 100 })]);
+  await t.report();
+  await t.report();
+  expect(await spendCapAlerts()).toHaveLength(1);
 }, 120_000);
 
 it("previews the upcoming invoice from Stripe's lines and shows whether their quantities equal the recomputation", async () => {
