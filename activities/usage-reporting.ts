@@ -5,15 +5,13 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { MeteringStore } from '../platform/clickhouse';
 import type { Db } from '../platform/pg';
 import type { Meter } from '../platform/meters';
-import { newId } from '../platform/ids';
 import { getAccount } from '../db/accounts';
 import { getPlan } from '../db/plans';
-import { getSpendCap, raiseSpendCapAlert } from '../db/spend-caps';
-import { accountsWithOverage, markUsageReport, nextUsageReport, reportedOverage } from '../db/usage-reports';
+import { accountsWithOverage, isSuperseded, markUsageReport, nextUsageReport, reportedOverage } from '../db/usage-reports';
 import { periodUsage } from '../metering/period-usage';
-import { toNano } from '../metering/decimal';
-import { centsText, overageCost, overageUnits } from '../metering/overage';
+import { overageUnits } from '../metering/overage';
 import { createOverageStripe } from './overage-stripe';
+import { raiseSpendCapAlertIfReached } from './spend-cap-alert';
 
 // activities/ may not import workflows/: must match workflows/usage-reporting.ts.
 const REPORTING_WORKFLOW = 'usageReportingWorkflow';
@@ -23,6 +21,10 @@ export interface OverageReport {
   /** Per priced meter: overage recomputed from the raw events, and what Stripe acknowledged. */
   meters: Partial<Record<Meter, { metered: string; reported: string }>>;
   skipped?: string;
+  /** The period's end as reported: the account's, when a renewal extended the period since the workflow started. */
+  periodEnd?: string;
+  /** A later, overlapping period replaced this one and reports its usage now: the workflow ends. */
+  superseded?: boolean;
 }
 
 export interface StripeInvoiceSummary {
@@ -51,13 +53,14 @@ export function createUsageReportingActivities(deps: { db: Db; store: MeteringSt
   const stripe = createOverageStripe(deps);
   const usageOf = periodUsage(deps.store);
 
-  /** Sends the ledger's next events for one meter until the ledger equals `units`. */
+  /** Sends the ledger's next events for one meter until the ledger equals `units`; false: the period was superseded. */
   async function reconcile(input: { accountId: string; periodStart: string; meter: Meter; units: bigint; customerId: string; eventTime: string }) {
     const { eventName } = await stripe.ensureBillingMeter(input.meter);
     // At most two rounds: a pending row left by a lost attempt, then the remaining difference.
     for (let round = 0; round < 3; round++) {
       const row = await nextUsageReport(deps.db, { ...input, overage: input.units.toString(), eventName });
-      if (!row) return;
+      if (row === 'superseded') return false;
+      if (!row) return true;
       try {
         await stripe.sendMeterEvent(row);
       } catch (err) {
@@ -67,6 +70,7 @@ export function createUsageReportingActivities(deps: { db: Db; store: MeteringSt
       }
       await markUsageReport(deps.db, { identifier: row.identifier, status: 'sent' });
     }
+    return true;
   }
 
   return {
@@ -81,31 +85,26 @@ export function createUsageReportingActivities(deps: { db: Db; store: MeteringSt
      * the call, so retries, restarts and late events never count twice.
      */
     async reportOverage(input: { accountId: string; periodStart: string; periodEnd: string; finalizationGraceSeconds: number }): Promise<OverageReport> {
+      const superseded = { meters: {}, skipped: 'superseded by an overlapping period', superseded: true };
+      if (await isSuperseded(deps.db, input.accountId, input.periodStart)) return superseded;
       const account = await getAccount(deps.db, input.accountId);
       if (!account?.stripeCustomerId) return { meters: {}, skipped: 'no Stripe customer' };
+      // Still the account's period: its end as it is now (a paid invoice may have extended it).
+      const periodEnd = Date.parse(account.periodStart) === Date.parse(input.periodStart) ? account.periodEnd : input.periodEnd;
       const plan = await getPlan(deps.db, account.planId);
       const priced = Object.entries(plan?.overage ?? {}) as [Meter, NonNullable<NonNullable<typeof plan>['overage'][Meter]>][];
       if (priced.length === 0) return { meters: {}, skipped: 'the plan has no overage prices' };
-      const used = await usageOf(input.accountId, new Date(input.periodStart), new Date(input.periodEnd));
-      const eventTime = eventTimeFor(Date.now(), input.periodEnd, input.finalizationGraceSeconds);
-      let spent = 0n;
+      const used = await usageOf(input.accountId, new Date(input.periodStart), new Date(periodEnd));
+      const eventTime = eventTimeFor(Date.now(), periodEnd, input.finalizationGraceSeconds);
       for (const [meter, terms] of priced) {
         const units = overageUnits(used[meter], terms);
-        spent += toNano(overageCost(units, terms).cents);
-        await reconcile({ accountId: input.accountId, periodStart: input.periodStart, meter, units, customerId: account.stripeCustomerId, eventTime });
+        const current = await reconcile({ accountId: input.accountId, periodStart: input.periodStart, meter, units, customerId: account.stripeCustomerId, eventTime });
+        if (!current) return superseded;
       }
-      const cap = await getSpendCap(deps.db, input.accountId);
-      if (cap !== null && spent >= toNano(cap)) {
-        await raiseSpendCapAlert(deps.db, {
-          id: newId('alrt'),
-          accountId: input.accountId,
-          periodStart: input.periodStart,
-          spentCents: centsText(spent),
-          capCents: cap,
-        });
-      }
+      await raiseSpendCapAlertIfReached(deps.db, { accountId: input.accountId, periodStart: input.periodStart, used });
       const ledger = await reportedOverage(deps.db, input.accountId, input.periodStart);
       return {
+        periodEnd,
         meters: Object.fromEntries(
           priced.map(([meter, terms]) => [meter, { metered: overageUnits(used[meter], terms).toString(), reported: ledger[meter]?.reported ?? '0' }]),
         ),

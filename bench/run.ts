@@ -4,6 +4,7 @@ import { benchUsageQuery } from './usage-query';
 import { benchCheck } from './check';
 import { benchPlatformBilling } from './platform-billing';
 import { benchRateLimit } from './rate-limit';
+import { benchSpendCapCheck } from './spend-cap-check';
 
 const all: Record<string, (s: Parameters<typeof benchIngest>[0]) => Promise<void>> = {
   ingest: benchIngest,
@@ -12,6 +13,7 @@ const all: Record<string, (s: Parameters<typeof benchIngest>[0]) => Promise<void
   check: benchCheck,
   'platform-billing': benchPlatformBilling,
   'rate-limit': benchRateLimit,
+  'spend-cap-check': benchSpendCapCheck,
 };
 
 /** `npm run bench [name ...]`: each benchmark prints one JSON line. */

@@ -33,3 +33,16 @@ export async function raiseSpendCapAlert(
   );
   return (res.rowCount ?? 0) > 0;
 }
+
+/** Accounts with a spend cap (of `accountIds` when given) and their current period. */
+export async function accountsWithSpendCaps(
+  db: Pick<Db, 'query'>,
+  accountIds?: string[],
+): Promise<{ accountId: string; periodStart: Date; periodEnd: Date }[]> {
+  const { rows } = await db.query<{ id: string; period_start: Date; period_end: Date }>(
+    `SELECT a.id, a.period_start, a.period_end FROM accounts a JOIN spend_caps c ON c.account_id = a.id
+     WHERE $1::text[] IS NULL OR a.id = ANY($1::text[])`,
+    [accountIds ?? null],
+  );
+  return rows.map((r) => ({ accountId: r.id, periodStart: r.period_start, periodEnd: r.period_end }));
+}

@@ -48,6 +48,7 @@ const toReport = (r: Row): UsageReport => ({
  * attempt did not finish (same identifier, so Stripe counts it once), else a new row for the
  * difference between `overage` (recomputed from the raw events) and what the ledger already
  * holds; undefined when the two agree. Rows Stripe refused (failed) count for nothing.
+ * 'superseded': the period was replaced by an overlapping one, which now reports its usage.
  */
 export async function nextUsageReport(
   db: Db,
@@ -60,8 +61,12 @@ export async function nextUsageReport(
     customerId: string;
     eventTime: string;
   },
-): Promise<UsageReport | undefined> {
+): Promise<UsageReport | 'superseded' | undefined> {
   return inTransaction(db, async (tx) => {
+    // Shared lock on the account: a renewal superseding this period (account-periods.ts) waits
+    // for this row to commit and then moves it, or commits first and this sees the mark.
+    await tx.query('SELECT 1 FROM accounts WHERE id = $1 FOR SHARE', [input.accountId]);
+    if (await isSuperseded(tx, input.accountId, input.periodStart)) return 'superseded';
     await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`usage-report|${input.accountId}|${input.periodStart}|${input.meter}`]);
     const key = [input.accountId, input.periodStart, input.meter];
     const pending = await tx.query<Row>(
@@ -121,4 +126,10 @@ export async function accountsWithOverage(
     [accountIds ?? null],
   );
   return rows.map((r) => ({ accountId: r.id, periodStart: r.period_start.toISOString(), periodEnd: r.period_end.toISOString() }));
+}
+
+/** Whether a later, overlapping period replaced this one (its ledger moved there; db/account-periods.ts). */
+export async function isSuperseded(db: Pick<Db, 'query'>, accountId: string, periodStart: string): Promise<boolean> {
+  const { rowCount } = await db.query('SELECT 1 FROM superseded_periods WHERE account_id = $1 AND period_start = $2', [accountId, periodStart]);
+  return (rowCount ?? 0) > 0;
 }

@@ -1,7 +1,7 @@
 import type { Db } from '../platform/pg';
 import type { Meter } from '../platform/meters';
-import { SCALE, fromNano, toNano } from './decimal';
-import { centsText, overageCost, overageUnits, unitsBudgetBuys, type OverageTerms } from './overage';
+import { fromNano, toNano } from './decimal';
+import { capLimit, pricedTerms, type CapBudget, type PricedTerms } from './spend-cap-budget';
 
 export interface EffectiveLimit {
   limit: number;
@@ -18,19 +18,19 @@ interface Row {
   max_cents: string | null;
 }
 
+/** An account's plan limits, and the spend-cap budget that overrides the limits of the meters it caps. */
+export interface LimitTerms {
+  plan: Partial<Record<Meter, EffectiveLimit>>;
+  budget?: CapBudget;
+}
+
 /**
- * An account's limits as the limit checker must enforce them. A soft-limited meter with an
- * overage price becomes hard once the account has a spend cap: its limit is the included amount
- * plus the whole blocks the cap still buys. The cap is one budget for all priced meters, so the
- * budget of one meter is the cap minus what the others' overage already costs (`usage`: this
- * period's usage per meter; without it each meter may spend the whole cap alone).
- * A priced meter with no plan limit gets one only from the cap.
+ * What an account's limits are made of. A soft-limited meter with an overage price becomes hard
+ * once the account has a spend cap (a priced meter with no plan limit gets one only from the
+ * cap): from the moment the cap is set, its limit is the included amount plus the whole blocks
+ * the cap still buys. The cap is one budget for all priced meters (spend-cap-budget.ts).
  */
-export async function effectiveLimits(
-  db: Pick<Db, 'query'>,
-  accountId: string,
-  usage: Partial<Record<Meter, number | string>> = {},
-): Promise<Partial<Record<Meter, EffectiveLimit>>> {
+export async function limitTerms(db: Pick<Db, 'query'>, accountId: string): Promise<LimitTerms> {
   const { rows } = await db.query<Row>(
     `WITH a AS (SELECT id, plan_id FROM accounts WHERE id = $1),
           m AS (SELECT meter FROM plan_limits WHERE plan_id = (SELECT plan_id FROM a)
@@ -43,26 +43,34 @@ export async function effectiveLimits(
      LEFT JOIN spend_caps c ON c.account_id = a.id`,
     [accountId],
   );
-  const terms = (r: Row): OverageTerms | undefined =>
-    r.unit_amount_cents === null ? undefined : { included: r.included!, unitAmountCents: r.unit_amount_cents, blockSize: r.block_size! };
-  const costOf = (r: Row): bigint => {
-    const t = terms(r);
-    return t ? toNano(overageCost(overageUnits(usage[r.meter] ?? 0, t), t).cents) : 0n;
-  };
-  const result: Partial<Record<Meter, EffectiveLimit>> = {};
+  const plan: LimitTerms['plan'] = {};
+  const priced = new Map<string, PricedTerms>();
+  const capped = new Set<string>();
   for (const r of rows) {
-    const t = terms(r);
-    const soft = r.mode === null || r.mode === 'soft';
-    if (t && soft && r.max_cents !== null) {
-      const others = rows.filter((o) => o.meter !== r.meter).reduce((sum, o) => sum + costOf(o), 0n);
-      const budget = toNano(r.max_cents) - others;
-      const units = unitsBudgetBuys(centsText(budget > 0n ? budget : 0n), t);
-      if (units !== null) {
-        result[r.meter] = { limit: fromNano(toNano(t.included) + units * SCALE), mode: 'hard' };
-        continue;
-      }
-    }
-    if (r.limit_value !== null && r.mode !== null) result[r.meter] = { limit: Number(r.limit_value), mode: r.mode };
+    if (r.limit_value !== null && r.mode !== null) plan[r.meter] = { limit: Number(r.limit_value), mode: r.mode };
+    if (r.unit_amount_cents === null) continue;
+    const terms = pricedTerms({ included: r.included!, unitAmountCents: r.unit_amount_cents, blockSize: r.block_size! });
+    priced.set(r.meter, terms);
+    if ((r.mode === null || r.mode === 'soft') && terms.price > 0n) capped.add(r.meter);
+  }
+  const cap = rows[0]?.max_cents ?? null;
+  return cap === null || priced.size === 0 ? { plan } : { plan, budget: { cap: toNano(cap), priced, capped } };
+}
+
+/**
+ * An account's limits as the limit checker enforces them, for this period's usage per meter
+ * (`usage`; a meter missing from it counts as unused).
+ */
+export async function effectiveLimits(
+  db: Pick<Db, 'query'>,
+  accountId: string,
+  usage: Partial<Record<Meter, number | string>> = {},
+): Promise<Partial<Record<Meter, EffectiveLimit>>> {
+  const { plan, budget } = await limitTerms(db, accountId);
+  const result = { ...plan };
+  if (budget) {
+    const used = (m: string) => toNano(usage[m as Meter] ?? 0);
+    for (const meter of budget.capped) result[meter as Meter] = { limit: fromNano(capLimit(budget, meter, used)!), mode: 'hard' };
   }
   return result;
 }

@@ -3,7 +3,8 @@ import type { Db } from '../platform/pg';
 import { AppError } from '../platform/errors';
 import type { Meter } from '../platform/meters';
 import { toNano } from './decimal';
-import { effectiveLimits } from './effective-limits';
+import { limitTerms } from './effective-limits';
+import type { CapBudget } from './spend-cap-budget';
 
 export type LimitMode = 'hard' | 'soft' | 'none';
 export interface AccountLimit {
@@ -11,6 +12,8 @@ export interface AccountLimit {
   periodEnd: Date;
   limit: bigint | null;
   mode: LimitMode;
+  /** Set when a spend cap limits the meter: the limit then depends on the other meters' usage (capLimit). */
+  budget?: CapBudget;
 }
 
 /**
@@ -30,8 +33,11 @@ export function createLimitConfig(db: Db, opts: { ttlMs?: number; max?: number }
       const { rows } = await db.query<{ period_start: Date; period_end: Date }>('SELECT period_start, period_end FROM accounts WHERE id = $1', [accountId]);
       const row = rows[0];
       if (!row) throw new AppError('not_found', 'Account not found', [{ path: ['body', 'accountId'], message: 'no such account' }]);
-      // The plan's limit, or the hard limit an overage spend cap makes of a soft one.
-      const limit = (await effectiveLimits(db, accountId))[meter];
+      // The plan's limit, or the hard limit an overage spend cap makes of a soft one: that one
+      // is computed per check from the usage snapshot of all the account's priced meters.
+      const { plan, budget } = await limitTerms(db, accountId);
+      if (budget?.capped.has(meter)) return { periodStart: row.period_start, periodEnd: row.period_end, limit: null, mode: 'hard', budget };
+      const limit = plan[meter];
       return {
         periodStart: row.period_start,
         periodEnd: row.period_end,

@@ -3,6 +3,7 @@ import type { Db } from '../platform/pg';
 import { inTransaction } from '../platform/pg';
 import { newId } from '../platform/ids';
 import { nanoText, toNano } from './decimal';
+import { capLimit, type CapBudget } from './spend-cap-budget';
 
 /**
  * The durable side of limit checks, in Postgres. Per account, meter and period one row of
@@ -65,6 +66,21 @@ async function lockSums(tx: PoolClient, k: LimitKey): Promise<Sums> {
   return { reserved: nano(rows[0]!.reserved), settling: nano(rows[0]!.settling), leased: nano(rows[0]!.leased) };
 }
 
+/** The counter rows of several meters of one account and period, locked in one order (no deadlock with applyDeltas). */
+async function lockMany(tx: PoolClient, k: LimitKey, meters: readonly string[]): Promise<Map<string, Sums>> {
+  const sorted = [...meters].sort();
+  await tx.query(
+    'INSERT INTO limit_counters (account_id, meter, period_start) SELECT $1, m, $3 FROM unnest($2::text[]) m ON CONFLICT DO NOTHING',
+    [k.accountId, sorted, k.periodStart],
+  );
+  const { rows } = await tx.query<{ meter: string; reserved: string; settling: string; leased: string }>(
+    `SELECT meter, reserved::text, settling::text, leased::text FROM limit_counters
+     WHERE account_id = $1 AND meter = ANY($2::text[]) AND period_start = $3 ORDER BY meter COLLATE "C" FOR UPDATE`,
+    [k.accountId, sorted, k.periodStart],
+  );
+  return new Map(rows.map((r) => [r.meter, { reserved: nano(r.reserved), settling: nano(r.settling), leased: nano(r.leased) }]));
+}
+
 async function addSums(tx: PoolClient, k: LimitKey, d: Sums): Promise<void> {
   await tx.query(
     `UPDATE limit_counters SET reserved = reserved + $4::numeric, settling = settling + $5::numeric, leased = leased + $6::numeric,
@@ -80,13 +96,21 @@ export interface AdmitInput extends LimitKey {
   metered: bigint;
   /** null: no limit to respect (soft). */
   limit: bigint | null;
+  /**
+   * A spend cap this meter shares with the account's other priced meters: the limit is then
+   * computed here, from every priced meter's metered usage (the caller's view) and what their
+   * counters hold, under those counters' locks, so checks of several meters at once never
+   * spend more than the cap together. `limit` is ignored.
+   */
+  budget?: { cap: CapBudget; metered: Readonly<Record<string, bigint>> };
   reservationId: string;
   expiresAt: number;
   /** Take a lease for the checks that follow, when the headroom allows one. */
   wantLease: boolean;
   leaseExpiresAt: number;
 }
-export type AdmitResult = { allowed: true; sums: Sums; lease: Lease | null; xid: string } | { allowed: false; sums: Sums };
+/** Refused: `returnable` is allowance held in leases that, given back, could admit the request. */
+export type AdmitResult = { allowed: true; sums: Sums; lease: Lease | null; xid: string } | { allowed: false; sums: Sums; returnable: boolean };
 
 /**
  * One admission through Postgres: the request's reservation is written durably, and (far from
@@ -95,18 +119,27 @@ export type AdmitResult = { allowed: true; sums: Sums; lease: Lease | null; xid:
  */
 export function admitDirect(db: Db, input: AdmitInput): Promise<AdmitResult> {
   return inTransaction(db, async (tx) => {
-    const sums = await lockSums(tx, input);
-    const headroom = input.limit === null ? null : input.limit - input.metered - held(sums);
+    let sums: Sums;
+    let limit = input.limit;
+    let leasedElsewhere = false;
+    const budget = input.budget;
+    if (budget) {
+      const all = await lockMany(tx, input, [...budget.cap.priced.keys()]);
+      sums = all.get(input.meter)!;
+      limit = capLimit(budget.cap, input.meter, (m) => (budget.metered[m] ?? 0n) + held(all.get(m)!));
+      leasedElsewhere = [...all].some(([m, s]) => m !== input.meter && s.leased > 0n);
+    } else sums = await lockSums(tx, input);
+    const headroom = limit === null ? null : limit - input.metered - held(sums);
     if (headroom !== null && headroom < input.amount) {
       // Allowance other processes hold unused may be what is missing: ask them for it.
-      if (sums.leased > 0n) {
-        await tx.query('UPDATE limit_counters SET wanted_at = now() WHERE account_id = $1 AND meter = $2 AND period_start = $3', [
+      if (sums.leased > 0n || leasedElsewhere) {
+        await tx.query('UPDATE limit_counters SET wanted_at = now() WHERE account_id = $1 AND meter = ANY($2::text[]) AND period_start = $3 AND leased > 0', [
           input.accountId,
-          input.meter,
+          budget ? [...budget.cap.priced.keys()] : [input.meter],
           input.periodStart,
         ]);
       }
-      return { allowed: false, sums };
+      return { allowed: false, sums, returnable: sums.leased >= input.amount || leasedElsewhere };
     }
     await tx.query(
       `INSERT INTO limit_reservations (id, account_id, meter, period_start, amount, expires_at)

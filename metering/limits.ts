@@ -9,6 +9,7 @@ import { AppError } from '../platform/errors';
 import { recordLimitCheckWait } from '../platform/metrics';
 import { createCarveWriter, type PendingCarve } from './carve-writer';
 import { createUsageView, type UsageSnapshot, type UsageViewOptions } from './usage-view';
+import { capLimit } from './spend-cap-budget';
 
 export interface CheckInput {
   accountId: string;
@@ -110,6 +111,20 @@ export function createLimitChecker(deps: { db: Db; store: MeteringStore }, opts:
     if (carve.xid === undefined || !s.filteredFor?.sees(carve.xid)) s.pendingSum += carve.amount;
   };
 
+  /**
+   * Under a spend cap the limit of a meter is what the cap leaves after the account's other
+   * priced meters: their usage as this check sees it (snapshot plus this process's reservations
+   * not in it yet), so no query per check. Postgres re-checks it under the counters' locks.
+   */
+  const capped = (l: AccountLimit, accountId: string, meter: Meter, snap: UsageSnapshot): AccountLimit => {
+    if (!l.budget) return l;
+    const used = (m: string): bigint => {
+      const s = states.get(keyOf({ accountId, meter: m, periodStart: l.periodStart }));
+      return snap.metered[m as Meter] + snap.reserved[m as Meter] + (s ? pendingSum(s, snap) : 0n);
+    };
+    return { ...l, limit: capLimit(l.budget, meter, used) };
+  };
+
   const answer = (allowed: boolean, used: bigint, l: AccountLimit, reservation?: { id: string; expiresAt: number }): CheckResult => ({
     allowed,
     used: fromNano(used),
@@ -163,6 +178,7 @@ export function createLimitChecker(deps: { db: Db; store: MeteringStore }, opts:
         amount,
         metered,
         limit: l.limit,
+        ...(l.budget && { budget: { cap: l.budget, metered: snap.metered } }),
         reservationId: reservation.id,
         expiresAt: reservation.expiresAt,
         wantLease,
@@ -187,7 +203,7 @@ export function createLimitChecker(deps: { db: Db; store: MeteringStore }, opts:
         return answer(true, used(), l, reservation);
       }
       // Allowance other processes hold unused comes back when they go idle: wait for it.
-      if (r.sums.leased < amount || Date.now() >= deadline) return answer(false, used(), l);
+      if (!r.returnable || Date.now() >= deadline) return answer(false, used(), l);
       await new Promise((resolve) => setTimeout(resolve, 100));
       snap = await view.snapshot(checked.period);
     }
@@ -254,9 +270,10 @@ export function createLimitChecker(deps: { db: Db; store: MeteringStore }, opts:
 
   return {
     async check(input: CheckInput): Promise<CheckResult> {
-      const l = await config.get(input.accountId, input.meter);
-      const period = { accountId: input.accountId, start: l.periodStart, end: l.periodEnd };
+      const limits = await config.get(input.accountId, input.meter);
+      const period = { accountId: input.accountId, start: limits.periodStart, end: limits.periodEnd };
       const snap = await view.snapshot(period);
+      const l = capped(limits, input.accountId, input.meter, snap);
       const metered = snap.metered[input.meter];
       const amount = toNano(input.amount);
       if (l.limit === null) return answer(true, metered, l);

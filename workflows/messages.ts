@@ -55,9 +55,11 @@ export const appSubscriptionStateQuery = defineQuery<{ seen: string[] }>('appSub
 export interface UsageReportingState {
   reports: number;
   /** The last report's per-meter metered vs reported overage (whole units, decimal text). */
-  last: { meters: Record<string, { metered: string; reported: string }>; skipped?: string; at: string } | null;
+  last: { meters: Record<string, { metered: string; reported: string }>; skipped?: string; periodEnd?: string; at: string } | null;
   /** Stripe refused the last report (bad meter, deleted customer): no automatic retry until asked. */
   failure: string | null;
+  /** A later, overlapping period replaced this one; its ledger moved there and this workflow ended. */
+  superseded?: boolean;
 }
 export const reportUsageUpdate = defineUpdate<UsageReportingState>('reportUsage');
 export const usageReportingStateQuery = defineQuery<UsageReportingState>('usageReportingState');

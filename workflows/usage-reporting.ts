@@ -40,11 +40,14 @@ const LATE_WINDOW_MS = 35 * 86_400_000;
  * AccountId): reports the overage beyond the plan's included amounts to Stripe as meter events,
  * every few minutes, once more right after the period ends (before Stripe finalizes the
  * invoice), then daily until events can no longer arrive (35 days). Each report sends only the
- * difference between the recomputed overage and the Postgres ledger of what was sent.
+ * difference between the recomputed overage and the Postgres ledger of what was sent. A period
+ * replaced by an overlapping one (the first paid invoice) ends its workflow: the new period's
+ * reports cover the overlap, with the old ledger.
  */
 export async function usageReportingWorkflow(input: UsageReportingInput): Promise<UsageReportingState> {
   const state: UsageReportingState = input.state ?? { reports: 0, last: null, failure: null };
-  const end = Date.parse(input.periodEnd);
+  // A paid invoice may extend the period (same start, later end): the reports say the end they used.
+  let end = Date.parse(input.periodEnd);
   const interval = (input.intervalSeconds ?? 300) * 1000;
   const grace = input.finalizationGraceSeconds ?? 3600;
   const lateInterval = (input.lateIntervalSeconds ?? 86_400) * 1000;
@@ -69,11 +72,14 @@ export async function usageReportingWorkflow(input: UsageReportingInput): Promis
       const result = await reportOverage({
         accountId: input.accountId,
         periodStart: input.periodStart,
-        periodEnd: input.periodEnd,
+        periodEnd: new Date(end).toISOString(),
         finalizationGraceSeconds: grace,
       });
-      state.last = { ...result, meters: result.meters as Record<string, { metered: string; reported: string }>, at: new Date().toISOString() };
+      const { superseded, ...last } = result;
+      state.last = { ...last, meters: last.meters as Record<string, { metered: string; reported: string }>, at: new Date().toISOString() };
       state.failure = null;
+      if (superseded) state.superseded = true;
+      if (last.periodEnd) end = Date.parse(last.periodEnd);
     } catch (err) {
       if (!(err instanceof ActivityFailure)) throw err;
       state.failure = (err.cause as Error | undefined)?.message ?? err.message;
@@ -87,14 +93,14 @@ export async function usageReportingWorkflow(input: UsageReportingInput): Promis
   for (;;) {
     await report();
     const now = Date.now();
-    if (now >= end + LATE_WINDOW_MS) break;
+    if (state.superseded || now >= end + LATE_WINDOW_MS) break;
     // Refused: wait to be asked (an operator fixed the cause) instead of retrying forever.
     // Before the end: every interval, and a wake-up at the end itself for the report before finalization.
     const pace = state.failure ? end + LATE_WINDOW_MS - now : now < end ? Math.min(interval, end - now) : lateInterval;
     await condition(() => requested, Math.max(pace, 1000));
     if (runs >= 500 || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof usageReportingWorkflow>({ ...input, state });
+      await continueAsNew<typeof usageReportingWorkflow>({ ...input, periodEnd: new Date(end).toISOString(), state });
     }
   }
   await condition(allHandlersFinished);

@@ -31,12 +31,31 @@ export const overageStatus = overageLine
   })
   .meta({ id: 'OverageStatus' });
 
+/** An overage line of the invoice preview: our recomputation next to Stripe's line for the meter's metered Price. */
+const previewLine = overageLine
+  .extend({
+    reported: z.string().describe('units Stripe acknowledged as meter events this period (the ledger)'),
+    stripe: z
+      .object({
+        quantity: z.string().describe("quantity of Stripe's preview line: the usage Stripe aggregated from our meter events"),
+        amountCents: z.number().int(),
+      })
+      .nullable()
+      .describe("Stripe's line for the meter's metered Price; null when the preview has none"),
+    matchesStripe: z
+      .boolean()
+      .describe("whether Stripe's quantity equals `quantity`; when not and `reported` equals Stripe's, usage is not reported yet (next report within minutes)"),
+  })
+  .meta({ id: 'InvoicePreviewOverageLine' });
+
 export const invoicePreviewResponse = z.object({
   currency: z.string(),
   period: z.object({ start: z.string(), end: z.string() }),
-  base: z.object({ planId: z.string(), amountCents: z.number().int() }),
-  overage: z.array(overageLine),
-  totalCents: z.number().int(),
+  base: z.object({ planId: z.string(), amountCents: z.number().int().nullable().describe("Stripe's line for the plan's Price; null when the preview has none") }),
+  overage: z.array(previewLine),
+  quantitiesMatch: z.boolean().describe("every overage line's Stripe quantity equals the recomputed one"),
+  totalCents: z.number().int().describe("Stripe's total of the upcoming invoice"),
+  recomputedTotalCents: z.number().int().describe("the plan's amount plus the recomputed overage lines, to compare with Stripe's total"),
   stripe: z
     .object({
       total: z.number().int(),

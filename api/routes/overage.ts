@@ -89,19 +89,26 @@ export function overageRoutes(deps: ApiDeps): RouteDef[] {
             }),
           usageOf(account.id, new Date(account.periodStart), new Date(account.periodEnd)),
         ]);
-        // Quantities are ours (recomputed from the events, the same figure the reporting sends);
-        // the base is Stripe's line for the plan's Price when the preview has one.
-        const overage = overageLines(plan.overage as Record<string, OverageTerms>, used);
+        // Stripe's preview is the invoice; each overage line sets Stripe's quantity for the meter's
+        // metered Price next to the one recomputed from the events, and says whether they agree.
+        const ledger = await reportedOverage(deps.db, account.id, account.periodStart);
+        const overage = overageLines(plan.overage as Record<string, OverageTerms>, used).map((line) => {
+          const priceId = plan.overage[line.meter as keyof Plan['overage']]?.stripePriceId ?? null;
+          const stripeLine = priceId === null ? undefined : preview.lines.find((l) => l.priceId === priceId);
+          const stripe = stripeLine ? { quantity: String(stripeLine.quantity ?? 0), amountCents: stripeLine.amount } : null;
+          return { ...line, reported: ledger[line.meter as keyof typeof ledger]?.reported ?? '0', stripe, matchesStripe: stripe?.quantity === line.quantity };
+        });
         const baseLine = preview.lines.find((l) => l.priceId !== null && l.priceId === plan.stripePriceId);
-        const base = { planId: plan.id, amountCents: baseLine?.amount ?? plan.amountCents };
         return {
           status: 200,
           body: {
             currency: preview.currency || plan.currency,
             period: { start: account.periodStart, end: account.periodEnd },
-            base,
+            base: { planId: plan.id, amountCents: baseLine?.amount ?? null },
             overage,
-            totalCents: base.amountCents + overage.reduce((sum, l) => sum + l.amountCents, 0),
+            quantitiesMatch: overage.every((l) => l.matchesStripe),
+            totalCents: preview.total,
+            recomputedTotalCents: plan.amountCents + overage.reduce((sum, l) => sum + l.amountCents, 0),
             stripe: { total: preview.total, amountDue: preview.amountDue, lines: preview.lines },
           },
         };

@@ -1,22 +1,20 @@
 import { startTestStack, type TestStack } from '../helpers/stack';
-import { testServices } from '../helpers/services';
 import { call } from '../helpers/http';
 import { assignPlan, createAccount, putPlan, usageEvent } from '../helpers/factories';
-import { ingestOk } from '../helpers/metering';
+import { ingestOk, serviceKey } from '../helpers/metering';
 import { usageAlertsWorkflow } from '../../workflows/usage-alerts';
 import { reportUsageUpdate } from '../../workflows/messages';
-import { METERED_PLAN, WEBHOOK_SECRET, billingOf } from './helpers';
-import { stripeRecorder } from './stripe-recorder';
+import { METERED_PLAN, billingOf } from './helpers';
+import type { stripeRecorder } from './stripe-recorder';
+import { startOverageStacks } from './overage-stacks';
 
 let recorder: Awaited<ReturnType<typeof stripeRecorder>>;
 let api: TestStack;
 let worker: TestStack | undefined;
 beforeAll(async () => {
-  recorder = await stripeRecorder(testServices().stripeApiBase);
-  const env = { STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, STRIPE_API_BASE: recorder.url };
-  api = await startTestStack({ worker: false, env });
-  worker = await startTestStack({ shareWith: api, api: false, worker: true, env });
-  await putPlan(api, 'metered', METERED_PLAN);
+  ({ recorder, api, worker } = await startOverageStacks());
+  // 3 cents a block: a 10-cent cap buys 3 blocks (9 cents) and no more.
+  await putPlan(api, 'metered-3c', { ...METERED_PLAN, overage: { ai_tokens: { included: 1000, unitAmountCents: 3, blockSize: 100 } } });
 }, 120_000);
 afterAll(async () => {
   await worker?.close();
@@ -24,10 +22,10 @@ afterAll(async () => {
   await recorder?.close();
 });
 
-async function overageAccount(name: string) {
+async function overageAccount(name: string, planId = 'metered') {
   const { accountId, apiKey } = await createAccount(api, name);
   await api.deps.temporal.workflow.getHandle(`account-provisioning:${accountId}`).result();
-  await assignPlan(api, accountId, 'metered');
+  await assignPlan(api, accountId, planId);
   const { rows } = await api.deps.db.query('SELECT stripe_customer_id, period_start FROM accounts WHERE id = $1', [accountId]);
   // The per-minute schedule's workflow, run on demand: it starts the account's reporting workflow.
   await api.deps.temporal.workflow.execute(usageAlertsWorkflow, {
@@ -129,18 +127,90 @@ it('raises the spend-cap alert once when the overage cost reaches the cap', asyn
   expect(alerts).toEqual([expect.objectContaining({ used: 8, limit: 6, threshold: 100 })]);
 }, 120_000);
 
-it('previews the upcoming invoice with overage lines equal to the recomputation', async () => {
-  const t = await overageAccount('Preview');
-  await ingestOk(api, [usageEvent(t.accountId, 'p1', { value: 1000 }), usageEvent(t.accountId, 'p2', { value: 1401 })]);
-  const r = await call(api.url, 'GET', '/dashboard/billing/invoice-preview', { token: t.apiKey });
-  expect(r.status).toBe(200);
-  // 1,401 tokens beyond the included 1,000: 15 started blocks of 100 at 2 cents.
-  expect(r.body.overage).toEqual([expect.objectContaining({ meter: 'ai_tokens', quantity: '1401', blocks: '15', amountCents: 30 })]);
-  expect(r.body.base).toEqual({ planId: 'metered', amountCents: 2500 });
-  expect(r.body.totalCents).toBe(2530);
-  expect(r.body.stripe.lines.length).toBeGreaterThan(0);
+it('raises the spend-cap alert once when a capped meter stops short of the cap (10 cents at 3 cents a block)', async () => {
+  const t = await overageAccount('Capped 3c', 'metered-3c');
+  expect((await call(api.url, 'PUT', '/dashboard/billing/spend-cap', { token: t.apiKey, body: { maxCents: 10 } })).status).toBe(200);
+  const spendCapAlerts = async () => (await billingOf(api, t.apiKey)).alerts.filter((a: { meter: string }) => a.meter === 'spend_cap');
+  const check = async (amount: number) =>
+    (await call(api.url, 'POST', '/v1/usage/check', { token: await serviceKey(api), body: { accountId: t.accountId, meter: 'ai_tokens', amount } })).body;
+  // 250 beyond: 3 started blocks, 9 cents; 50 more tokens still fit in the third block.
+  await ingestOk(api, [usageEvent(t.accountId, 'c1', { value: 1250 })]);
   await t.report();
-  expect(recorder.billedTo(t.customer)).toBe(Number(r.body.overage[0].quantity));
+  expect(await spendCapAlerts()).toHaveLength(0);
+  expect(await check(50)).toMatchObject({ allowed: true, limit: 1300, mode: 'hard' });
+  await ingestOk(api, [usageEvent(t.accountId, 'c2', { value: 50 })]);
+  // The meter is now hard at its limit: the cap cannot buy a fourth block, though 9 cents < 10.
+  expect(await check(1)).toMatchObject({ allowed: false, limit: 1300, mode: 'hard' });
+  // The per-minute alerts run raises it; the reports after it do not raise it again.
+  await api.deps.temporal.workflow.execute(usageAlertsWorkflow, {
+    workflowId: `alerts-cap-${t.accountId}`,
+    taskQueue: api.config.TEMPORAL_TASK_QUEUE,
+    args: [{ accountIds: [t.accountId] }],
+  });
+  expect(await spendCapAlerts()).toEqual([expect.objectContaining({ used: 9, limit: 10, threshold: 100 })]);
+  await t.report();
+  await t.report();
+  expect(await spendCapAlerts()).toHaveLength(1);
+}, 120_000);
+
+it("previews the upcoming invoice from Stripe's lines and shows whether their quantities equal the recomputation", async () => {
+  const t = await overageAccount('Preview');
+  // Checkout creates the plan's metered Price in Stripe; the preview's overage line is that Price's.
+  const checkout = await call(api.url, 'POST', '/dashboard/billing/checkout', {
+    token: t.apiKey,
+    body: { planId: 'metered', successUrl: 'https://a.example/ok', cancelUrl: 'https://a.example/no' },
+  });
+  expect(checkout.status).toBe(200);
+  const { rows } = await api.deps.db.query(
+    `SELECT o.stripe_price_id, a.period_start, a.period_end FROM plan_overage_prices o, accounts a WHERE o.plan_id = 'metered' AND a.id = $1`,
+    [t.accountId],
+  );
+  const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
+  recorder.upcoming.set(t.customer, {
+    periodStart: seconds(rows[0].period_start),
+    periodEnd: seconds(rows[0].period_end),
+    items: [
+      { price: 'price_metered', unitAmountCents: 2500 },
+      { price: rows[0].stripe_price_id, eventName: 'tollbooth_ai_tokens', unitAmountCents: 2, divideBy: 100 },
+    ],
+  });
+  const preview = async () => {
+    const r = await call(api.url, 'GET', '/dashboard/billing/invoice-preview', { token: t.apiKey });
+    expect(r.status).toBe(200);
+    return r.body;
+  };
+
+  // 1,401 tokens beyond the included 1,000, reported: Stripe's line has the same 1,401 (15 blocks, 30 cents).
+  await ingestOk(api, [usageEvent(t.accountId, 'p1', { value: 1000 }), usageEvent(t.accountId, 'p2', { value: 1401 })]);
+  await t.report();
+  const agreed = await preview();
+  expect(agreed.overage).toEqual([
+    expect.objectContaining({ meter: 'ai_tokens', quantity: '1401', blocks: '15', amountCents: 30, reported: '1401', stripe: { quantity: '1401', amountCents: 30 }, matchesStripe: true }),
+  ]);
+  expect(agreed).toMatchObject({ base: { planId: 'metered', amountCents: 2500 }, quantitiesMatch: true, totalCents: 2530, recomputedTotalCents: 2530 });
+
+  // Usage not reported yet: Stripe's quantity is what was reported, and the line says so.
+  await ingestOk(api, [usageEvent(t.accountId, 'p3', { value: 99 })]);
+  expect((await preview()).overage[0]).toMatchObject({ quantity: '1500', reported: '1401', stripe: { quantity: '1401' }, matchesStripe: false });
+  await t.report();
+  expect(await preview()).toMatchObject({ quantitiesMatch: true, totalCents: 2530 });
+
+  // Stripe counts 40 units we never sent (another sender on the same meter): the preview shows the disagreement.
+  const foreign = await fetch(`${recorder.url}/v1/billing/meter_events`, {
+    method: 'POST',
+    headers: { authorization: 'Bearer sk_test_123', 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      event_name: 'tollbooth_ai_tokens',
+      identifier: `foreign-${t.accountId}`,
+      timestamp: String(Math.floor(Date.now() / 1000)),
+      'payload[stripe_customer_id]': t.customer,
+      'payload[value]': '40',
+    }),
+  });
+  expect(foreign.status).toBe(200);
+  const differs = await preview();
+  expect(differs.overage[0]).toMatchObject({ quantity: '1500', reported: '1500', stripe: { quantity: '1540', amountCents: 32 }, matchesStripe: false });
+  expect(differs).toMatchObject({ quantitiesMatch: false, totalCents: 2532, recomputedTotalCents: 2530 });
 }, 120_000);
 
 it('subscribes to the metered price next to the base price; a plan without overage keeps one line item', async () => {
@@ -166,10 +236,11 @@ it('subscribes to the metered price next to the base price; a plan without overa
   expect(metered[0]).toBe('price_metered');
   const { rows } = await api.deps.db.query(`SELECT stripe_price_id FROM plan_overage_prices WHERE plan_id = 'metered'`);
   expect(metered[1]).toBe(rows[0].stripe_price_id);
-  // A plan without overage starts no reporting workflow and sends no meter events.
+  // A plan without overage starts no reporting workflow and sends no meter events, even well past its included amount.
   const { accountId } = await createAccount(api, 'Plain user');
   await api.deps.temporal.workflow.getHandle(`account-provisioning:${accountId}`).result();
   await assignPlan(api, accountId, 'plain');
+  await ingestOk(api, [usageEvent(accountId, 'plain-1', { value: 2500 })]);
   await api.deps.temporal.workflow.execute(usageAlertsWorkflow, {
     workflowId: `alerts-${accountId}`,
     taskQueue: api.config.TEMPORAL_TASK_QUEUE,
@@ -177,4 +248,8 @@ it('subscribes to the metered price next to the base price; a plan without overa
   });
   const { rows: reports } = await api.deps.db.query('SELECT 1 FROM usage_reports WHERE account_id = $1', [accountId]);
   expect(reports).toHaveLength(0);
+  const { rows: plainCustomer } = await api.deps.db.query('SELECT stripe_customer_id, period_start FROM accounts WHERE id = $1', [accountId]);
+  expect(recorder.billedTo(plainCustomer[0].stripe_customer_id)).toBe(0);
+  const reporting = api.deps.temporal.workflow.getHandle(`usage-reporting:${accountId}:${(plainCustomer[0].period_start as Date).toISOString()}`);
+  await expect(reporting.describe()).rejects.toThrow(/not found/i);
 }, 120_000);

@@ -1,4 +1,5 @@
 import { startForwardingProxy, stripeError } from '../helpers/forwarding-proxy';
+import { upcomingInvoice, type AcceptedMeterEvent, type UpcomingSubscription } from './invoice-preview-stand-in';
 
 /**
  * A proxy in front of stripe-mock that stands in for Stripe's memory: stripe-mock forgets every
@@ -6,9 +7,12 @@ import { startForwardingProxy, stripeError } from '../helpers/forwarding-proxy';
  * de-duplicates by identifier), and the bodies of chosen requests. It can also fake faults:
  * `outage` answers 503 without forwarding, `lostAnswers` forwards (Stripe got it) then answers
  * 500, `refuse` answers 400 invalid_request_error (a deleted customer, a bad meter).
+ * The invoice preview of a customer in `upcoming` is built from the accepted meter events, as
+ * Stripe builds it (invoice-preview-stand-in.ts), instead of stripe-mock's fixture.
  */
 export async function stripeRecorder(target: string) {
-  const meterEvents = new Map<string, { value: number; customer: string; timestamp: number }>();
+  const meterEvents = new Map<string, AcceptedMeterEvent>();
+  const upcoming = new Map<string, UpcomingSubscription>();
   const requests: { method: string; path: string; form: URLSearchParams }[] = [];
   const faults = { outage: 0, lostAnswers: 0, refuse: false };
   let meterEventRequests = 0;
@@ -21,6 +25,12 @@ export async function stripeRecorder(target: string) {
       const form = new URLSearchParams(raw.toString());
       const path = req.url ?? '';
       requests.push({ method: req.method ?? '', path, form });
+      const previewed = req.method === 'POST' && path.startsWith('/v1/invoices/create_preview') && upcoming.get(form.get('customer') ?? '');
+      if (previewed) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(upcomingInvoice(form.get('customer')!, previewed, meterEvents.values())));
+        return;
+      }
       const isMeterEvent = req.method === 'POST' && path.startsWith('/v1/billing/meter_events');
       if (isMeterEvent) {
         meterEventRequests++;
@@ -36,6 +46,7 @@ export async function stripeRecorder(target: string) {
         const identifier = form.get('identifier') ?? '';
         if (!meterEvents.has(identifier)) {
           meterEvents.set(identifier, {
+            eventName: form.get('event_name') ?? '',
             value: Number(form.get('payload[value]')),
             customer: form.get('payload[stripe_customer_id]') ?? '',
             timestamp: Number(form.get('timestamp')),
@@ -54,6 +65,7 @@ export async function stripeRecorder(target: string) {
     ...proxy,
     faults,
     meterEvents,
+    upcoming,
     requests,
     meterEventRequests: () => meterEventRequests,
     /** What Stripe would bill for a customer: the sum of its accepted meter events. */
