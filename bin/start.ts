@@ -1,16 +1,14 @@
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
 import { loadConfig, ConfigError, type Config } from '../platform/config';
 import { createLogger } from '../platform/logger';
 import { startPgliteServer } from '../embedded/pglite-server';
 import { startTemporalDevServer } from '../embedded/temporal-dev-server';
 import { ensureTemporalCli } from '../embedded/temporal-cli';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
-import { usageAlertsWorkflow } from '../workflows/usage-alerts';
-import { stripeReconcileWorkflow } from '../workflows/stripe-reconcile';
 import { composeStack } from './compose';
+import { ensureSchedules } from './schedules';
 
 /** The admin token of an embedded install: generated once, kept in DATA_DIR (mode 600). */
 function adminToken(dataDir: string): { token: string; file: string } {
@@ -64,25 +62,7 @@ async function main() {
   }
   const stack = await composeStack(config, { logger });
   stops.push(() => stack.close());
-  const every = async (
-    scheduleId: string,
-    interval: `${number} minute${'' | 's'}`,
-    workflowType: typeof usageAlertsWorkflow | typeof stripeReconcileWorkflow,
-  ) => {
-    try {
-      await stack.deps.temporal.schedule.create({
-        scheduleId,
-        spec: { intervals: [{ every: interval }] },
-        action: { type: 'startWorkflow', workflowType, taskQueue: config.TEMPORAL_TASK_QUEUE, args: [] },
-        policies: { overlap: ScheduleOverlapPolicy.SKIP },
-      });
-    } catch (err) {
-      if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-    }
-  };
-  await every('usage-alerts', '1 minute', usageAlertsWorkflow);
-  // Lost webhooks: Stripe's events lists are checked for events that were never delivered.
-  if (config.STRIPE_SECRET_KEY) await every('stripe-reconcile', '5 minutes', stripeReconcileWorkflow);
+  await ensureSchedules(stack.deps.temporal, config);
 
   let stopping = false;
   const shutdown = async (signal: string) => {

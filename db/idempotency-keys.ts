@@ -11,12 +11,13 @@ export type Claim = { kind: 'claimed' } | { kind: 'mismatch' } | { kind: 'in_pro
  * Takes the key for this request, or says why not. One statement decides, so two requests
  * with the same key at once cannot both win: the loser sees the winner's row. An expired or
  * abandoned row is taken over in place: abandoned is a running row of this very process
- * (`holder`) that the process no longer runs (`heldHere` false: it failed while Postgres was
- * down and could not release it), or any running row older than two minutes.
+ * (`holder`; the caller claims only when no other request of this process runs the key, so the
+ * row was left by one that failed while Postgres was down and could not release it), or any
+ * running row older than two minutes.
  */
 export async function claimIdempotencyKey(
   db: Pick<Db, 'query'>,
-  k: { scope: string; key: string; requestHash: string; holder: string; heldHere: boolean },
+  k: { scope: string; key: string; requestHash: string; holder: string },
 ): Promise<Claim> {
   const { scope, key, requestHash } = k;
   const { rows } = await db.query(
@@ -24,13 +25,18 @@ export async function claimIdempotencyKey(
      ON CONFLICT (scope, key) DO UPDATE SET request_hash = $3, status_code = NULL, response = NULL, holder = $6, created_at = now()
        WHERE k.created_at < now() - make_interval(hours => $4)
           OR (k.status_code IS NULL AND k.created_at < now() - make_interval(secs => $5))
-          OR (k.status_code IS NULL AND k.holder = $6 AND NOT $7 AND k.request_hash = $3)
+          OR (k.status_code IS NULL AND k.holder = $6 AND k.request_hash = $3)
      RETURNING 1`,
-    [scope, key, requestHash, IDEMPOTENCY_TTL_HOURS, ABANDONED_AFTER_S, k.holder, k.heldHere],
+    [scope, key, requestHash, IDEMPOTENCY_TTL_HOURS, ABANDONED_AFTER_S, k.holder],
   );
   if (rows.length > 0) return { kind: 'claimed' };
+  return readIdempotencyKey(db, scope, key, requestHash);
+}
+
+/** Where a key held by another request stands, for a request with `requestHash`; takes nothing. */
+export async function readIdempotencyKey(db: Pick<Db, 'query'>, scope: string, key: string, requestHash: string): Promise<Exclude<Claim, { kind: 'claimed' }>> {
   const held = (await db.query('SELECT request_hash, status_code, response FROM idempotency_keys WHERE scope = $1 AND key = $2', [scope, key])).rows[0];
-  // Gone between the two statements (released by a failing request): the caller may try again.
+  // None: released by a failing request, or not yet written by this process's first request. Either way not done: retry.
   if (!held) return { kind: 'in_progress' };
   if (held.request_hash !== requestHash) return { kind: 'mismatch' };
   if (held.status_code === null) return { kind: 'in_progress' };

@@ -75,7 +75,7 @@ export const configSchema = z.object({
     .default(4 * 1024 * 1024),
   ...toolsShape,
   /**
-   * Request budgets per second, per API process (0 = unlimited). Usage routes (ingestion and
+   * Request budgets per window (RATE_LIMIT_WINDOW_SECONDS, one second by default), per API process (0 = unlimited). Usage routes (ingestion and
    * limit checks) are machine traffic at thousands of requests/s; the other routes serve
    * people and apps. Each budget applies per key and, separately, per account.
    */
@@ -83,6 +83,8 @@ export const configSchema = z.object({
   RATE_LIMIT_USAGE_PER_ACCOUNT: z.coerce.number().int().min(0).default(10_000),
   RATE_LIMIT_API_PER_KEY: z.coerce.number().int().min(0).default(100),
   RATE_LIMIT_API_PER_ACCOUNT: z.coerce.number().int().min(0).default(300),
+  /** The budgets' fixed window; a longer one admits the same average with larger bursts. */
+  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).default(1),
   /** A request's headers must arrive within this many ms, the whole request (body included) within REQUEST_TIMEOUT_MS. */
   HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(5_000),
   REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),

@@ -49,7 +49,10 @@ export function registerRoutes(
       const run = () => def.handler({ params, query, body, principal, ctx });
       const result =
         def.idempotent && deps.idempotency
-          ? await deps.idempotency({ principal, header: ctx.get('idempotency-key') || undefined, method: def.method, path: ctx.path, body }, run)
+          ? await deps.idempotency(
+              { principal, header: ctx.get('idempotency-key') || undefined, method: def.method, path: ctx.path, body, secrets: def.shownOnce },
+              run,
+            )
           : await run();
       ctx.status = result.status;
       for (const [k, v] of Object.entries(result.headers ?? {})) ctx.set(k, v);

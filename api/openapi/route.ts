@@ -42,6 +42,8 @@ export interface RouteDef<P = any, Q = any, B = any> {
   rawBody?: boolean;
   /** Create routes: honour an Idempotency-Key header (api/middleware/idempotency.ts). */
   idempotent?: boolean;
+  /** Top-level 2xx fields holding a plaintext secret: never kept for an Idempotency-Key replay. */
+  shownOnce?: readonly string[];
   /** Success and error responses; an error status without a schema answers the Error body. */
   responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
   handler: (input: RouteInput<P, Q, B>) => Promise<RouteResult>;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { strictBody } from '../openapi/route';
+import { shownOnce, withheldSchema } from '../middleware/idempotency';
 import { GAUGE_METERS, METERS } from '../../platform/meters';
 
 export const createAccountBody = strictBody({ name: z.string().min(1).max(200), email: z.email().optional() }).meta({
@@ -93,10 +94,10 @@ export const appSchema = z
   })
   .meta({ id: 'App' });
 export const keySchema = z
-  .object({ id: z.string(), key: z.string().describe('Shown once; only its hash is stored') })
+  .object({ id: z.string(), key: shownOnce('The key; only its hash is stored'), withheld: withheldSchema.optional() })
   .meta({ id: 'IssuedKey', examples: [{ id: 'key_4hx2', key: 'tb_svc_…' }] });
 export const jwtSecretSchema = z
-  .object({ id: z.string(), jwtSecret: z.string().describe('Shown once: signs end-user JWTs (HS256)') })
+  .object({ id: z.string(), jwtSecret: shownOnce('Signs end-user JWTs (HS256)'), withheld: withheldSchema.optional() })
   .meta({ id: 'IssuedJwtSecret' });
 
 const meterLimit = z.object({ limit: z.number(), mode: z.enum(['hard', 'soft']) });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ApiDeps } from '../deps';
 import { defineRoute, type RouteDef } from '../openapi/route';
 import type { Authenticator } from '../middleware/authenticate';
+import { shownOnce, withheldSchema } from '../middleware/idempotency';
 import { AppError, notFound } from '../../platform/errors';
 import { createAccount, getAccount, listAccounts, setAccountPlan } from '../../db/accounts';
 import { addAppJwtSecret, createApp, getApp, revokeAppJwtSecret } from '../../db/apps';
@@ -22,12 +23,13 @@ export function adminRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] {
       method: 'post',
       path: '/admin/accounts',
       idempotent: true,
+      shownOnce: ['apiKey'],
       summary: 'Create an account; its API key is shown once',
       tag,
       auth: ['admin'],
       body: s.createAccountBody,
       responses: {
-        201: { description: 'created', schema: z.object({ account: s.accountSchema, apiKey: z.string().describe('Shown once') }) },
+        201: { description: 'created', schema: z.object({ account: s.accountSchema, apiKey: shownOnce('Its API key'), withheld: withheldSchema.optional() }) },
         503: { description: 'Temporal is unavailable; nothing was created' },
       },
       handler: async ({ body }) => {
@@ -75,6 +77,7 @@ export function adminRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] {
       method: 'post',
       path: '/admin/accounts/{accountId}/keys',
       idempotent: true,
+      shownOnce: ['key'],
       summary: 'Issue another API key for an account (rotation)',
       tag,
       auth: ['admin'],
@@ -106,6 +109,7 @@ export function adminRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] {
       method: 'post',
       path: '/admin/accounts/{accountId}/apps',
       idempotent: true,
+      shownOnce: ['secretKey', 'jwtSecret'],
       summary: 'Create an app; its secret key and JWT secret are shown once',
       tag,
       auth: ['admin'],
@@ -116,10 +120,11 @@ export function adminRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] {
           description: 'created',
           schema: z.object({
             app: s.appSchema,
-            secretKey: z.string().describe('Shown once'),
+            secretKey: shownOnce('Its secret key'),
             secretKeyId: z.string().describe('revoke it with DELETE /admin/keys/{keyId}'),
-            jwtSecret: z.string().describe('Shown once: signs end-user JWTs (HS256)'),
+            jwtSecret: shownOnce('Signs end-user JWTs (HS256)'),
             jwtSecretId: z.string(),
+            withheld: withheldSchema.optional(),
           }),
         },
       },
@@ -147,6 +152,8 @@ export function adminRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] {
     defineRoute({
       method: 'post',
       path: '/admin/apps/{appId}/secret-keys',
+      idempotent: true,
+      shownOnce: ['key'],
       summary: 'Issue another secret key for an app (rotation; revoke the old one with DELETE /admin/keys/{keyId})',
       tag,
       auth: ['admin'],
@@ -160,6 +167,8 @@ export function adminRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] {
     defineRoute({
       method: 'post',
       path: '/admin/apps/{appId}/jwt-secrets',
+      idempotent: true,
+      shownOnce: ['jwtSecret'],
       summary: 'Issue another JWT secret for an app (rotation: tokens of either verify until one is revoked)',
       tag,
       auth: ['admin'],
@@ -184,6 +193,7 @@ export function adminRoutes(deps: ApiDeps, auth: Authenticator): RouteDef[] {
       method: 'post',
       path: '/admin/service-keys',
       idempotent: true,
+      shownOnce: ['key'],
       summary: "Create a key for the platform's own services",
       tag,
       auth: ['admin'],

@@ -1,8 +1,18 @@
-import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** Passes the request on upstream unchanged; `body` when the handler has already read it. */
-export type Forward = (body?: Buffer) => void;
+export interface UpstreamReply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/**
+ * Passes the request on upstream unchanged; `body` when the handler has already read it. With
+ * `onReply`, upstream's whole answer goes to it instead of the client: the handler answers (or
+ * holds) the client itself.
+ */
+export type Forward = (body?: Buffer, onReply?: (reply: UpstreamReply) => void) => void;
 
 /**
  * A local HTTP server in front of `target` (stripe-mock in the tests). stripe-mock keeps no state
@@ -16,12 +26,18 @@ export async function startForwardingProxy(
 ) {
   const upstream = new URL(target);
   const server = createServer((req, res) => {
-    const forward: Forward = (body) => {
+    const forward: Forward = (body, onReply) => {
       const out = request(
         { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
         (reply) => {
-          res.writeHead(reply.statusCode ?? 502, reply.headers);
-          reply.pipe(res);
+          if (!onReply) {
+            res.writeHead(reply.statusCode ?? 502, reply.headers);
+            reply.pipe(res);
+            return;
+          }
+          const chunks: Buffer[] = [];
+          reply.on('data', (c: Buffer) => chunks.push(c));
+          reply.on('end', () => onReply({ status: reply.statusCode ?? 502, headers: reply.headers, body: Buffer.concat(chunks) }));
         },
       );
       out.on('error', () => {
