@@ -43,8 +43,11 @@ const probes: Record<string, (url: string) => Promise<unknown>> = {
     }
   },
   STRIPE_API_BASE: async (url) =>
-    ((await (await fetch(`${url}/v1/customers`, { headers: { Authorization: 'Bearer sk_test_123' }, signal: AbortSignal.timeout(3000) })).json()) as { object: string })
-      .object,
+    (
+      (await (await fetch(`${url}/v1/customers`, { headers: { Authorization: 'Bearer sk_test_123' }, signal: AbortSignal.timeout(3000) })).json()) as {
+        object: string;
+      }
+    ).object,
 };
 
 /** Live processes whose command line names the data dir (the Temporal server and ClickHouse). */
@@ -52,19 +55,22 @@ const processesOf = (dir: string) =>
   readdirSync('/proc')
     .filter((p) => /^\d+$/.test(p))
     .filter((pid) => {
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      return cmd.includes(dir) && !/\)\s+Z\s/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-    } catch {
-      return false;
-    }
-  });
+      try {
+        const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        return cmd.includes(dir) && !/\)\s+Z\s/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      } catch {
+        return false;
+      }
+    });
 
 it('npm run services prints the four services as env lines, they answer, and SIGINT stops them all', async () => {
   const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, TEMPORAL_UI_PORT: String(await freePort()), LOG_LEVEL: 'warn' };
   for (const name of EXTERNAL) delete env[name];
   const started = await spawnUntilReady(process.execPath, SERVICES, { env, ready: /^# tollbooth services ready/, withinMs: 150_000, children });
-  const stdout = started.output().split('\nstderr:\n')[0]!.replace(/^stdout:\n/, '');
+  const stdout = started
+    .output()
+    .split('\nstderr:\n')[0]!
+    .replace(/^stdout:\n/, '');
   const urls = Object.fromEntries(
     stdout
       .split('\n')
@@ -81,6 +87,13 @@ it('npm run services prints the four services as env lines, they answer, and SIG
   await exited(started.child);
   expect(started.child.exitCode).toBe(0);
   expect(processesOf(dataDir)).toEqual([]);
-  const refused = await Promise.all(EXTERNAL.map((name) => probes[name]!(urls[name]!).then(() => `${name} still answers`, () => 'refused')));
+  const refused = await Promise.all(
+    EXTERNAL.map((name) =>
+      probes[name]!(urls[name]!).then(
+        () => `${name} still answers`,
+        () => 'refused',
+      ),
+    ),
+  );
   expect(refused).toEqual(EXTERNAL.map(() => 'refused'));
 }, 240_000);
