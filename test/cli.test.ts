@@ -54,14 +54,26 @@ async function cli(args: string[], interruptWhen?: () => boolean, signal: NodeJS
 const summary = (run: Run) => Object.fromEntries([...run.stdout.matchAll(/(\w+)=(\d+)/g)].map((m) => [m[1], Number(m[2])]));
 const recentIso = (i: number) => new Date(Date.now() - 60_000 - i * 1000).toISOString();
 
-it('usage import sends each event once: a re-import accepts 0, a Ctrl-C run resumes where it stopped', async () => {
-  const { accountId, apiKey } = await createAccount(stack, 'Imported');
-  const file = join(dir, 'events.ndjson');
-  const events = Array.from({ length: 150 }, (_, i) => usageEvent(accountId, `imp-${i}`, { value: 2, timestamp: recentIso(i) }));
+/** An account and an NDJSON file of 150 of its events worth 2 ai_tokens each; returns the file and its checkpoint. */
+async function importable(name: string, prefix: string) {
+  const account = await createAccount(stack, name);
+  const file = join(dir, `${prefix}.ndjson`);
+  const events = Array.from({ length: 150 }, (_, i) => usageEvent(account.accountId, `${prefix}-${i}`, { value: 2, timestamp: recentIso(i) }));
   writeFileSync(file, events.map((e) => JSON.stringify(e)).join('\n'));
+  return { ...account, file, checkpoint: `${file}.import-checkpoint.json` };
+}
+
+/** The account's ai_tokens from yesterday to tomorrow, as its dashboard reports them. */
+const tokensAround = async (apiKey: string) =>
+  Object.values(await daily(stack, apiKey, 'ai_tokens', isoDate(Date.now() - 86_400_000), isoDate(Date.now() + 86_400_000))).reduce(
+    (a: number, v) => a + Number(v),
+    0,
+  );
+
+it('usage import sends each event once: a re-import accepts 0, a Ctrl-C run resumes where it stopped', async () => {
+  const { apiKey, file, checkpoint } = await importable('Imported', 'imp');
 
   // Batches of one make the run long enough to interrupt after its first checkpoint.
-  const checkpoint = `${file}.import-checkpoint.json`;
   const first = await cli(['usage', 'import', file, '--batch-size', '1'], () => existsSync(checkpoint));
   expect(first.code).toBe(130);
   expect(first.stdout).toContain('interrupted');
@@ -83,11 +95,7 @@ it('usage import sends each event once: a re-import accepts 0, a Ctrl-C run resu
 });
 
 it('usage import resumes after a crash (SIGKILL mid-import) without counting anything twice', async () => {
-  const { accountId, apiKey } = await createAccount(stack, 'Crashed');
-  const file = join(dir, 'crash.ndjson');
-  const events = Array.from({ length: 150 }, (_, i) => usageEvent(accountId, `crash-${i}`, { value: 2, timestamp: recentIso(i) }));
-  writeFileSync(file, events.map((e) => JSON.stringify(e)).join('\n'));
-  const checkpoint = `${file}.import-checkpoint.json`;
+  const { apiKey, file, checkpoint } = await importable('Crashed', 'crash');
   const saved = () => (existsSync(checkpoint) ? (JSON.parse(readFileSync(checkpoint, 'utf8')) as { records: number; accepted: number }) : undefined);
 
   // Killed with no chance to save anything more: a batch may be in flight, sent but not checkpointed.
@@ -105,8 +113,7 @@ it('usage import resumes after a crash (SIGKILL mid-import) without counting any
   expect(done.accepted! + done.duplicates!).toBe(150);
   expect(done.duplicates).toBeLessThanOrEqual(1);
   expect(existsSync(checkpoint)).toBe(false);
-  const totals = await daily(stack, apiKey, 'ai_tokens', isoDate(Date.now() - 86_400_000), isoDate(Date.now() + 86_400_000));
-  expect(Object.values(totals).reduce((a: number, v) => a + Number(v), 0)).toBe(150 * 2);
+  expect(await tokensAround(apiKey)).toBe(150 * 2);
 });
 
 it('usage import reads CSV and reports rejected records by their number', async () => {
