@@ -98,7 +98,14 @@ export function createUsageReportingActivities(deps: { db: Db; store: MeteringSt
       const eventTime = eventTimeFor(Date.now(), periodEnd, input.finalizationGraceSeconds);
       for (const [meter, terms] of priced) {
         const units = overageUnits(used[meter], terms);
-        const current = await reconcile({ accountId: input.accountId, periodStart: input.periodStart, meter, units, customerId: account.stripeCustomerId, eventTime });
+        const current = await reconcile({
+          accountId: input.accountId,
+          periodStart: input.periodStart,
+          meter,
+          units,
+          customerId: account.stripeCustomerId,
+          eventTime,
+        });
         if (!current) return superseded;
       }
       await raiseSpendCapAlertIfReached(deps.db, { accountId: input.accountId, periodStart: input.periodStart, used });

@@ -36,12 +36,23 @@ let runtimeInstalled = false;
 /**
  * The process's Temporal runtime, installed once: we own shutdown (bin/start.ts stops the worker
  * before the services it talks to). Tests that make their own Temporal environment call it first.
+ * With `metricsAddress` (host:port) the SDK's core serves its Prometheus metrics there, so that
+ * workflow failures, not only starts, can be alerted on.
  */
-export function installWorkerRuntime(logger: Logger = createLogger('warn')): void {
+export function installWorkerRuntime(logger: Logger = createLogger('warn'), metricsAddress?: string): void {
   if (runtimeInstalled) return;
   // Worker logs go through pino. The native core's rare warnings stay on stderr: forwarding them
   // would route every line, ours included, through a 100 ms buffer on the main thread.
-  Runtime.install({ logger: temporalLogger(logger), shutdownSignals: [] });
+  Runtime.install({
+    logger: temporalLogger(logger),
+    shutdownSignals: [],
+    ...(metricsAddress && {
+      telemetryOptions: {
+        // Prometheus conventions: counters end in _total, durations in seconds.
+        metrics: { prometheus: { bindAddress: metricsAddress, countersTotalSuffix: true, useSecondsForDurations: true } },
+      },
+    }),
+  });
   runtimeInstalled = true;
 }
 
@@ -82,7 +93,7 @@ export async function composeStack(config: Config, opts: { api?: boolean; worker
 
   let worker: Worker | undefined;
   if (opts.worker !== false) {
-    installWorkerRuntime(logger);
+    installWorkerRuntime(logger, config.WORKER_METRICS_PORT ? `${config.HOST}:${config.WORKER_METRICS_PORT}` : undefined);
     const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
     worker = await Worker.create({
       connection,

@@ -16,10 +16,7 @@ export function scheduleIds(config: Pick<Config, 'STRIPE_SECRET_KEY'>): string[]
  * (`npm start` and bin/worker.ts), so several at once are normal: a create that loses the race
  * finds the Schedule and updates it to the same content.
  */
-export async function ensureSchedules(
-  temporal: Client,
-  config: Pick<Config, 'STRIPE_SECRET_KEY' | 'TEMPORAL_TASK_QUEUE'>,
-): Promise<void> {
+export async function ensureSchedules(temporal: Client, config: Pick<Config, 'STRIPE_SECRET_KEY' | 'TEMPORAL_TASK_QUEUE'>): Promise<void> {
   const every = async (scheduleId: string, interval: Interval, workflowType: typeof usageAlertsWorkflow | typeof stripeReconcileWorkflow) => {
     const wanted = {
       spec: { intervals: [{ every: interval }] },

@@ -15,10 +15,7 @@ export type Claim = { kind: 'claimed' } | { kind: 'mismatch' } | { kind: 'in_pro
  * row was left by one that failed while Postgres was down and could not release it), or any
  * running row older than two minutes.
  */
-export async function claimIdempotencyKey(
-  db: Pick<Db, 'query'>,
-  k: { scope: string; key: string; requestHash: string; holder: string },
-): Promise<Claim> {
+export async function claimIdempotencyKey(db: Pick<Db, 'query'>, k: { scope: string; key: string; requestHash: string; holder: string }): Promise<Claim> {
   const { scope, key, requestHash } = k;
   const { rows } = await db.query(
     `INSERT INTO idempotency_keys AS k (scope, key, request_hash, holder) VALUES ($1, $2, $3, $6)

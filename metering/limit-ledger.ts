@@ -69,10 +69,11 @@ async function lockSums(tx: PoolClient, k: LimitKey): Promise<Sums> {
 /** The counter rows of several meters of one account and period, locked in one order (no deadlock with applyDeltas). */
 async function lockMany(tx: PoolClient, k: LimitKey, meters: readonly string[]): Promise<Map<string, Sums>> {
   const sorted = [...meters].sort();
-  await tx.query(
-    'INSERT INTO limit_counters (account_id, meter, period_start) SELECT $1, m, $3 FROM unnest($2::text[]) m ON CONFLICT DO NOTHING',
-    [k.accountId, sorted, k.periodStart],
-  );
+  await tx.query('INSERT INTO limit_counters (account_id, meter, period_start) SELECT $1, m, $3 FROM unnest($2::text[]) m ON CONFLICT DO NOTHING', [
+    k.accountId,
+    sorted,
+    k.periodStart,
+  ]);
   const { rows } = await tx.query<{ meter: string; reserved: string; settling: string; leased: string }>(
     `SELECT meter, reserved::text, settling::text, leased::text FROM limit_counters
      WHERE account_id = $1 AND meter = ANY($2::text[]) AND period_start = $3 ORDER BY meter COLLATE "C" FOR UPDATE`,

@@ -99,6 +99,12 @@ export const configSchema = z.object({
    * activities in flight this many ms to finish before cutting them.
    */
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(25_000),
+  /**
+   * Unset: off. Set: the worker serves the Temporal SDK's own Prometheus metrics (workflows
+   * completed / failed / timed out, activity failures, task latencies) on HOST:this port at
+   * /metrics. Off by default: several workers on one host would need a port each.
+   */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

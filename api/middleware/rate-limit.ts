@@ -15,8 +15,7 @@ type Limits = Pick<
 // Fixed windows (one second by default) kept in this process's memory: the check costs a Map lookup and no
 // network round trip, which the limit-check hot path (2 ms p99) cannot afford. With N API
 // processes behind a balancer a tenant may get up to N times the budget (see ARCHITECTURE.md).
-const limiter = (points: number, duration: number, keyPrefix: string) =>
-  points > 0 ? new RateLimiterMemory({ points, duration, keyPrefix }) : undefined;
+const limiter = (points: number, duration: number, keyPrefix: string) => (points > 0 ? new RateLimiterMemory({ points, duration, keyPrefix }) : undefined);
 const perWindow = (seconds: number) => (seconds === 1 ? 'per second' : `per ${seconds} seconds`);
 
 async function consume(ctx: Context, rl: RateLimiterMemory, id: string, per: string): Promise<void> {

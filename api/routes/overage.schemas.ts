@@ -51,7 +51,10 @@ const previewLine = overageLine
 export const invoicePreviewResponse = z.object({
   currency: z.string(),
   period: z.object({ start: z.string(), end: z.string() }),
-  base: z.object({ planId: z.string(), amountCents: z.number().int().nullable().describe("Stripe's line for the plan's Price; null when the preview has none") }),
+  base: z.object({
+    planId: z.string(),
+    amountCents: z.number().int().nullable().describe("Stripe's line for the plan's Price; null when the preview has none"),
+  }),
   overage: z.array(previewLine),
   quantitiesMatch: z.boolean().describe("every overage line's Stripe quantity equals the recomputed one"),
   totalCents: z.number().int().describe("Stripe's total of the upcoming invoice"),

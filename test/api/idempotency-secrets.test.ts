@@ -12,8 +12,7 @@ const admin = (path: string, key?: string, body?: unknown) =>
   call(stack.url, 'POST', path, { token: stack.adminToken, body, ...(key && { headers: { 'idempotency-key': key } }) });
 const stored = async (key: string) =>
   (await stack.deps.db.query("SELECT response::text AS response FROM idempotency_keys WHERE scope = 'admin' AND key = $1", [key])).rows[0]?.response as
-    | string
-    | undefined;
+    string | undefined;
 const count = async (sql: string, params: unknown[]) => (await stack.deps.db.query(`SELECT count(*)::int AS n FROM ${sql}`, params)).rows[0].n as number;
 const newApp = async (name: string) => {
   const acct = await admin('/admin/accounts', undefined, { name });

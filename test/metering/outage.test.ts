@@ -5,7 +5,7 @@ import { startClickHouseServer, type ClickHouseServer } from '../../testing/clic
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { call } from '../helpers/http';
 import { usageEvent } from '../helpers/factories';
-import { DAY_MS, daily, isoDate, newTenant, postEvents, sleep, type IngestReply, type Tenant } from '../helpers/metering';
+import { DAY_MS, daily, isoDate, newTenant, onCluster, postEvents, sleep, type IngestReply, type Tenant } from '../helpers/metering';
 import { nanoNumber, toNanoExact } from './oracle';
 import { crashWithBatchesInFlight, resendUntil200 } from './ingest-under-faults';
 import { z } from 'zod';
@@ -21,7 +21,8 @@ import { z } from 'zod';
  */
 const PER_BATCH = 40;
 
-describe('ClickHouse outage during ingestion (clickhouse)', () => {
+// A single server of its own (the cluster's faults are cluster-faults.test.ts).
+(onCluster ? describe.skip : describe)('ClickHouse outage during ingestion (clickhouse)', () => {
   let ch: ClickHouseServer;
   let stack: TestStack;
   let t: Tenant;

@@ -96,7 +96,12 @@ it('bills the overlap once when the first paid invoice replaces the provisional 
 
   // A paid invoice extends the period (same start, a week later end): the running workflow reports to the new end.
   const extendedEnd = new Date((p2EndS + 7 * DAY_S) * 1000);
-  const extended = invoiceEvent('invoice.payment_succeeded', { accountId, subscriptionId, periodStart: p2Start.getTime() / 1000, periodEnd: p2EndS + 7 * DAY_S });
+  const extended = invoiceEvent('invoice.payment_succeeded', {
+    accountId,
+    subscriptionId,
+    periodStart: p2Start.getTime() / 1000,
+    periodEnd: p2EndS + 7 * DAY_S,
+  });
   expect((await deliver(api, extended)).status).toBe(200);
   await eventually('period extended', async () => (await periodOf(accountId)).period_end.getTime() === extendedEnd.getTime());
   expect((await p2.report()).last?.periodEnd).toBe(extendedEnd.toISOString());

@@ -185,7 +185,15 @@ it("previews the upcoming invoice from Stripe's lines and shows whether their qu
   await t.report();
   const agreed = await preview();
   expect(agreed.overage).toEqual([
-    expect.objectContaining({ meter: 'ai_tokens', quantity: '1401', blocks: '15', amountCents: 30, reported: '1401', stripe: { quantity: '1401', amountCents: 30 }, matchesStripe: true }),
+    expect.objectContaining({
+      meter: 'ai_tokens',
+      quantity: '1401',
+      blocks: '15',
+      amountCents: 30,
+      reported: '1401',
+      stripe: { quantity: '1401', amountCents: 30 },
+      matchesStripe: true,
+    }),
   ]);
   expect(agreed).toMatchObject({ base: { planId: 'metered', amountCents: 2500 }, quantitiesMatch: true, totalCents: 2530, recomputedTotalCents: 2530 });
 

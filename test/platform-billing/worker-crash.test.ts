@@ -128,7 +128,10 @@ it('Connect purchase: a worker SIGKILLed after Stripe created the session on the
   const { proxy, api, crashAfterCreate } = await setUp({ STRIPE_WEBHOOK_SECRET: PLATFORM_SECRET, STRIPE_CONNECT_WEBHOOK_SECRET: CONNECT_SECRET });
   const app = await newApp(api, 'Crash shop');
   await onboard(api, app);
-  const product = await call(api.url, 'POST', `/v1/${app.appId}/billing/products`, { token: app.secretKey, body: { name: 'Pack', amount: 500, currency: 'usd' } });
+  const product = await call(api.url, 'POST', `/v1/${app.appId}/billing/products`, {
+    token: app.secretKey,
+    body: { name: 'Pack', amount: 500, currency: 'usd' },
+  });
   expect(product.status).toBe(201);
   proxy.arm();
   const request = call(api.url, 'POST', `/v1/${app.appId}/billing/purchase`, {

@@ -1,6 +1,7 @@
 import type { Page } from 'playwright-core';
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { call } from '../helpers/http';
+import { eventually } from '../helpers/eventually';
 import { assignPlan, createAccount, createServiceKey, setPlan, usageEvent } from '../helpers/factories';
 import { artifactPath, openBrowser } from '../helpers/browser';
 import { evaluateAlerts } from '../../metering/alerts';
@@ -157,6 +158,49 @@ describe('the billing dashboard at /app (chromium)', () => {
     const { rows } = await stack.deps.db.query('SELECT url, plan_id FROM checkouts WHERE account_id = $1', [account.accountId]);
     expect(rows).toEqual([{ url: page.url(), plan_id: 'pro' }]);
     expect(checkoutUrlsSeen).toContain(page.url());
+    await page.close();
+  });
+
+  it('"Manage billing" opens the Billing Portal at the URL Stripe gave', async () => {
+    // The portal needs the Stripe customer that provisioning (the worker) gives the account.
+    await eventually('the account provisioned', async () => {
+      const { rows } = await stack.deps.db.query('SELECT stripe_customer_id FROM accounts WHERE id = $1', [account.accountId]);
+      return rows[0]?.stripe_customer_id;
+    });
+    // stripe-mock keeps no state: every portal session it creates has the same URL.
+    const session = await call(stack.url, 'POST', '/dashboard/billing/portal', { token: account.apiKey, body: { returnUrl: `${stack.url}/app` } });
+    expect(session.status).toBe(200);
+    const portalUrl = new URL(session.body.url as string);
+    const seen: string[] = [];
+    await browser.context.route(`${portalUrl.origin}/**`, (route) => {
+      seen.push(route.request().url());
+      return route.fulfill({ status: 200, contentType: 'text/html', body: '<h1>Stripe Billing Portal (intercepted by the test)</h1>' });
+    });
+    const page = await signedIn();
+    await Promise.all([page.waitForURL(portalUrl.href), page.click('#portal')]);
+    expect(seen).toEqual([portalUrl.href]);
+    await page.close();
+  });
+
+  it('an admin-minted dashboard token opens the page, which shows the billing period of /dashboard/billing', async () => {
+    const minted = await call(stack.url, 'POST', `/admin/accounts/${account.accountId}/dashboard-tokens`, {
+      token: stack.adminToken,
+      body: { ttlSeconds: 300 },
+    });
+    expect(minted.status).toBe(201);
+    const { period } = (await call(stack.url, 'GET', '/dashboard/billing', { token: minted.body.token })).body;
+    const page = await browser.context.newPage();
+    await page.goto(`${stack.url}/app#token=${minted.body.token}`);
+    await page.waitForSelector('body[data-loaded="plan"]');
+    // The dates as this browser writes them, in its own locale and time zone.
+    const { locale, timeZone } = await page.evaluate(() => ({
+      locale: (globalThis as any).navigator.language as string,
+      timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+    }));
+    const day = (iso: string) => new Date(iso).toLocaleDateString(locale, { year: 'numeric', month: 'short', day: 'numeric', timeZone });
+    expect(await page.textContent('#period')).toBe(`${day(period.start)} – ${day(period.end)}`);
+    expect(await page.textContent('#plan-name')).toBe('starter');
+    expect(await page.isVisible('#billing-actions')).toBe(false);
     await page.close();
   });
 

@@ -27,7 +27,11 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   children.forEach((child) => killGroup(child));
-  for (const id of scheduleIds(stack?.config ?? {})) await client?.schedule.getHandle(id).delete().catch(() => undefined);
+  for (const id of scheduleIds(stack?.config ?? {}))
+    await client?.schedule
+      .getHandle(id)
+      .delete()
+      .catch(() => undefined);
   await stack?.close();
 });
 
