@@ -53,6 +53,8 @@ describe('deploy/docker-compose.production.yml', () => {
       expect(services.has(new URL(config.CLICKHOUSE_URL!).hostname)).toBe(true);
       expect(config.ADMIN_TOKEN).toBe(PRODUCTION_SECRETS.ADMIN_TOKEN);
     }
+    // Workers expose workflow failures to a scraper on the network, not on loopback.
+    expect(loadConfig(service('worker').environment)).toMatchObject({ WORKER_METRICS_PORT: 9464, HOST: '0.0.0.0' });
   });
 
   it('uses the credentials Postgres and ClickHouse are started with', () => {
