@@ -1,6 +1,7 @@
-import { envOf } from '../../platform/config';
+import type { ChildProcess } from 'node:child_process';
 import { startTestStack } from '../helpers/stack';
-import { killGroup, spawnUntilReady } from '../helpers/spawn-until-ready';
+import { killGroup } from '../helpers/spawn-until-ready';
+import { spawnService } from '../helpers/api-process';
 import { testServices } from '../helpers/services';
 import { putPlan, usageEvent } from '../helpers/factories';
 import { ingestOk } from '../helpers/metering';
@@ -19,13 +20,10 @@ it('a worker SIGKILLed after Stripe accepted a meter event and before the ledger
   cleanup.push(() => recorder.close());
   const api = await startTestStack({ worker: false, env: { STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, STRIPE_API_BASE: recorder.url } });
   cleanup.push(() => api.close());
-  // The production worker, in a process of its own that can be killed outright.
-  const { child } = await spawnUntilReady('npx', ['tsx', 'bin/worker.ts'], {
-    env: { ...process.env, ...envOf(api.config), LOG_LEVEL: 'error' },
-    ready: /worker ready/,
-    withinMs: 90_000,
-  });
-  cleanup.push(() => killGroup(child));
+  // The production worker, in a process group of its own that can be killed outright.
+  const children: ChildProcess[] = [];
+  cleanup.push(() => children.forEach((c) => killGroup(c)));
+  const { child } = await spawnService('worker', api, children);
   await putPlan(api, 'metered', METERED_PLAN);
   const t = await overageAccount(api, 'Killed mid-report');
   const { timestamp } = usageEvent(t.accountId, 'stamp');
