@@ -1,5 +1,6 @@
 import type Stripe from 'stripe';
 import type { Client } from '@temporalio/client';
+import { heartbeat } from '@temporalio/activity';
 import { ApplicationFailure, TypedSearchAttributes, defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { MeteringStore } from '../platform/clickhouse';
@@ -49,6 +50,21 @@ export function eventTimeFor(nowMs: number, periodEnd: string, graceSeconds: num
   return new Date(end - 1000).toISOString();
 }
 
+/**
+ * Runs `work` while telling Temporal every few seconds that this worker is alive: a worker that
+ * dies mid-report is noticed within the heartbeat timeout and the report retried elsewhere,
+ * instead of after the whole start-to-close timeout.
+ */
+async function heartbeating<T>(work: () => Promise<T>): Promise<T> {
+  heartbeat();
+  const timer = setInterval(() => heartbeat(), 5_000);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 export function createUsageReportingActivities(deps: { db: Db; store: MeteringStore; stripe?: Stripe; temporal?: Client; taskQueue?: string }) {
   const stripe = createOverageStripe(deps);
   const usageOf = periodUsage(deps.store);
@@ -85,37 +101,39 @@ export function createUsageReportingActivities(deps: { db: Db; store: MeteringSt
      * the call, so retries, restarts and late events never count twice.
      */
     async reportOverage(input: { accountId: string; periodStart: string; periodEnd: string; finalizationGraceSeconds: number }): Promise<OverageReport> {
-      const superseded = { meters: {}, skipped: 'superseded by an overlapping period', superseded: true };
-      if (await isSuperseded(deps.db, input.accountId, input.periodStart)) return superseded;
-      const account = await getAccount(deps.db, input.accountId);
-      if (!account?.stripeCustomerId) return { meters: {}, skipped: 'no Stripe customer' };
-      // Still the account's period: its end as it is now (a paid invoice may have extended it).
-      const periodEnd = Date.parse(account.periodStart) === Date.parse(input.periodStart) ? account.periodEnd : input.periodEnd;
-      const plan = await getPlan(deps.db, account.planId);
-      const priced = Object.entries(plan?.overage ?? {}) as [Meter, NonNullable<NonNullable<typeof plan>['overage'][Meter]>][];
-      if (priced.length === 0) return { meters: {}, skipped: 'the plan has no overage prices' };
-      const used = await usageOf(input.accountId, new Date(input.periodStart), new Date(periodEnd));
-      const eventTime = eventTimeFor(Date.now(), periodEnd, input.finalizationGraceSeconds);
-      for (const [meter, terms] of priced) {
-        const units = overageUnits(used[meter], terms);
-        const current = await reconcile({
-          accountId: input.accountId,
-          periodStart: input.periodStart,
-          meter,
-          units,
-          customerId: account.stripeCustomerId,
-          eventTime,
-        });
-        if (!current) return superseded;
-      }
-      await raiseSpendCapAlertIfReached(deps.db, { accountId: input.accountId, periodStart: input.periodStart, used });
-      const ledger = await reportedOverage(deps.db, input.accountId, input.periodStart);
-      return {
-        periodEnd,
-        meters: Object.fromEntries(
-          priced.map(([meter, terms]) => [meter, { metered: overageUnits(used[meter], terms).toString(), reported: ledger[meter]?.reported ?? '0' }]),
-        ),
-      };
+      return heartbeating(async () => {
+        const superseded = { meters: {}, skipped: 'superseded by an overlapping period', superseded: true };
+        if (await isSuperseded(deps.db, input.accountId, input.periodStart)) return superseded;
+        const account = await getAccount(deps.db, input.accountId);
+        if (!account?.stripeCustomerId) return { meters: {}, skipped: 'no Stripe customer' };
+        // Still the account's period: its end as it is now (a paid invoice may have extended it).
+        const periodEnd = Date.parse(account.periodStart) === Date.parse(input.periodStart) ? account.periodEnd : input.periodEnd;
+        const plan = await getPlan(deps.db, account.planId);
+        const priced = Object.entries(plan?.overage ?? {}) as [Meter, NonNullable<NonNullable<typeof plan>['overage'][Meter]>][];
+        if (priced.length === 0) return { meters: {}, skipped: 'the plan has no overage prices' };
+        const used = await usageOf(input.accountId, new Date(input.periodStart), new Date(periodEnd));
+        const eventTime = eventTimeFor(Date.now(), periodEnd, input.finalizationGraceSeconds);
+        for (const [meter, terms] of priced) {
+          const units = overageUnits(used[meter], terms);
+          const current = await reconcile({
+            accountId: input.accountId,
+            periodStart: input.periodStart,
+            meter,
+            units,
+            customerId: account.stripeCustomerId,
+            eventTime,
+          });
+          if (!current) return superseded;
+        }
+        await raiseSpendCapAlertIfReached(deps.db, { accountId: input.accountId, periodStart: input.periodStart, used });
+        const ledger = await reportedOverage(deps.db, input.accountId, input.periodStart);
+        return {
+          periodEnd,
+          meters: Object.fromEntries(
+            priced.map(([meter, terms]) => [meter, { metered: overageUnits(used[meter], terms).toString(), reported: ledger[meter]?.reported ?? '0' }]),
+          ),
+        };
+      });
     },
 
     /** Stripe's upcoming invoice of the account, reduced to what the preview route shows. */

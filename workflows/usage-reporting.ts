@@ -14,9 +14,11 @@ import { reportUsageUpdate, usageReportingStateQuery, type UsageReportingState }
 
 // Stripe unavailable: retried with backoff for as long as it takes (the difference is recomputed
 // and the pending event resent under its identifier, so nothing is lost or doubled). Stripe
-// refusing: the activity fails non-retryable and the workflow records it.
+// refusing: the activity fails non-retryable and the workflow records it. A worker that dies
+// mid-report stops heartbeating: the report is retried after the heartbeat timeout, not 2 minutes.
 const { reportOverage } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '20 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 });
 

@@ -3,10 +3,9 @@ import { call } from '../helpers/http';
 import { assignPlan, createAccount, putPlan, usageEvent } from '../helpers/factories';
 import { ingestOk, serviceKey } from '../helpers/metering';
 import { usageAlertsWorkflow } from '../../workflows/usage-alerts';
-import { reportUsageUpdate } from '../../workflows/messages';
 import { METERED_PLAN, billingOf } from './helpers';
 import type { stripeRecorder } from './stripe-recorder';
-import { startOverageStacks } from './overage-stacks';
+import { ledgerSent, overageAccount, startOverageStacks } from './overage-stacks';
 
 let recorder: Awaited<ReturnType<typeof stripeRecorder>>;
 let api: TestStack;
@@ -22,38 +21,17 @@ afterAll(async () => {
   await recorder?.close();
 });
 
-async function overageAccount(name: string, planId = 'metered') {
-  const { accountId, apiKey } = await createAccount(api, name);
-  await api.deps.temporal.workflow.getHandle(`account-provisioning:${accountId}`).result();
-  await assignPlan(api, accountId, planId);
-  const { rows } = await api.deps.db.query('SELECT stripe_customer_id, period_start FROM accounts WHERE id = $1', [accountId]);
-  // The per-minute schedule's workflow, run on demand: it starts the account's reporting workflow.
-  await api.deps.temporal.workflow.execute(usageAlertsWorkflow, {
-    workflowId: `alerts-${accountId}`,
-    taskQueue: api.config.TEMPORAL_TASK_QUEUE,
-    args: [{ accountIds: [accountId] }],
-  });
-  const handle = api.deps.temporal.workflow.getHandle(`usage-reporting:${accountId}:${(rows[0].period_start as Date).toISOString()}`);
-  return { accountId, apiKey, customer: rows[0].stripe_customer_id as string, handle, report: () => handle.executeUpdate(reportUsageUpdate) };
-}
-
-/** The ledger's acknowledged total for the account's period: what we say Stripe was told. */
-const ledgerSent = async (accountId: string) =>
-  Number(
-    (await api.deps.db.query(`SELECT coalesce(sum(quantity), 0) AS s FROM usage_reports WHERE account_id = $1 AND status = 'sent'`, [accountId])).rows[0].s,
-  );
-
 /** After every scenario: Stripe's memory, our ledger and the dashboard all equal the overage of the distinct events. */
 async function expectExact(t: { accountId: string; apiKey: string; customer: string }, distinctTokens: number) {
   const overage = Math.max(distinctTokens - 1000, 0);
   expect(recorder.billedTo(t.customer)).toBe(overage);
-  expect(await ledgerSent(t.accountId)).toBe(overage);
+  expect(await ledgerSent(api, t.accountId)).toBe(overage);
   const billing = await billingOf(api, t.apiKey);
   expect(billing.overage.ai_tokens).toMatchObject({ quantity: String(overage), reported: String(overage), pending: '0', lastError: null });
 }
 
 it('reports the overage once under duplicates, Stripe outages, lost answers, a worker restart and late events', async () => {
-  const t = await overageAccount('Exact');
+  const t = await overageAccount(api, 'Exact');
   // One timestamp for the scenario: a re-sent event must be the same event (a new timestamp
   // would make it a conflict, not a duplicate, when a second boundary falls between the sends).
   const { timestamp } = usageEvent(t.accountId, 'stamp');
@@ -96,7 +74,7 @@ it('reports the overage once under duplicates, Stripe outages, lost answers, a w
 }, 180_000);
 
 it('surfaces a refusal by Stripe instead of retrying forever, and reports once the cause is fixed', async () => {
-  const t = await overageAccount('Refused');
+  const t = await overageAccount(api, 'Refused');
   recorder.faults.refuse = true;
   await ingestOk(api, [usageEvent(t.accountId, 'r1', { value: 1200 })]);
   await expect(t.report()).rejects.toThrow();
@@ -113,7 +91,7 @@ it('surfaces a refusal by Stripe instead of retrying forever, and reports once t
 }, 120_000);
 
 it('raises the spend-cap alert once when the overage cost reaches the cap', async () => {
-  const t = await overageAccount('Capped');
+  const t = await overageAccount(api, 'Capped');
   expect((await call(api.url, 'PUT', '/dashboard/billing/spend-cap', { token: t.apiKey, body: { maxCents: 6 } })).status).toBe(200);
   // 150 beyond: 2 blocks, 4 cents, under the cap.
   await ingestOk(api, [usageEvent(t.accountId, 's1', { value: 1150 })]);
@@ -128,7 +106,7 @@ it('raises the spend-cap alert once when the overage cost reaches the cap', asyn
 }, 120_000);
 
 it('raises the spend-cap alert once when a capped meter stops short of the cap (10 cents at 3 cents a block)', async () => {
-  const t = await overageAccount('Capped 3c', 'metered-3c');
+  const t = await overageAccount(api, 'Capped 3c', 'metered-3c');
   expect((await call(api.url, 'PUT', '/dashboard/billing/spend-cap', { token: t.apiKey, body: { maxCents: 10 } })).status).toBe(200);
   const spendCapAlerts = async () => (await billingOf(api, t.apiKey)).alerts.filter((a: { meter: string }) => a.meter === 'spend_cap');
   const check = async (amount: number) =>
@@ -154,7 +132,7 @@ it('raises the spend-cap alert once when a capped meter stops short of the cap (
 }, 120_000);
 
 it("previews the upcoming invoice from Stripe's lines and shows whether their quantities equal the recomputation", async () => {
-  const t = await overageAccount('Preview');
+  const t = await overageAccount(api, 'Preview');
   // Checkout creates the plan's metered Price in Stripe; the preview's overage line is that Price's.
   const checkout = await call(api.url, 'POST', '/dashboard/billing/checkout', {
     token: t.apiKey,

@@ -1,6 +1,8 @@
 import { startTestStack, type TestStack } from '../helpers/stack';
 import { testServices } from '../helpers/services';
-import { putPlan } from '../helpers/factories';
+import { assignPlan, createAccount, putPlan } from '../helpers/factories';
+import { usageAlertsWorkflow } from '../../workflows/usage-alerts';
+import { reportUsageUpdate } from '../../workflows/messages';
 import { METERED_PLAN, WEBHOOK_SECRET } from './helpers';
 import { stripeRecorder } from './stripe-recorder';
 
@@ -20,3 +22,25 @@ export async function startOverageStacks(): Promise<{
   await putPlan(api, 'metered', METERED_PLAN);
   return { recorder, api, worker };
 }
+
+/** An account on an overage plan with a Stripe customer, its reporting workflow started; `report()` asks for a report and awaits it. */
+export async function overageAccount(api: TestStack, name: string, planId = 'metered') {
+  const { accountId, apiKey } = await createAccount(api, name);
+  await api.deps.temporal.workflow.getHandle(`account-provisioning:${accountId}`).result();
+  await assignPlan(api, accountId, planId);
+  const { rows } = await api.deps.db.query('SELECT stripe_customer_id, period_start FROM accounts WHERE id = $1', [accountId]);
+  // The per-minute schedule's workflow, run on demand: it starts the account's reporting workflow.
+  await api.deps.temporal.workflow.execute(usageAlertsWorkflow, {
+    workflowId: `alerts-${accountId}`,
+    taskQueue: api.config.TEMPORAL_TASK_QUEUE,
+    args: [{ accountIds: [accountId] }],
+  });
+  const handle = api.deps.temporal.workflow.getHandle(`usage-reporting:${accountId}:${(rows[0].period_start as Date).toISOString()}`);
+  return { accountId, apiKey, customer: rows[0].stripe_customer_id as string, handle, report: () => handle.executeUpdate(reportUsageUpdate) };
+}
+
+/** The ledger's acknowledged total for the account's period: what we say Stripe was told. */
+export const ledgerSent = async (api: TestStack, accountId: string) =>
+  Number(
+    (await api.deps.db.query(`SELECT coalesce(sum(quantity), 0) AS s FROM usage_reports WHERE account_id = $1 AND status = 'sent'`, [accountId])).rows[0].s,
+  );

@@ -6,7 +6,8 @@ import { upcomingInvoice, type AcceptedMeterEvent, type UpcomingSubscription } f
  * request, so this keeps the meter events Stripe accepted, first identifier wins (as Stripe
  * de-duplicates by identifier), and the bodies of chosen requests. It can also fake faults:
  * `outage` answers 503 without forwarding, `lostAnswers` forwards (Stripe got it) then answers
- * 500, `refuse` answers 400 invalid_request_error (a deleted customer, a bad meter).
+ * 500, `heldAnswers` forwards then never answers (the sender dies waiting), `refuse` answers 400
+ * invalid_request_error (a deleted customer, a bad meter).
  * The invoice preview of a customer in `upcoming` is built from the accepted meter events, as
  * Stripe builds it (invoice-preview-stand-in.ts), instead of stripe-mock's fixture.
  */
@@ -14,8 +15,9 @@ export async function stripeRecorder(target: string) {
   const meterEvents = new Map<string, AcceptedMeterEvent>();
   const upcoming = new Map<string, UpcomingSubscription>();
   const requests: { method: string; path: string; form: URLSearchParams }[] = [];
-  const faults = { outage: 0, lostAnswers: 0, refuse: false };
+  const faults = { outage: 0, lostAnswers: 0, heldAnswers: 0, refuse: false };
   let meterEventRequests = 0;
+  let held = 0;
 
   const proxy = await startForwardingProxy(target, (req, res, forward) => {
     const chunks: Buffer[] = [];
@@ -57,6 +59,12 @@ export async function stripeRecorder(target: string) {
           stripeError(res, 500, { type: 'api_error', message: 'lost' });
           return;
         }
+        if (faults.heldAnswers > 0) {
+          faults.heldAnswers--;
+          // Stripe answers; the answer stays here until the proxy closes.
+          forward(raw, () => held++);
+          return;
+        }
       }
       forward(raw);
     });
@@ -68,6 +76,8 @@ export async function stripeRecorder(target: string) {
     upcoming,
     requests,
     meterEventRequests: () => meterEventRequests,
+    /** Meter events Stripe answered whose answer is being held from the sender. */
+    heldAnswers: () => held,
     /** What Stripe would bill for a customer: the sum of its accepted meter events. */
     billedTo: (customer: string) => [...meterEvents.values()].filter((e) => e.customer === customer).reduce((s, e) => s + e.value, 0),
   };
