@@ -91,8 +91,13 @@ it('bills the overlap once when the first paid invoice replaces the provisional 
   expect(await ledgerOf(accountId, p1Start)).toBe(0);
   expect((await billingOf(api, apiKey)).overage.ai_tokens).toMatchObject({ quantity: '700', reported: '700', pending: '0' });
   expect((await p1.handle.result()).superseded).toBe(true);
-  // Corrections were differences: the new period took over the 800 sent and compensated (the pre-subscription 300), never a full report.
-  expect([...recorder.meterEvents.values()].filter((e) => e.customer === customer).map((e) => e.value)).toEqual([800, -300, 200]);
+  // Corrections were differences: the new period took over the 800 sent and compensated (the
+  // pre-subscription 300, and the 200 since), never a full report. Whether that is one event
+  // (-100) or two (-300, then 200) depends on whether its first report ran before the 200 arrived.
+  const sent = [...recorder.meterEvents.values()].filter((e) => e.customer === customer).map((e) => e.value);
+  expect(sent[0]).toBe(800);
+  expect(sent.slice(1).reduce((a, b) => a + b, 0)).toBe(-100);
+  for (const correction of sent.slice(1)) expect(Math.abs(correction)).toBeLessThan(700);
 
   // A paid invoice extends the period (same start, a week later end): the running workflow reports to the new end.
   const extendedEnd = new Date((p2EndS + 7 * DAY_S) * 1000);
