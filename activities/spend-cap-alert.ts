@@ -3,7 +3,7 @@ import type { Meter } from '../platform/meters';
 import { newId } from '../platform/ids';
 import { raiseSpendCapAlert } from '../db/spend-caps';
 import { limitTerms } from '../metering/effective-limits';
-import { capReached, costOf } from '../metering/spend-cap-budget';
+import { capReached, spentOf } from '../metering/spend-cap-budget';
 import { centsText } from '../metering/overage';
 import { toNano } from '../metering/decimal';
 
@@ -21,8 +21,7 @@ export async function raiseSpendCapAlertIfReached(
   if (!budget) return false;
   const used = (m: string) => toNano(input.used[m as Meter] ?? 0);
   if (!capReached(budget, used)) return false;
-  let spent = 0n;
-  for (const [meter, terms] of budget.priced) spent += costOf(used(meter), terms);
+  const spent = spentOf(budget, used);
   return raiseSpendCapAlert(db, {
     id: newId('alrt'),
     accountId: input.accountId,

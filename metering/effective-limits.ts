@@ -70,7 +70,7 @@ export async function effectiveLimits(
   const result = { ...plan };
   if (budget) {
     const used = (m: string) => toNano(usage[m as Meter] ?? 0);
-    for (const meter of budget.capped) result[meter as Meter] = { limit: fromNano(capLimit(budget, meter, used)!), mode: 'hard' };
+    for (const meter of budget.capped) result[meter as Meter] = { limit: fromNano(capLimit(budget, meter, used)), mode: 'hard' };
   }
   return result;
 }

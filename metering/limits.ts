@@ -105,6 +105,9 @@ export function createLimitChecker(deps: { db: Db; store: MeteringStore }, opts:
     }
     return s.pendingSum;
   };
+  /** A meter's usage as a check counts it: metered and reserved as of the snapshot, plus this process's reservations not in it yet. */
+  const usedOf = (s: KeyState | undefined, meter: Meter, snap: UsageSnapshot): bigint =>
+    snap.metered[meter] + snap.reserved[meter] + (s ? pendingSum(s, snap) : 0n);
   const addPending = (s: KeyState, carve: PendingCarve): void => {
     s.pending.push(carve);
     // Written before the snapshot the sum was last filtered against was read: already in it.
@@ -118,10 +121,7 @@ export function createLimitChecker(deps: { db: Db; store: MeteringStore }, opts:
    */
   const capped = (l: AccountLimit, accountId: string, meter: Meter, snap: UsageSnapshot): AccountLimit => {
     if (!l.budget) return l;
-    const used = (m: string): bigint => {
-      const s = states.get(keyOf({ accountId, meter: m, periodStart: l.periodStart }));
-      return snap.metered[m as Meter] + snap.reserved[m as Meter] + (s ? pendingSum(s, snap) : 0n);
-    };
+    const used = (m: string): bigint => usedOf(states.get(keyOf({ accountId, meter: m, periodStart: l.periodStart })), m as Meter, snap);
     return { ...l, limit: capLimit(l.budget, meter, used) };
   };
 
@@ -281,7 +281,7 @@ export function createLimitChecker(deps: { db: Db; store: MeteringStore }, opts:
       if (isGauge(input.meter)) return answer(l.mode === 'soft' || metered + amount <= l.limit, metered, l);
 
       const s = stateOf({ accountId: input.accountId, meter: input.meter, periodStart: l.periodStart });
-      const used = metered + snap.reserved[input.meter] + pendingSum(s, snap);
+      const used = usedOf(s, input.meter, snap);
       if (input.reserve === false) return answer(l.mode === 'soft' || used + amount <= l.limit, used, l);
 
       const now = Date.now();

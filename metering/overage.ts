@@ -10,7 +10,8 @@ export interface OverageTerms {
 /** Nanounits as the shortest exact decimal text ("12.5", "0"). */
 export const centsText = (nano: bigint): string => nanoText(nano).replace(/\.?0+$/, '') || '0';
 
-const ceilDiv = (a: bigint, b: bigint) => (a + b - 1n) / b;
+/** Blocks Stripe bills for `units` beyond the included amount: started blocks count whole. */
+export const blocksOf = (units: bigint, blockSize: bigint): bigint => (units > 0n ? (units + blockSize - 1n) / blockSize : 0n);
 
 /**
  * Units billed beyond the included amount, in whole units: Stripe meter events carry whole
@@ -23,22 +24,11 @@ export function overageUnits(used: number | string, terms: Pick<OverageTerms, 'i
 
 /** What the overage costs: Stripe bills ceil(units / blockSize) blocks at the unit amount. */
 export function overageCost(units: bigint, terms: OverageTerms): { blocks: bigint; cents: string; roundedCents: number } {
-  const blocks = units > 0n ? ceilDiv(units, BigInt(terms.blockSize.split('.')[0]!)) : 0n;
+  const blocks = blocksOf(units, BigInt(terms.blockSize.split('.')[0]!));
   const nano = blocks * toNano(terms.unitAmountCents);
   // An invoice line is whole cents; half a cent rounds up, as Stripe rounds line amounts.
   const rounded = (nano + SCALE / 2n) / SCALE;
   return { blocks, cents: centsText(nano), roundedCents: Number(rounded) };
-}
-
-/**
- * How many units beyond the included amount a spend of at most `budgetCents` buys: whole
- * blocks only, so their cost never exceeds the budget. Null when the price is zero (no cap bites).
- */
-export function unitsBudgetBuys(budgetCents: string, terms: OverageTerms): bigint | null {
-  const price = toNano(terms.unitAmountCents);
-  if (price === 0n) return null;
-  const budget = toNano(budgetCents);
-  return budget <= 0n ? 0n : (budget / price) * BigInt(terms.blockSize.split('.')[0]!);
 }
 
 export interface OverageLine {

@@ -1,5 +1,5 @@
 import { SCALE, toNano } from './decimal';
-import type { OverageTerms } from './overage';
+import { blocksOf, type OverageTerms } from './overage';
 
 /** One overage price in the units limit checks compute with: nanounits, nano-cents, whole units. */
 export interface PricedTerms {
@@ -28,17 +28,16 @@ export const pricedTerms = (t: OverageTerms): PricedTerms => ({
 /** What `used` (nanounits) costs beyond the included amount, in nano-cents: started blocks of whole units, as Stripe bills. */
 export function costOf(used: bigint, t: PricedTerms): bigint {
   const units = used > t.included ? (used - t.included) / SCALE : 0n;
-  return ((units + t.block - 1n) / t.block) * t.price;
+  return blocksOf(units, t.block) * t.price;
 }
 
 /**
  * The hard limit (nanounits) the cap makes of `meter`: the included amount plus the whole blocks
  * that what the other priced meters leave of the budget still buys. `used` gives each meter's
- * usage as counted against the cap (metered plus held). Null when the meter is free (no cap bites).
+ * usage as counted against the cap (metered plus held). Only for a capped meter (priced above zero).
  */
-export function capLimit(budget: CapBudget, meter: string, used: (meter: string) => bigint): bigint | null {
-  const own = budget.priced.get(meter)!;
-  if (own.price === 0n) return null;
+export function capLimit(budget: CapBudget, meter: string, used: (meter: string) => bigint): bigint {
+  const own = budget.priced.get(meter)!; // a capped meter: priced, above zero
   let left = budget.cap;
   for (const [other, terms] of budget.priced) if (other !== meter) left -= costOf(used(other), terms);
   const blocks = left > 0n ? left / own.price : 0n;
@@ -50,12 +49,14 @@ export function capLimit(budget: CapBudget, meter: string, used: (meter: string)
  * every unit the budget buys it (a 10-cent cap at 3 cents a block stops at 9 cents: reached).
  */
 export function capReached(budget: CapBudget, used: (meter: string) => bigint): boolean {
+  if (spentOf(budget, used) >= budget.cap) return true;
+  for (const meter of budget.capped) if (used(meter) >= capLimit(budget, meter, used)) return true;
+  return false;
+}
+
+/** What the overage of every priced meter costs together, in nano-cents. */
+export function spentOf(budget: CapBudget, used: (meter: string) => bigint): bigint {
   let spent = 0n;
   for (const [meter, terms] of budget.priced) spent += costOf(used(meter), terms);
-  if (spent >= budget.cap) return true;
-  for (const meter of budget.capped) {
-    const limit = capLimit(budget, meter, used);
-    if (limit !== null && used(meter) >= limit) return true;
-  }
-  return false;
+  return spent;
 }
